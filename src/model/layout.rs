@@ -1,0 +1,213 @@
+//! Where every object lives. All keys of a publish sit under
+//! `<prefix>/<project>/`; nothing here can produce a key outside it.
+//!
+//! ```text
+//! <prefix>/<project>/index.html                 branches page
+//! <prefix>/<project>/index.json                 branches list (data for the page)
+//! <prefix>/<project>/<branch>/<run>/...         one report per run, written once
+//! <prefix>/<project>/<branch>/latest/index.html page that sends readers to the newest run
+//! <prefix>/<project>/<branch>/latest.json       pointer to the newest run
+//! <prefix>/<project>/<branch>/runs/index.json   manifest of runs
+//! <prefix>/<project>/<branch>/runs/index.html   table of runs
+//! <prefix>/<project>/<branch>/runs/build-order.json  last build number handed out
+//! ```
+
+use super::segment::{self, SegmentError};
+
+/// Run ids that would land on the branch's own files.
+const RESERVED_RUN_SEGMENTS: &[&str] = &["latest", "latest.json", "runs"];
+/// Branch names that would land on the project's own files.
+const RESERVED_BRANCH_SEGMENTS: &[&str] = &["index.html", "index.json"];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LayoutError {
+    #[error(transparent)]
+    Segment(#[from] SegmentError),
+    #[error(
+        "the prefix part {part:?} is not allowed: use only letters, digits, '.', '_' and '-' between slashes (not '.' or '..')"
+    )]
+    Prefix { part: String },
+    #[error("the {what} {name:?} is reserved by the report layout; choose another {what}")]
+    Reserved { what: &'static str, name: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Empty, or parts joined by '/' with a trailing '/'.
+    prefix: String,
+    project: String,
+    branch: String,
+}
+
+impl Layout {
+    pub fn new(prefix: &str, project: &str, branch: &str) -> Result<Self, LayoutError> {
+        let mut clean = String::new();
+        for part in prefix.split('/').filter(|p| !p.is_empty()) {
+            let ok = part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+                && part != "."
+                && part != "..";
+            if !ok {
+                return Err(LayoutError::Prefix {
+                    part: part.to_string(),
+                });
+            }
+            clean.push_str(part);
+            clean.push('/');
+        }
+        let project = segment::encode(project, "project")?;
+        let branch = segment::encode(branch, "branch")?;
+        if RESERVED_BRANCH_SEGMENTS.contains(&branch.as_str()) {
+            return Err(LayoutError::Reserved {
+                what: "branch",
+                name: branch,
+            });
+        }
+        Ok(Self {
+            prefix: clean,
+            project,
+            branch,
+        })
+    }
+
+    /// The key segment for a run id, refusing ids that collide with branch files.
+    pub fn run_segment(run_id: &str) -> Result<String, LayoutError> {
+        let seg = segment::encode(run_id, "run id")?;
+        if RESERVED_RUN_SEGMENTS.contains(&seg.as_str()) {
+            return Err(LayoutError::Reserved {
+                what: "run id",
+                name: run_id.to_string(),
+            });
+        }
+        Ok(seg)
+    }
+
+    pub fn branch_segment(&self) -> &str {
+        &self.branch
+    }
+
+    /// `<prefix>/<project>/`: the only subtree a publish may write to.
+    pub fn project_root(&self) -> String {
+        format!("{}{}/", self.prefix, self.project)
+    }
+    pub fn project_page(&self) -> String {
+        format!("{}index.html", self.project_root())
+    }
+    pub fn project_index(&self) -> String {
+        format!("{}index.json", self.project_root())
+    }
+    pub fn branch_root(&self) -> String {
+        format!("{}{}/", self.project_root(), self.branch)
+    }
+    pub fn run_root(&self, run_segment: &str) -> String {
+        format!("{}{run_segment}/", self.branch_root())
+    }
+    pub fn latest_page(&self) -> String {
+        format!("{}latest/index.html", self.branch_root())
+    }
+    pub fn latest_pointer(&self) -> String {
+        format!("{}latest.json", self.branch_root())
+    }
+    pub fn manifest(&self) -> String {
+        format!("{}runs/index.json", self.branch_root())
+    }
+    pub fn runs_page(&self) -> String {
+        format!("{}runs/index.html", self.branch_root())
+    }
+    pub fn build_counter(&self) -> String {
+        format!("{}runs/build-order.json", self.branch_root())
+    }
+
+    /// True when `key` is inside some run prefix of this branch (not one of the
+    /// branch's own mutable files). Drives the cache policy.
+    pub fn is_in_run(&self, key: &str) -> bool {
+        let Some(rest) = key.strip_prefix(&self.branch_root()) else {
+            return false;
+        };
+        match rest.split_once('/') {
+            Some((first, _)) => !RESERVED_RUN_SEGMENTS.contains(&first),
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_documented_layout() {
+        let l = Layout::new("reports", "shop", "main").unwrap();
+        assert_eq!(l.project_root(), "reports/shop/");
+        assert_eq!(l.project_page(), "reports/shop/index.html");
+        assert_eq!(l.branch_root(), "reports/shop/main/");
+        assert_eq!(l.run_root("42-1"), "reports/shop/main/42-1/");
+        assert_eq!(l.latest_page(), "reports/shop/main/latest/index.html");
+        assert_eq!(l.latest_pointer(), "reports/shop/main/latest.json");
+        assert_eq!(l.manifest(), "reports/shop/main/runs/index.json");
+        assert_eq!(l.runs_page(), "reports/shop/main/runs/index.html");
+    }
+
+    #[test]
+    fn prefix_is_normalised_and_may_be_empty() {
+        assert_eq!(
+            Layout::new("/a//b/", "p", "m").unwrap().project_root(),
+            "a/b/p/"
+        );
+        assert_eq!(Layout::new("", "p", "m").unwrap().project_root(), "p/");
+    }
+
+    #[test]
+    fn hostile_prefix_is_refused() {
+        for bad in ["../x", "a/./b", "a b", "<x>"] {
+            assert!(
+                matches!(Layout::new(bad, "p", "m"), Err(LayoutError::Prefix { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_names_stay_inside_the_project() {
+        for name in ["../x", "..", "/etc/passwd", "a/../../b", "<script>"] {
+            let l = Layout::new("reports", "p", name).unwrap();
+            let seg = Layout::run_segment(name).unwrap();
+            let key = l.run_root(&seg);
+            assert!(key.starts_with("reports/p/"));
+            let rest = key.strip_prefix("reports/p/").unwrap();
+            assert_eq!(rest.matches('/').count(), 2, "{key}");
+            assert!(
+                rest.split('/')
+                    .all(|part| part != ".." && part != ".")
+            );
+        }
+    }
+
+    #[test]
+    fn reserved_names_are_refused() {
+        for id in ["latest", "runs", "latest.json"] {
+            assert!(matches!(
+                Layout::run_segment(id),
+                Err(LayoutError::Reserved { .. })
+            ));
+        }
+        assert!(matches!(
+            Layout::new("r", "p", "index.html"),
+            Err(LayoutError::Reserved { .. })
+        ));
+        // A branch called "runs" is fine: it sits beside other branches.
+        assert!(Layout::new("r", "p", "runs").is_ok());
+    }
+
+    #[test]
+    fn run_keys_are_told_apart_from_branch_files() {
+        let l = Layout::new("r", "p", "main").unwrap();
+        assert!(l.is_in_run("r/p/main/42/index.html"));
+        assert!(l.is_in_run("r/p/main/42/data/a.json"));
+        assert!(!l.is_in_run("r/p/main/latest/index.html"));
+        assert!(!l.is_in_run("r/p/main/runs/index.json"));
+        assert!(!l.is_in_run("r/p/main/latest.json"));
+        assert!(!l.is_in_run("r/p/index.html"));
+    }
+}

@@ -1,0 +1,294 @@
+//! The branch manifest `runs/index.json`, schema 1.
+//!
+//! Readable by pytest-allure-host users: the same top-level keys and run keys
+//! (meta keys flattened into each run), plus fields it does not know, which
+//! readers ignore. Unknown keys found in a manifest are kept on rewrite.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const SCHEMA: u32 = 1;
+
+/// Run keys owned by the schema; `--meta` may not use them.
+pub const RESERVED_KEYS: &[&str] = &[
+    "run_id",
+    "time",
+    "size",
+    "files",
+    "project",
+    "branch",
+    "run_url",
+    "context_url",
+    "passed",
+    "failed",
+    "broken",
+    "skipped",
+    "unknown",
+    "total",
+    "duration_ms",
+    "build_order",
+    "commit",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema: u32,
+    #[serde(default)]
+    pub project: String,
+    #[serde(default)]
+    pub branch: String,
+    /// Epoch seconds of the last change.
+    #[serde(default)]
+    pub updated: i64,
+    /// Bumped on every change; pages derived from the manifest carry it so an
+    /// older page never replaces a newer one.
+    #[serde(default)]
+    pub revision: u64,
+    /// Newest first.
+    #[serde(default)]
+    pub runs: Vec<RunEntry>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunEntry {
+    pub run_id: String,
+    /// Epoch seconds when the run was published.
+    #[serde(default)]
+    pub time: i64,
+    /// Report size in bytes.
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default)]
+    pub files: u64,
+    #[serde(default)]
+    pub project: String,
+    #[serde(default)]
+    pub branch: String,
+    #[serde(default)]
+    pub run_url: String,
+    #[serde(default)]
+    pub context_url: Option<String>,
+    #[serde(default)]
+    pub passed: u64,
+    #[serde(default)]
+    pub failed: u64,
+    #[serde(default)]
+    pub broken: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_order: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// `--meta` keys, and any key another writer added.
+    #[serde(flatten)]
+    pub meta: BTreeMap<String, Value>,
+}
+
+impl RunEntry {
+    /// Newest-first order: build order, then publish time, then id. Runs from
+    /// writers that knew no build order sort by time below numbered runs.
+    fn order_key(&self) -> (u64, i64, &str) {
+        (self.build_order.unwrap_or(0), self.time, &self.run_id)
+    }
+
+    /// Meta values as display strings, for pages.
+    pub fn meta_strings(&self) -> Vec<(String, String)> {
+        self.meta
+            .iter()
+            .map(|(k, v)| {
+                let s = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), s)
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ManifestError {
+    #[error("run id {0:?} is already in the manifest")]
+    Duplicate(String),
+    #[error(
+        "the manifest has schema {0}, which this version does not understand; upgrade allure-host"
+    )]
+    Schema(u32),
+}
+
+impl Manifest {
+    pub fn empty(project: &str, branch: &str) -> Self {
+        Self {
+            schema: SCHEMA,
+            project: project.to_string(),
+            branch: branch.to_string(),
+            updated: 0,
+            revision: 0,
+            runs: Vec::new(),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if m.schema != SCHEMA {
+            return Err(ManifestError::Schema(m.schema).to_string());
+        }
+        Ok(m)
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        // Serialising plain data into memory cannot fail.
+        serde_json::to_vec_pretty(self).expect("manifest serialises")
+    }
+
+    pub fn contains(&self, run_id: &str) -> bool {
+        self.runs.iter().any(|r| r.run_id == run_id)
+    }
+
+    pub fn max_build_order(&self) -> u64 {
+        self.runs
+            .iter()
+            .filter_map(|r| r.build_order)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Add a run, keep the newest `keep` runs, and return the runs dropped.
+    pub fn add_run(
+        &mut self,
+        entry: RunEntry,
+        keep: Option<u32>,
+        now: i64,
+    ) -> Result<Vec<RunEntry>, ManifestError> {
+        if self.contains(&entry.run_id) {
+            return Err(ManifestError::Duplicate(entry.run_id));
+        }
+        self.runs.push(entry);
+        self.runs.sort_by(|a, b| b.order_key().cmp(&a.order_key()));
+        let pruned = match keep {
+            Some(n) if self.runs.len() > n as usize => self.runs.split_off(n as usize),
+            _ => Vec::new(),
+        };
+        self.revision += 1;
+        self.updated = now;
+        Ok(pruned)
+    }
+
+    /// The runs that `add_run` would drop, without changing anything (for plans).
+    pub fn would_prune(&self, entry: &RunEntry, keep: Option<u32>) -> Vec<RunEntry> {
+        let mut copy = self.clone();
+        copy.add_run(entry.clone(), keep, 0).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, order: u64, time: i64) -> RunEntry {
+        RunEntry {
+            run_id: id.into(),
+            time,
+            size: 10,
+            files: 2,
+            project: "p".into(),
+            branch: "b".into(),
+            run_url: format!("https://x/{id}/index.html"),
+            context_url: None,
+            passed: 1,
+            failed: 0,
+            broken: 0,
+            skipped: Some(0),
+            unknown: Some(0),
+            total: Some(1),
+            duration_ms: Some(5),
+            build_order: Some(order),
+            commit: None,
+            meta: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn reads_a_pytest_allure_host_manifest_and_keeps_its_keys() {
+        let text = r#"{"schema":1,"project":"payments","branch":"main","updated":1700000000,
+          "runs":[{"run_id":"20240101-101010","time":1700000000,"size":1234,"files":40,
+          "project":"payments","branch":"main","run_url":"https://r/x/index.html",
+          "context_url":null,"passed":3,"failed":1,"broken":0,"team":"core"}]}"#;
+        let mut m = Manifest::parse(text.as_bytes()).unwrap();
+        assert_eq!(m.runs[0].meta["team"], "core");
+        assert_eq!(m.max_build_order(), 0);
+        m.add_run(entry("new", 1, 1700000100), None, 1700000100)
+            .unwrap();
+        assert_eq!(m.runs[0].run_id, "new", "numbered runs sort first");
+        let back: Value = serde_json::from_slice(&m.to_json()).unwrap();
+        assert_eq!(back["runs"][1]["team"], "core");
+        assert_eq!(back["runs"][1]["size"], 1234);
+        assert!(back["runs"][1].get("build_order").is_none());
+        assert_eq!(back["runs"][0]["build_order"], 1);
+        assert_eq!(back["schema"], 1);
+    }
+
+    #[test]
+    fn add_keeps_newest_first_and_prunes_the_oldest() {
+        let mut m = Manifest::empty("p", "b");
+        for i in 1..=5 {
+            let pruned = m.add_run(entry(&format!("r{i}"), i, i as i64), Some(3), 9).unwrap();
+            assert_eq!(pruned.len(), usize::from(i > 3));
+        }
+        let ids: Vec<_> = m.runs.iter().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(ids, ["r5", "r4", "r3"]);
+        assert_eq!(m.revision, 5);
+        let pruned = m.add_run(entry("r6", 6, 6), Some(3), 10).unwrap();
+        assert_eq!(pruned.len(), 1);
+        assert_eq!(pruned[0].run_id, "r3");
+    }
+
+    #[test]
+    fn a_late_run_with_a_lower_build_order_sorts_below() {
+        let mut m = Manifest::empty("p", "b");
+        m.add_run(entry("b", 2, 100), None, 1).unwrap();
+        m.add_run(entry("a", 1, 200), None, 2).unwrap();
+        assert_eq!(m.runs[0].run_id, "b");
+    }
+
+    #[test]
+    fn duplicates_are_refused_without_change() {
+        let mut m = Manifest::empty("p", "b");
+        m.add_run(entry("x", 1, 1), None, 1).unwrap();
+        let before = m.clone();
+        assert_eq!(
+            m.add_run(entry("x", 2, 2), None, 2),
+            Err(ManifestError::Duplicate("x".into()))
+        );
+        assert_eq!(m, before);
+    }
+
+    #[test]
+    fn would_prune_matches_add() {
+        let mut m = Manifest::empty("p", "b");
+        for i in 1..=4 {
+            m.add_run(entry(&format!("r{i}"), i, 0), None, 0).unwrap();
+        }
+        let e = entry("r5", 5, 0);
+        let planned = m.would_prune(&e, Some(2));
+        assert_eq!(m.runs.len(), 4, "plan changes nothing");
+        assert_eq!(m.add_run(e, Some(2), 0).unwrap(), planned);
+    }
+
+    #[test]
+    fn unknown_schema_is_refused() {
+        assert!(Manifest::parse(br#"{"schema":2,"runs":[]}"#).is_err());
+    }
+}

@@ -1,0 +1,140 @@
+//! Finding, installing and running the Allure 2 command line.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{Context, Result, bail};
+use tokio::process::Command;
+
+/// The Allure 2 release installed on first use when none is found.
+pub const PINNED_VERSION: &str = "2.34.1";
+
+#[derive(Debug, Clone)]
+pub struct AllureCli {
+    pub path: PathBuf,
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+fn cache_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("allure-host")
+        .join(format!("allure-commandline-{PINNED_VERSION}"))
+}
+
+impl AllureCli {
+    /// ALLURE_BIN, then `allure` on PATH, then our cache. Never installs.
+    pub fn find() -> Result<Option<Self>> {
+        if let Some(bin) = std::env::var_os("ALLURE_BIN").filter(|v| !v.is_empty()) {
+            let path = PathBuf::from(bin);
+            if !path.is_file() {
+                bail!(
+                    "ALLURE_BIN points to {}, which is not a file; fix the path or unset ALLURE_BIN",
+                    path.display()
+                );
+            }
+            return Ok(Some(Self { path }));
+        }
+        let cached = cache_dir().join("node_modules/.bin/allure");
+        Ok(on_path("allure")
+            .or_else(|| cached.is_file().then_some(cached))
+            .map(|path| Self { path }))
+    }
+
+    /// Find the CLI, installing the pinned release with npm on first use.
+    pub async fn find_or_install() -> Result<Self> {
+        if let Some(cli) = Self::find()? {
+            return Ok(cli);
+        }
+        let Some(npm) = on_path("npm") else {
+            bail!(
+                "the Allure 2 CLI was not found: install it (`npm install -g allure-commandline@{PINNED_VERSION}`, needs Java) or set ALLURE_BIN to its path"
+            );
+        };
+        let dir = cache_dir();
+        eprintln!(
+            "Allure CLI not found; installing allure-commandline@{PINNED_VERSION} into {} (first use only)",
+            dir.display()
+        );
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let out = Command::new(npm)
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(format!("allure-commandline@{PINNED_VERSION}"))
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .context("cannot run npm")?;
+        if !out.status.success() {
+            bail!(
+                "installing the Allure CLI with npm failed: {}; install it yourself or set ALLURE_BIN",
+                tail(&out.stderr)
+            );
+        }
+        let path = dir.join("node_modules/.bin/allure");
+        if !path.is_file() {
+            bail!("npm finished but {} is missing", path.display());
+        }
+        Ok(Self { path })
+    }
+
+    pub async fn version(&self) -> Result<String> {
+        let out = Command::new(&self.path)
+            .arg("--version")
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .with_context(|| format!("cannot run {}", self.path.display()))?;
+        if !out.status.success() {
+            bail!(
+                "{} --version failed (is Java installed?): {}",
+                self.path.display(),
+                tail(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// `allure generate <dirs...> -o <out> --clean`.
+    pub async fn generate(&self, results: &[&Path], out_dir: &Path) -> Result<()> {
+        let mut cmd = Command::new(&self.path);
+        cmd.arg("generate");
+        for dir in results {
+            cmd.arg(dir);
+        }
+        cmd.arg("-o")
+            .arg(out_dir)
+            .arg("--clean")
+            .stdin(Stdio::null());
+        let out = cmd
+            .output()
+            .await
+            .with_context(|| format!("cannot run {}", self.path.display()))?;
+        let index = out_dir.join("index.html");
+        if !out.status.success() || !index.is_file() {
+            bail!(
+                "allure generate failed (exit {}): {}{}",
+                out.status,
+                tail(&out.stderr),
+                tail(&out.stdout)
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The last lines of a process's output, for error messages.
+fn tail(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.lines().rev().take(8).collect();
+    lines.into_iter().rev().collect::<Vec<_>>().join("\n")
+}

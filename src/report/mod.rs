@@ -1,0 +1,9 @@
+//! Everything about Allure: checking results, running the CLI with history
+//! carried over, reading the summary, and the header policy of report files.
+
+pub mod allure_cli;
+pub mod analytics;
+pub mod executor;
+pub mod headers;
+pub mod results;
+pub mod summary;

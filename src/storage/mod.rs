@@ -1,0 +1,203 @@
+//! Where reports are written: any S3 API, or a local directory. Both offer the
+//! same small set of operations, including compare-and-swap writes, so the
+//! publish logic does not care which one it talks to.
+
+pub mod local;
+pub mod s3;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use local::LocalStore;
+pub use s3::S3Store;
+
+/// How a write treats an object that may already exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutMode {
+    Overwrite,
+    /// Only if no object exists (If-None-Match: *).
+    Create,
+    /// Only if the object still has this etag (If-Match).
+    Update(String),
+}
+
+/// Headers of a written object. Local directories keep only the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub content_type: String,
+    pub cache_control: &'static str,
+    /// URL-encoded tag set, e.g. `ttl-days=30`.
+    pub tagging: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub body: Vec<u8>,
+    pub etag: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: String,
+    pub size: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The condition of a Create or Update did not hold (412, or 409 when
+    /// another conditional write raced us).
+    #[error("{key}: the object changed since it was read")]
+    Precondition { key: String },
+    #[error(
+        "bucket {bucket:?} does not exist or is in another region; check --bucket and --region, or create it with `allure-host infra setup`"
+    )]
+    NoSuchBucket { bucket: String },
+    #[error(
+        "no AWS credentials found: {detail}. Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or use OIDC (role-to-assume) in GitHub Actions"
+    )]
+    Credentials { detail: String },
+    #[error("access to {target} was denied ({code}); check that the credentials may use the bucket")]
+    Denied { target: String, code: String },
+    #[error("{op} {target} failed: {detail}")]
+    Other {
+        op: &'static str,
+        target: String,
+        detail: String,
+    },
+}
+
+/// Requests made, by S3 operation name, counted as the store sends them.
+#[derive(Debug, Default)]
+pub struct RequestCounts {
+    get: AtomicU64,
+    put: AtomicU64,
+    list: AtomicU64,
+    delete: AtomicU64,
+    head: AtomicU64,
+}
+
+impl RequestCounts {
+    fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<&'static str, u64> {
+        [
+            ("GetObject", &self.get),
+            ("PutObject", &self.put),
+            ("ListObjectsV2", &self.list),
+            ("DeleteObjects", &self.delete),
+            ("HeadBucket", &self.head),
+        ]
+        .into_iter()
+        .map(|(name, c)| (name, c.load(Ordering::Relaxed)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    counts: Arc<RequestCounts>,
+}
+
+#[derive(Clone)]
+enum Backend {
+    S3(Arc<S3Store>),
+    Local(Arc<LocalStore>),
+}
+
+impl Store {
+    pub fn s3(store: S3Store) -> Self {
+        Self {
+            backend: Backend::S3(Arc::new(store)),
+            counts: Arc::default(),
+        }
+    }
+
+    pub fn local(store: LocalStore) -> Self {
+        Self {
+            backend: Backend::Local(Arc::new(store)),
+            counts: Arc::default(),
+        }
+    }
+
+    pub fn counts(&self) -> BTreeMap<&'static str, u64> {
+        self.counts.snapshot()
+    }
+
+    /// Where `key` can be read by the publisher: `s3://bucket/key` or `file:///...`.
+    pub fn location(&self, key: &str) -> String {
+        match &self.backend {
+            Backend::S3(s) => s.location(key),
+            Backend::Local(l) => l.location(key),
+        }
+    }
+
+    /// A name for the target in messages: the bucket or the directory.
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::S3(s) => s.bucket().to_string(),
+            Backend::Local(l) => l.root().display().to_string(),
+        }
+    }
+
+    pub fn is_local(&self) -> bool {
+        matches!(self.backend, Backend::Local(_))
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Object>, StoreError> {
+        RequestCounts::bump(&self.counts.get);
+        match &self.backend {
+            Backend::S3(s) => s.get(key).await,
+            Backend::Local(l) => l.get(key).await,
+        }
+    }
+
+    pub async fn put_bytes(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        meta: &ObjectMeta,
+        mode: PutMode,
+    ) -> Result<(), StoreError> {
+        RequestCounts::bump(&self.counts.put);
+        match &self.backend {
+            Backend::S3(s) => s.put_bytes(key, body, meta, mode).await,
+            Backend::Local(l) => l.put_bytes(key, body, mode).await,
+        }
+    }
+
+    /// Stream a file into `key` (memory does not grow with the file).
+    pub async fn put_file(&self, key: &str, path: &Path, meta: &ObjectMeta) -> Result<(), StoreError> {
+        RequestCounts::bump(&self.counts.put);
+        match &self.backend {
+            Backend::S3(s) => s.put_file(key, path, meta).await,
+            Backend::Local(l) => l.put_file(key, path).await,
+        }
+    }
+
+    /// Every object under `prefix` (which ends with '/').
+    pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
+        match &self.backend {
+            Backend::S3(s) => s.list(prefix, &self.counts.list).await,
+            Backend::Local(l) => {
+                RequestCounts::bump(&self.counts.list);
+                l.list(prefix).await
+            }
+        }
+    }
+
+    pub async fn delete(&self, keys: Vec<String>) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::S3(s) => s.delete(keys, &self.counts.delete).await,
+            Backend::Local(l) => {
+                RequestCounts::bump(&self.counts.delete);
+                l.delete(keys).await
+            }
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! Any S3 API through aws-sdk-s3: AWS, or a local server via an endpoint URL.
+
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::{
+    ProvideCredentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier, ServerSideEncryption};
+
+use super::{Listed, Object, ObjectMeta, PutMode, RequestCounts, StoreError};
+
+/// Attempts per request (the first plus retries with jittered backoff) on
+/// 5xx, throttling (SlowDown) and connection errors.
+const MAX_ATTEMPTS: u32 = 8;
+
+#[derive(Debug, Clone, Default)]
+pub struct S3Options {
+    pub bucket: String,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    /// `AES256` or `aws:kms`.
+    pub sse: Option<String>,
+    pub sse_kms_key_id: Option<String>,
+}
+
+pub struct S3Store {
+    client: Client,
+    sdk_config: aws_config::SdkConfig,
+    bucket: String,
+    sse: Option<ServerSideEncryption>,
+    sse_kms_key_id: Option<String>,
+}
+
+impl S3Store {
+    /// Build a client and make sure credentials exist before any work starts.
+    pub async fn connect(opts: S3Options) -> Result<Self, StoreError> {
+        let region = RegionProviderChain::first_try(opts.region.clone().map(Region::new))
+            .or_default_provider()
+            .or_else(Region::from_static("us-east-1"));
+        let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(region)
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_initial_backoff(Duration::from_millis(100))
+                    .with_max_backoff(Duration::from_secs(10)),
+            )
+            .load()
+            .await;
+        let provider = sdk_config
+            .credentials_provider()
+            .ok_or_else(|| StoreError::Credentials {
+                detail: "no credentials provider is configured".into(),
+            })?;
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| StoreError::Credentials {
+                detail: DisplayErrorContext(&e).to_string(),
+            })?;
+        let mut builder = aws_sdk_s3::config::Builder::from(&sdk_config)
+            // Checksums only where S3 requires them: plain uploads stream
+            // with a known length and work with every S3-compatible server.
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+        if let Some(endpoint) = &opts.endpoint {
+            builder = builder.endpoint_url(endpoint).force_path_style(true);
+        }
+        let sse = match (&opts.sse, &opts.sse_kms_key_id) {
+            (Some(alg), _) => Some(ServerSideEncryption::from(alg.as_str())),
+            (None, Some(_)) => Some(ServerSideEncryption::AwsKms),
+            (None, None) => None,
+        };
+        Ok(Self {
+            client: Client::from_conf(builder.build()),
+            sdk_config,
+            bucket: opts.bucket,
+            sse,
+            sse_kms_key_id: opts.sse_kms_key_id,
+        })
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.sdk_config
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    pub fn location(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    fn classify<E>(&self, op: &'static str, key: &str, err: SdkError<E, HttpResponse>) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        let code = err.code().unwrap_or_default().to_string();
+        let detail = DisplayErrorContext(&err).to_string();
+        let target = format!("s3://{}/{key}", self.bucket);
+        match (status, code.as_str()) {
+            (_, "NoSuchBucket") => StoreError::NoSuchBucket {
+                bucket: self.bucket.clone(),
+            },
+            (Some(412) | Some(409), _) | (_, "PreconditionFailed" | "ConditionalRequestConflict") => {
+                StoreError::Precondition { key: key.into() }
+            }
+            (_, "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken") => {
+                StoreError::Denied { target, code }
+            }
+            _ if detail.contains("credentials") && !matches!(err, SdkError::ServiceError(_)) => {
+                StoreError::Credentials { detail }
+            }
+            _ => StoreError::Other { op, target, detail },
+        }
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Object>, StoreError> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(SdkError::ServiceError(e)) if e.err().is_no_such_key() => return Ok(None),
+            Err(err) => return Err(self.classify("GetObject", key, err)),
+        };
+        let etag = out.e_tag().unwrap_or_default().to_string();
+        let body = out.body.collect().await.map_err(|e| StoreError::Other {
+            op: "GetObject",
+            target: self.location(key),
+            detail: e.to_string(),
+        })?;
+        Ok(Some(Object {
+            body: body.into_bytes().to_vec(),
+            etag,
+        }))
+    }
+
+    fn put(&self, key: &str, meta: &ObjectMeta) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(&meta.content_type)
+            .cache_control(meta.cache_control)
+            .set_tagging(meta.tagging.clone())
+            .set_server_side_encryption(self.sse.clone())
+            .set_ssekms_key_id(self.sse_kms_key_id.clone())
+    }
+
+    pub async fn put_bytes(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        meta: &ObjectMeta,
+        mode: PutMode,
+    ) -> Result<(), StoreError> {
+        let mut req = self.put(key, meta).body(ByteStream::from(body));
+        req = match mode {
+            PutMode::Overwrite => req,
+            PutMode::Create => req.if_none_match("*"),
+            PutMode::Update(etag) => req.if_match(etag),
+        };
+        req.send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.classify("PutObject", key, e))
+    }
+
+    pub async fn put_file(&self, key: &str, path: &Path, meta: &ObjectMeta) -> Result<(), StoreError> {
+        let body = ByteStream::from_path(path)
+            .await
+            .map_err(|e| StoreError::Other {
+                op: "PutObject",
+                target: path.display().to_string(),
+                detail: e.to_string(),
+            })?;
+        self.put(key, meta)
+            .body(body)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.classify("PutObject", key, e))
+    }
+
+    pub async fn list(&self, prefix: &str, counter: &AtomicU64) -> Result<Vec<Listed>, StoreError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        loop {
+            RequestCounts::bump(counter);
+            let Some(page) = pages.next().await else {
+                break;
+            };
+            let page = page.map_err(|e| self.classify("ListObjectsV2", prefix, e))?;
+            out.extend(page.contents().iter().filter_map(|o| {
+                Some(Listed {
+                    key: o.key()?.to_string(),
+                    size: o.size().unwrap_or(0).max(0) as u64,
+                })
+            }));
+        }
+        Ok(out)
+    }
+
+    pub async fn delete(&self, keys: Vec<String>, counter: &AtomicU64) -> Result<(), StoreError> {
+        // DeleteObjects takes at most 1000 keys per request.
+        for chunk in keys.chunks(1000) {
+            RequestCounts::bump(counter);
+            let objects = chunk
+                .iter()
+                .map(|k| ObjectIdentifier::builder().key(k).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::Other {
+                    op: "DeleteObjects",
+                    target: self.bucket.clone(),
+                    detail: e.to_string(),
+                })?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| StoreError::Other {
+                    op: "DeleteObjects",
+                    target: self.bucket.clone(),
+                    detail: e.to_string(),
+                })?;
+            let out = self
+                .client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| self.classify("DeleteObjects", &chunk[0], e))?;
+            if let Some(first) = out.errors().first() {
+                return Err(StoreError::Other {
+                    op: "DeleteObjects",
+                    target: self.location(first.key().unwrap_or_default()),
+                    detail: format!(
+                        "{} of {} keys failed: {}",
+                        out.errors().len(),
+                        chunk.len(),
+                        first.message().unwrap_or_default()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
