@@ -4,3 +4,5 @@
 pub mod model;
 pub mod report;
 pub mod storage;
+pub mod cli;
+pub mod settings;

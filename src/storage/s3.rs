@@ -21,7 +21,7 @@ use super::{Listed, Object, ObjectMeta, PutMode, RequestCounts, StoreError};
 /// 5xx, throttling (SlowDown) and connection errors.
 const MAX_ATTEMPTS: u32 = 8;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct S3Options {
     pub bucket: String,
     pub region: Option<String>,

@@ -1,0 +1,180 @@
+//! The CI context layer: what the CI system (or git) says about this build.
+
+use crate::report::executor::CiKind;
+
+use super::layer::Layer;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CiContext {
+    pub layer: Layer,
+    pub kind: CiKind,
+    /// Link to the CI build, for executor.json and the runs index.
+    pub build_url: Option<String>,
+}
+
+/// Derive the context from environment variables, asking `git` (a function
+/// that runs `git <args>` and returns trimmed stdout) only outside known CIs.
+pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>) -> CiContext {
+    let get = |name: &str| {
+        vars.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    if get("GITHUB_ACTIONS").as_deref() == Some("true") {
+        let repo = get("GITHUB_REPOSITORY");
+        let run = get("GITHUB_RUN_ID");
+        let attempt = get("GITHUB_RUN_ATTEMPT").unwrap_or_else(|| "1".into());
+        let server = get("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
+        let build_url = match (&repo, &run) {
+            (Some(repo), Some(run)) => Some(format!("{server}/{repo}/actions/runs/{run}/attempts/{attempt}")),
+            _ => None,
+        };
+        return CiContext {
+            layer: Layer {
+                branch: get("GITHUB_HEAD_REF").or_else(|| get("GITHUB_REF_NAME")),
+                run_id: run.map(|r| format!("{r}-{attempt}")),
+                project: repo.and_then(|r| r.rsplit('/').next().map(str::to_string)),
+                context_url: build_url.clone(),
+                commit: get("GITHUB_SHA"),
+                ..Layer::default()
+            },
+            kind: CiKind {
+                name: "GitHub Actions",
+                kind: "github",
+            },
+            build_url,
+        };
+    }
+    if get("GITLAB_CI").is_some() {
+        let build_url = get("CI_PIPELINE_URL");
+        return CiContext {
+            layer: Layer {
+                branch: get("CI_COMMIT_REF_NAME"),
+                project: get("CI_PROJECT_NAME"),
+                context_url: build_url.clone(),
+                commit: get("CI_COMMIT_SHA"),
+                ..Layer::default()
+            },
+            kind: CiKind {
+                name: "GitLab CI",
+                kind: "gitlab",
+            },
+            build_url,
+        };
+    }
+    // Jenkins and plain shells: pytest-allure-host read GIT_BRANCH.
+    let strip_remote = |b: String| b.strip_prefix("origin/").map(str::to_string).unwrap_or(b);
+    let branch = get("BRANCH_NAME")
+        .or_else(|| get("GIT_BRANCH").map(strip_remote))
+        .or_else(|| git(&["rev-parse", "--abbrev-ref", "HEAD"]).filter(|b| b != "HEAD"));
+    let commit = get("GIT_COMMIT").or_else(|| git(&["rev-parse", "HEAD"]));
+    let project = git(&["rev-parse", "--show-toplevel"])
+        .and_then(|top| top.rsplit('/').next().map(str::to_string));
+    let jenkins = get("JENKINS_URL").is_some();
+    let build_url = if jenkins { get("BUILD_URL") } else { None };
+    CiContext {
+        layer: Layer {
+            branch,
+            project,
+            context_url: build_url.clone(),
+            commit,
+            ..Layer::default()
+        },
+        kind: if jenkins {
+            CiKind {
+                name: "Jenkins",
+                kind: "jenkins",
+            }
+        } else {
+            CiKind::LOCAL
+        },
+        build_url,
+    }
+}
+
+/// Run git in the working directory; None when git or the repository is absent.
+pub fn run_git(args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+    fn no_git(_: &[&str]) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn github_pull_request_uses_head_ref_and_attempt() {
+        let c = detect(
+            &vars(&[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_HEAD_REF", "feat/login"),
+                ("GITHUB_REF_NAME", "12/merge"),
+                ("GITHUB_RUN_ID", "987"),
+                ("GITHUB_RUN_ATTEMPT", "2"),
+                ("GITHUB_REPOSITORY", "acme/shop"),
+                ("GITHUB_SHA", "abc"),
+            ]),
+            no_git,
+        );
+        assert_eq!(c.layer.branch.as_deref(), Some("feat/login"));
+        assert_eq!(c.layer.run_id.as_deref(), Some("987-2"));
+        assert_eq!(c.layer.project.as_deref(), Some("shop"));
+        assert_eq!(c.layer.commit.as_deref(), Some("abc"));
+        assert_eq!(
+            c.build_url.as_deref(),
+            Some("https://github.com/acme/shop/actions/runs/987/attempts/2")
+        );
+        assert_eq!(c.kind.kind, "github");
+    }
+
+    #[test]
+    fn github_push_uses_ref_name() {
+        let c = detect(
+            &vars(&[("GITHUB_ACTIONS", "true"), ("GITHUB_HEAD_REF", ""), ("GITHUB_REF_NAME", "main")]),
+            no_git,
+        );
+        assert_eq!(c.layer.branch.as_deref(), Some("main"));
+    }
+
+    #[test]
+    fn elsewhere_git_answers() {
+        let git = |args: &[&str]| match args {
+            ["rev-parse", "--abbrev-ref", "HEAD"] => Some("topic".to_string()),
+            ["rev-parse", "HEAD"] => Some("deadbeef".to_string()),
+            ["rev-parse", "--show-toplevel"] => Some("/src/checkout-name".to_string()),
+            _ => None,
+        };
+        let c = detect(&[], git);
+        assert_eq!(c.layer.branch.as_deref(), Some("topic"));
+        assert_eq!(c.layer.project.as_deref(), Some("checkout-name"));
+        assert_eq!(c.layer.run_id, None);
+        assert_eq!(c.kind, CiKind::LOCAL);
+        let jenkins = detect(
+            &vars(&[("JENKINS_URL", "http://j"), ("GIT_BRANCH", "origin/release"), ("BUILD_URL", "http://j/1")]),
+            git,
+        );
+        assert_eq!(jenkins.layer.branch.as_deref(), Some("release"));
+        assert_eq!(jenkins.build_url.as_deref(), Some("http://j/1"));
+    }
+
+    #[test]
+    fn detached_head_gives_no_branch() {
+        let c = detect(&[], |args: &[&str]| (args.len() == 3).then(|| "HEAD".to_string()));
+        assert_eq!(c.layer.branch, None);
+    }
+}
