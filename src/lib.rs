@@ -6,3 +6,4 @@ pub mod report;
 pub mod storage;
 pub mod cli;
 pub mod settings;
+pub mod pages;

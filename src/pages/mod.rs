@@ -1,0 +1,266 @@
+//! The small HTML pages we write beside the reports, rendered by minijinja
+//! with HTML auto-escaping on, so names and meta values cannot inject markup.
+//! Each page carries a revision so an older page never replaces a newer one.
+
+use chrono::{DateTime, Utc};
+use minijinja::{Environment, context};
+use serde::Serialize;
+
+use crate::model::layout::Layout;
+use crate::model::manifest::Manifest;
+use crate::model::pointer::ProjectIndex;
+
+const STYLE: &str = include_str!("../../templates/style.css");
+
+fn env() -> Environment<'static> {
+    let mut env = Environment::new();
+    // Names ending in .html are auto-escaped (minijinja's default policy).
+    for (name, source) in [
+        ("latest.html", include_str!("../../templates/latest.html")),
+        ("runs.html", include_str!("../../templates/runs.html")),
+        ("project.html", include_str!("../../templates/project.html")),
+    ] {
+        env.add_template(name, source)
+            .expect("bundled templates are valid");
+    }
+    env
+}
+
+fn render(name: &str, ctx: minijinja::Value) -> String {
+    env()
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .expect("bundled templates render")
+}
+
+fn when(epoch: i64) -> String {
+    DateTime::<Utc>::from_timestamp(epoch, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+fn duration(ms: Option<u64>) -> String {
+    match ms {
+        None => String::new(),
+        Some(ms) if ms < 60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        Some(ms) => format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}
+
+/// Only http(s) URLs become links; anything else (javascript:, data:) is text.
+pub fn safe_link(url: &str) -> Option<&str> {
+    let lower = url.trim().to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then_some(url.trim())
+}
+
+/// Read the revision a page carries.
+pub fn revision_of(html: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(html).ok()?;
+    let marker = r#"<meta name="allure-host-revision" content=""#;
+    let start = text.find(marker)? + marker.len();
+    let end = text[start..].find('"')? + start;
+    text[start..end].parse().ok()
+}
+
+pub struct LatestPage<'a> {
+    pub project: &'a str,
+    pub branch: &'a str,
+    pub run_id: &'a str,
+    pub segment: &'a str,
+    pub build_order: u64,
+}
+
+/// `latest/index.html`: sends the reader to `../<run>/index.html`, keeping the
+/// `#...` fragment (script) and working without JavaScript (meta refresh).
+pub fn latest(p: &LatestPage<'_>) -> String {
+    render(
+        "latest.html",
+        context! { project => p.project, branch => p.branch, run_id => p.run_id,
+                   segment => p.segment, build_order => p.build_order },
+    )
+}
+
+#[derive(Serialize)]
+struct RunRow {
+    run_id: String,
+    segment: Option<String>,
+    build_order: Option<u64>,
+    time: String,
+    passed: u64,
+    failed: u64,
+    broken: u64,
+    skipped: Option<u64>,
+    total: Option<u64>,
+    duration: String,
+    commit: Option<String>,
+    context_link: Option<String>,
+    context_text: Option<String>,
+    meta: Vec<(String, String)>,
+}
+
+/// `runs/index.html`: the table of runs of one branch.
+pub fn runs(m: &Manifest) -> String {
+    let rows: Vec<RunRow> = m
+        .runs
+        .iter()
+        .map(|r| {
+            let context = r.context_url.clone().unwrap_or_default();
+            RunRow {
+                run_id: r.run_id.clone(),
+                segment: Layout::run_segment(&r.run_id).ok(),
+                build_order: r.build_order,
+                time: when(r.time),
+                passed: r.passed,
+                failed: r.failed,
+                broken: r.broken,
+                skipped: r.skipped,
+                total: r.total,
+                duration: duration(r.duration_ms),
+                commit: r.commit.clone(),
+                context_link: safe_link(&context).map(str::to_string),
+                context_text: (!context.is_empty()).then_some(context.clone()),
+                meta: r.meta_strings(),
+            }
+        })
+        .collect();
+    render(
+        "runs.html",
+        context! { project => &m.project, branch => &m.branch, revision => m.revision,
+                   updated => when(m.updated), runs => minijinja::value::Serde(&rows), style => STYLE },
+    )
+}
+
+#[derive(Serialize)]
+struct BranchRow<'a> {
+    branch: &'a str,
+    segment: &'a str,
+    run_id: &'a str,
+    build_order: u64,
+    time: String,
+    passed: u64,
+    failed: u64,
+    broken: u64,
+    skipped: u64,
+    total: u64,
+}
+
+/// `<project>/index.html`: the branches of a project.
+pub fn project(p: &ProjectIndex) -> String {
+    let rows: Vec<BranchRow> = p
+        .branches
+        .iter()
+        .map(|b| BranchRow {
+            branch: &b.branch,
+            segment: &b.segment,
+            run_id: &b.run_id,
+            build_order: b.build_order,
+            time: when(b.time),
+            passed: b.passed,
+            failed: b.failed,
+            broken: b.broken,
+            skipped: b.skipped,
+            total: b.total,
+        })
+        .collect();
+    render(
+        "project.html",
+        context! { project => &p.project, revision => p.revision, updated => when(p.updated),
+                   branches => minijinja::value::Serde(&rows), style => STYLE },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::manifest::RunEntry;
+    use crate::model::pointer::BranchEntry;
+
+    const EVIL: &str = "<script>alert('x')</script>\"";
+
+    fn run(id: &str, context: &str) -> RunEntry {
+        RunEntry {
+            run_id: id.into(),
+            time: 1_763_784_000,
+            size: 1,
+            files: 1,
+            project: EVIL.into(),
+            branch: EVIL.into(),
+            run_url: String::new(),
+            context_url: Some(context.into()),
+            passed: 1,
+            failed: 2,
+            broken: 3,
+            skipped: Some(4),
+            unknown: Some(0),
+            total: Some(10),
+            duration_ms: Some(65_000),
+            build_order: Some(7),
+            commit: Some("0123456789abcdef".into()),
+            meta: [("team".to_string(), serde_json::Value::String(EVIL.into()))].into(),
+        }
+    }
+
+    #[test]
+    fn runs_page_escapes_everything_and_never_links_javascript() {
+        let mut m = Manifest::empty(EVIL, EVIL);
+        m.revision = 12;
+        m.runs = vec![run(EVIL, "javascript:alert(1)"), run("42-1", "https://ci.example/42")];
+        let html = runs(&m);
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(!html.contains("href=\"javascript:"));
+        assert!(html.contains("javascript:alert(1)"), "shown as text");
+        // minijinja escapes '/' too; browsers decode it inside attributes.
+        assert!(html.contains(r#"href="https:&#x2f;&#x2f;ci.example&#x2f;42""#));
+        assert!(html.contains(r#"href="../42-1/index.html""#));
+        assert!(html.contains("<code>0123456789</code>"));
+        assert!(html.contains("1m 05s"));
+        assert_eq!(revision_of(html.as_bytes()), Some(12));
+    }
+
+    #[test]
+    fn latest_page_redirects_with_and_without_javascript() {
+        let html = latest(&LatestPage {
+            project: "p",
+            branch: "feat/<x>",
+            run_id: "20261122-041200-abcdef",
+            segment: "20261122-041200-abcdef",
+            build_order: 9,
+        });
+        assert!(html.contains(r#"<meta http-equiv="refresh" content="0; url=../20261122-041200-abcdef/index.html">"#));
+        assert!(html.contains("location.hash"));
+        assert!(html.contains("feat&#x2f;&lt;x&gt;"), "{html}");
+        assert_eq!(revision_of(html.as_bytes()), Some(9));
+    }
+
+    #[test]
+    fn project_page_lists_branches() {
+        let mut p = ProjectIndex::empty("shop");
+        p.upsert(
+            BranchEntry {
+                branch: "feat/<b>".into(),
+                segment: "feat~2F~3Cb~3E".into(),
+                run_id: "1".into(),
+                build_order: 1,
+                time: 0,
+                passed: 1,
+                failed: 0,
+                broken: 0,
+                skipped: 0,
+                total: 1,
+            },
+            5,
+        );
+        let html = project(&p);
+        assert!(html.contains(r#"href="feat~2F~3Cb~3E/latest/index.html""#));
+        assert!(html.contains("feat&#x2f;&lt;b&gt;"));
+        assert_eq!(revision_of(html.as_bytes()), Some(1));
+    }
+
+    #[test]
+    fn safe_link_accepts_only_http() {
+        assert_eq!(safe_link(" https://x "), Some("https://x"));
+        assert_eq!(safe_link("JAVASCRIPT:alert(1)"), None);
+        assert_eq!(safe_link("data:text/html,x"), None);
+    }
+}
