@@ -43,6 +43,12 @@ impl LocalStore {
         Ok(Self { root })
     }
 
+    /// For plans and checks: reads work, nothing is created on disk.
+    pub fn open_read_only(root: &Path) -> Result<Self, StoreError> {
+        let root = std::path::absolute(root).map_err(|e| io_err("open", root, e))?;
+        Ok(Self { root })
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -2,6 +2,7 @@
 //! same small set of operations, including compare-and-swap writes, so the
 //! publish logic does not care which one it talks to.
 
+pub mod cas;
 pub mod local;
 pub mod s3;
 
