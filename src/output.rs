@@ -27,7 +27,11 @@ pub fn published(s: &PublishSummary) {
         println!("Latest was not moved: a newer build is already shown there.");
     }
     if !s.pruned_runs.is_empty() {
-        println!("Removed {} old run(s): {}", s.pruned_runs.len(), s.pruned_runs.join(", "));
+        println!(
+            "Removed {} old run(s): {}",
+            s.pruned_runs.len(),
+            s.pruned_runs.join(", ")
+        );
     }
     println!("Run URL:    {}", s.run_url);
     println!("Latest URL: {}", s.latest_url);

@@ -20,15 +20,44 @@ async fn two_publishes_continue_the_trend_with_correct_headers() {
     for run in ["run-1", "run-2"] {
         ok(&run_in(
             tmp.path(),
-            &s3_args(&bucket, moto(), &["--results", ex, "--project", "shop", "--branch", "main", "--run-id", run,
-                "--cloudfront", "https://d111.cloudfront.net", "--summary-json", "summary.json"]),
+            &s3_args(
+                &bucket,
+                moto(),
+                &[
+                    "--results",
+                    ex,
+                    "--project",
+                    "shop",
+                    "--branch",
+                    "main",
+                    "--run-id",
+                    run,
+                    "--cloudfront",
+                    "https://d111.cloudfront.net",
+                    "--summary-json",
+                    "summary.json",
+                ],
+            ),
         ));
     }
-    let trend = get_json(&client, &bucket, "reports/shop/main/run-2/history/history-trend.json").await;
+    let trend = get_json(
+        &client,
+        &bucket,
+        "reports/shop/main/run-2/history/history-trend.json",
+    )
+    .await;
     assert_eq!(trend.as_array().unwrap().len(), 2, "{trend}");
-    let executors = get_json(&client, &bucket, "reports/shop/main/run-2/widgets/executors.json").await;
+    let executors = get_json(
+        &client,
+        &bucket,
+        "reports/shop/main/run-2/widgets/executors.json",
+    )
+    .await;
     assert_eq!(executors[0]["buildOrder"], 2);
-    assert_eq!(executors[0]["reportUrl"], "https://d111.cloudfront.net/reports/shop/main/run-2/index.html");
+    assert_eq!(
+        executors[0]["reportUrl"],
+        "https://d111.cloudfront.net/reports/shop/main/run-2/index.html"
+    );
 
     let manifest = get_json(&client, &bucket, "reports/shop/main/runs/index.json").await;
     assert_eq!(manifest["schema"], 1);
@@ -44,11 +73,17 @@ async fn two_publishes_continue_the_trend_with_correct_headers() {
 
     let latest = get_json(&client, &bucket, "reports/shop/main/latest.json").await;
     assert_eq!(latest["run_id"], "run-2");
-    assert_eq!(latest["latest_url"], "https://d111.cloudfront.net/reports/shop/main/latest/index.html");
-    let page = String::from_utf8(get(&client, &bucket, "reports/shop/main/latest/index.html").await).unwrap();
+    assert_eq!(
+        latest["latest_url"],
+        "https://d111.cloudfront.net/reports/shop/main/latest/index.html"
+    );
+    let page =
+        String::from_utf8(get(&client, &bucket, "reports/shop/main/latest/index.html").await)
+            .unwrap();
     assert!(page.contains("url=../run-2/index.html"));
     assert!(page.contains("location.hash"));
-    let project = String::from_utf8(get(&client, &bucket, "reports/shop/index.html").await).unwrap();
+    let project =
+        String::from_utf8(get(&client, &bucket, "reports/shop/index.html").await).unwrap();
     assert!(project.contains("main/latest/index.html"));
 
     // Headers: charset on text, no-cache on entry pages and mutable files,
@@ -56,28 +91,67 @@ async fn two_publishes_continue_the_trend_with_correct_headers() {
     let head = |key: &'static str| {
         let client = client.clone();
         let bucket = bucket.clone();
-        async move { client.head_object().bucket(bucket).key(key).send().await.unwrap() }
+        async move {
+            client
+                .head_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .unwrap()
+        }
     };
     let h = head("reports/shop/main/run-2/index.html").await;
     assert_eq!(h.content_type(), Some("text/html; charset=utf-8"));
     assert_eq!(h.cache_control(), Some("no-cache"));
     let h = head("reports/shop/main/run-2/app.js").await;
-    assert_eq!(h.cache_control(), Some("public, max-age=31536000, immutable"));
-    assert!(h.content_type().unwrap().ends_with("javascript; charset=utf-8"));
-    for key in ["reports/shop/main/latest.json", "reports/shop/main/runs/index.json", "reports/shop/main/runs/index.html",
-                "reports/shop/main/latest/index.html", "reports/shop/index.html"] {
+    assert_eq!(
+        h.cache_control(),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert!(
+        h.content_type()
+            .unwrap()
+            .ends_with("javascript; charset=utf-8")
+    );
+    for key in [
+        "reports/shop/main/latest.json",
+        "reports/shop/main/runs/index.json",
+        "reports/shop/main/runs/index.html",
+        "reports/shop/main/latest/index.html",
+        "reports/shop/index.html",
+    ] {
         assert_eq!(head(key).await.cache_control(), Some("no-cache"), "{key}");
     }
-    let png = keys(&client, &bucket).await.into_iter().find(|k| k.starts_with("reports/shop/main/run-2/data/attachments/") && k.ends_with(".png")).unwrap();
-    let h = client.head_object().bucket(&bucket).key(&png).send().await.unwrap();
+    let png = keys(&client, &bucket)
+        .await
+        .into_iter()
+        .find(|k| k.starts_with("reports/shop/main/run-2/data/attachments/") && k.ends_with(".png"))
+        .unwrap();
+    let h = client
+        .head_object()
+        .bucket(&bucket)
+        .key(&png)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(h.content_type(), Some("image/png"));
 
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(tmp.path().join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["run_url"], "https://d111.cloudfront.net/reports/shop/main/run-2/index.html");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["run_url"],
+        "https://d111.cloudfront.net/reports/shop/main/run-2/index.html"
+    );
     assert_eq!(summary["stats"]["total"], 9);
     assert_eq!(summary["bucket"], bucket.as_str());
-    assert!(summary["requests"]["PutObject"].as_u64().unwrap() >= summary["report_files"].as_u64().unwrap());
-    for t in ["history", "generate", "upload", "manifest", "latest", "total"] {
+    assert!(
+        summary["requests"]["PutObject"].as_u64().unwrap()
+            >= summary["report_files"].as_u64().unwrap()
+    );
+    for t in [
+        "history", "generate", "upload", "manifest", "latest", "total",
+    ] {
         assert!(summary["timings"][t].is_number(), "{t}");
     }
 }
@@ -88,11 +162,40 @@ async fn published_reports_make_no_third_party_requests() {
     let bucket = bucket(&client).await;
     let tmp = tempfile::tempdir().unwrap();
     let report = generated_report().to_str().unwrap();
-    ok(&run_in(tmp.path(), &s3_args(&bucket, moto(), &["--report", report, "--project", "p", "--run-id", "r1"])));
-    ok(&run_in(tmp.path(), &s3_args(&bucket, moto(), &["--report", report, "--project", "p", "--run-id", "r2", "--keep-analytics"])));
+    ok(&run_in(
+        tmp.path(),
+        &s3_args(
+            &bucket,
+            moto(),
+            &["--report", report, "--project", "p", "--run-id", "r1"],
+        ),
+    ));
+    ok(&run_in(
+        tmp.path(),
+        &s3_args(
+            &bucket,
+            moto(),
+            &[
+                "--report",
+                report,
+                "--project",
+                "p",
+                "--run-id",
+                "r2",
+                "--keep-analytics",
+            ],
+        ),
+    ));
     let original = std::fs::read_to_string(generated_report().join("index.html")).unwrap();
-    assert!(original.contains("googletagmanager"), "Allure still ships the tracker; this test guards its removal");
-    for key in keys(&client, &bucket).await.iter().filter(|k| k.starts_with("reports/p/main/r1/") && k.ends_with(".html")) {
+    assert!(
+        original.contains("googletagmanager"),
+        "Allure still ships the tracker; this test guards its removal"
+    );
+    for key in keys(&client, &bucket)
+        .await
+        .iter()
+        .filter(|k| k.starts_with("reports/p/main/r1/") && k.ends_with(".html"))
+    {
         let html = String::from_utf8(get(&client, &bucket, key).await).unwrap();
         // No element may load anything from another origin.
         for attr in ["src=\"http", "src='http", "href=\"http", "src=\"//"] {
@@ -100,8 +203,12 @@ async fn published_reports_make_no_third_party_requests() {
         }
         assert!(!html.contains("gtag("), "{key}");
     }
-    let kept = String::from_utf8(get(&client, &bucket, "reports/p/main/r2/index.html").await).unwrap();
-    assert!(kept.contains("googletagmanager"), "--keep-analytics opts out");
+    let kept =
+        String::from_utf8(get(&client, &bucket, "reports/p/main/r2/index.html").await).unwrap();
+    assert!(
+        kept.contains("googletagmanager"),
+        "--keep-analytics opts out"
+    );
 }
 
 #[tokio::test]
@@ -113,10 +220,31 @@ async fn eight_concurrent_publishes_are_all_kept() {
     let endpoint = moto().to_string();
     let handles: Vec<_> = (0..8)
         .map(|i| {
-            let (bucket, report, endpoint, dir) = (bucket.clone(), report.clone(), endpoint.clone(), tmp.path().to_path_buf());
+            let (bucket, report, endpoint, dir) = (
+                bucket.clone(),
+                report.clone(),
+                endpoint.clone(),
+                tmp.path().to_path_buf(),
+            );
             std::thread::spawn(move || {
                 let run = format!("par-{i}");
-                run_in(&dir, &s3_args(&bucket, &endpoint, &["--report", &report, "--project", "p", "--branch", "main", "--run-id", &run]))
+                run_in(
+                    &dir,
+                    &s3_args(
+                        &bucket,
+                        &endpoint,
+                        &[
+                            "--report",
+                            &report,
+                            "--project",
+                            "p",
+                            "--branch",
+                            "main",
+                            "--run-id",
+                            &run,
+                        ],
+                    ),
+                )
             })
         })
         .collect();
@@ -126,21 +254,39 @@ async fn eight_concurrent_publishes_are_all_kept() {
     let manifest = get_json(&client, &bucket, "reports/p/main/runs/index.json").await;
     let runs = manifest["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 8, "{manifest}");
-    let mut orders: Vec<u64> = runs.iter().map(|r| r["build_order"].as_u64().unwrap()).collect();
+    let mut orders: Vec<u64> = runs
+        .iter()
+        .map(|r| r["build_order"].as_u64().unwrap())
+        .collect();
     orders.sort();
-    assert_eq!(orders, (1..=8).collect::<Vec<_>>(), "build orders are unique");
-    let top = runs.iter().max_by_key(|r| r["build_order"].as_u64()).unwrap();
+    assert_eq!(
+        orders,
+        (1..=8).collect::<Vec<_>>(),
+        "build orders are unique"
+    );
+    let top = runs
+        .iter()
+        .max_by_key(|r| r["build_order"].as_u64())
+        .unwrap();
     let latest = get_json(&client, &bucket, "reports/p/main/latest.json").await;
     assert_eq!(latest["run_id"], top["run_id"]);
     assert_eq!(latest["build_order"], 8);
-    let page = String::from_utf8(get(&client, &bucket, "reports/p/main/latest/index.html").await).unwrap();
-    assert!(page.contains(&format!("url=../{}/index.html", top["run_id"].as_str().unwrap())));
-    let runs_page = String::from_utf8(get(&client, &bucket, "reports/p/main/runs/index.html").await).unwrap();
+    let page =
+        String::from_utf8(get(&client, &bucket, "reports/p/main/latest/index.html").await).unwrap();
+    assert!(page.contains(&format!(
+        "url=../{}/index.html",
+        top["run_id"].as_str().unwrap()
+    )));
+    let runs_page =
+        String::from_utf8(get(&client, &bucket, "reports/p/main/runs/index.html").await).unwrap();
     let all = keys(&client, &bucket).await;
     for r in runs {
         let id = r["run_id"].as_str().unwrap();
         assert!(runs_page.contains(id), "runs page lists {id}");
-        let files = all.iter().filter(|k| k.starts_with(&format!("reports/p/main/{id}/"))).count() as u64;
+        let files = all
+            .iter()
+            .filter(|k| k.starts_with(&format!("reports/p/main/{id}/")))
+            .count() as u64;
         assert_eq!(files, r["files"].as_u64().unwrap(), "run {id} is complete");
     }
 }
@@ -152,13 +298,37 @@ async fn retention_prunes_manifest_then_objects() {
     let report = generated_report().to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     for run in ["old-1", "old-2", "new-3"] {
-        ok(&run_in(tmp.path(), &s3_args(&bucket, moto(), &["--report", report, "--project", "p", "--run-id", run, "--max-keep-runs", "2"])));
+        ok(&run_in(
+            tmp.path(),
+            &s3_args(
+                &bucket,
+                moto(),
+                &[
+                    "--report",
+                    report,
+                    "--project",
+                    "p",
+                    "--run-id",
+                    run,
+                    "--max-keep-runs",
+                    "2",
+                ],
+            ),
+        ));
     }
     let manifest = get_json(&client, &bucket, "reports/p/main/runs/index.json").await;
-    let ids: Vec<&str> = manifest["runs"].as_array().unwrap().iter().map(|r| r["run_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = manifest["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["new-3", "old-2"]);
     let all = keys(&client, &bucket).await;
-    assert!(!all.iter().any(|k| k.starts_with("reports/p/main/old-1/")), "old-1 objects deleted");
+    assert!(
+        !all.iter().any(|k| k.starts_with("reports/p/main/old-1/")),
+        "old-1 objects deleted"
+    );
     assert!(all.iter().any(|k| k.starts_with("reports/p/main/old-2/")));
 }
 
@@ -168,14 +338,21 @@ async fn duplicate_run_id_is_refused_and_changes_nothing() {
     let bucket = bucket(&client).await;
     let report = generated_report().to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let args = s3_args(&bucket, moto(), &["--report", report, "--project", "p", "--run-id", "same"]);
+    let args = s3_args(
+        &bucket,
+        moto(),
+        &["--report", report, "--project", "p", "--run-id", "same"],
+    );
     ok(&run_in(tmp.path(), &args));
     let before = keys(&client, &bucket).await;
     let manifest_before = get(&client, &bucket, "reports/p/main/runs/index.json").await;
     let err = failed(&run_in(tmp.path(), &args));
     assert!(err.contains("already published"), "{err}");
     assert_eq!(keys(&client, &bucket).await, before);
-    assert_eq!(get(&client, &bucket, "reports/p/main/runs/index.json").await, manifest_before);
+    assert_eq!(
+        get(&client, &bucket, "reports/p/main/runs/index.json").await,
+        manifest_before
+    );
 }
 
 #[tokio::test]
@@ -192,27 +369,57 @@ async fn hostile_names_stay_inside_the_project_and_are_escaped() {
         (long.as_str(), "x y"),
     ];
     for (branch, run) in cases {
-        ok(&run_in(tmp.path(), &s3_args(&bucket, moto(), &[
-            "--report", report, "--project", "p", "--branch", branch, "--run-id", run,
-            "--context-url", "javascript:alert(document.cookie)", "--meta", "note=<b>bold</b>",
-        ])));
+        ok(&run_in(
+            tmp.path(),
+            &s3_args(
+                &bucket,
+                moto(),
+                &[
+                    "--report",
+                    report,
+                    "--project",
+                    "p",
+                    "--branch",
+                    branch,
+                    "--run-id",
+                    run,
+                    "--context-url",
+                    "javascript:alert(document.cookie)",
+                    "--meta",
+                    "note=<b>bold</b>",
+                ],
+            ),
+        ));
     }
     let all = keys(&client, &bucket).await;
     for key in &all {
         assert!(key.starts_with("reports/p/"), "{key}");
-        assert!(!key.split('/').any(|part| part == ".." || part == "."), "{key}");
+        assert!(
+            !key.split('/').any(|part| part == ".." || part == "."),
+            "{key}"
+        );
         assert!(key.len() < 1024);
     }
-    for page in all.iter().filter(|k| k.ends_with("runs/index.html") || *k == "reports/p/index.html" || k.ends_with("latest/index.html")) {
+    for page in all.iter().filter(|k| {
+        k.ends_with("runs/index.html")
+            || *k == "reports/p/index.html"
+            || k.ends_with("latest/index.html")
+    }) {
         let html = String::from_utf8(get(&client, &bucket, page).await).unwrap();
         assert!(!html.contains("<script>alert"), "{page}");
         assert!(!html.contains("<img src=x"), "{page}");
         assert!(!html.contains("<b>bold"), "{page}");
         assert!(!html.contains("href=\"javascript:"), "{page}");
     }
-    let manifest_key = all.iter().find(|k| k.contains("feat~2F") && k.ends_with("runs/index.json")).unwrap();
+    let manifest_key = all
+        .iter()
+        .find(|k| k.contains("feat~2F") && k.ends_with("runs/index.json"))
+        .unwrap();
     let manifest = get_json(&client, &bucket, manifest_key).await;
-    assert_eq!(manifest["branch"], "feat/<img src=x onerror=alert(1)>", "original names kept");
+    assert_eq!(
+        manifest["branch"], "feat/<img src=x onerror=alert(1)>",
+        "original names kept"
+    );
     assert_eq!(manifest["runs"][0]["run_id"], "../run");
     assert_eq!(manifest["runs"][0]["note"], "<b>bold</b>");
 }
@@ -223,13 +430,51 @@ async fn sse_and_ttl_apply_to_every_write() {
     let bucket = bucket(&client).await;
     let report = generated_report().to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    ok(&run_in(tmp.path(), &s3_args(&bucket, moto(), &["--report", report, "--project", "p", "--run-id", "enc", "--sse", "AES256", "--ttl-days", "7"])));
+    ok(&run_in(
+        tmp.path(),
+        &s3_args(
+            &bucket,
+            moto(),
+            &[
+                "--report",
+                report,
+                "--project",
+                "p",
+                "--run-id",
+                "enc",
+                "--sse",
+                "AES256",
+                "--ttl-days",
+                "7",
+            ],
+        ),
+    ));
     for key in keys(&client, &bucket).await {
-        let head = client.head_object().bucket(&bucket).key(&key).send().await.unwrap();
-        assert_eq!(head.server_side_encryption().map(|s| s.as_str()), Some("AES256"), "{key}");
+        let head = client
+            .head_object()
+            .bucket(&bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            head.server_side_encryption().map(|s| s.as_str()),
+            Some("AES256"),
+            "{key}"
+        );
         if key.starts_with("reports/p/main/enc/") {
-            let tags = client.get_object_tagging().bucket(&bucket).key(&key).send().await.unwrap();
-            let tag = tags.tag_set().iter().find(|t| t.key() == "ttl-days").map(|t| t.value().to_string());
+            let tags = client
+                .get_object_tagging()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .unwrap();
+            let tag = tags
+                .tag_set()
+                .iter()
+                .find(|t| t.key() == "ttl-days")
+                .map(|t| t.value().to_string());
             assert_eq!(tag.as_deref(), Some("7"), "{key}");
         }
     }
@@ -241,13 +486,43 @@ async fn dry_run_writes_nothing_and_prints_the_plan() {
     let bucket = bucket(&client).await;
     let report = generated_report().to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    ok(&run_in(tmp.path(), &s3_args(&bucket, moto(), &["--report", report, "--project", "p", "--run-id", "a"])));
+    ok(&run_in(
+        tmp.path(),
+        &s3_args(
+            &bucket,
+            moto(),
+            &["--report", report, "--project", "p", "--run-id", "a"],
+        ),
+    ));
     let before = keys(&client, &bucket).await;
-    let out = ok(&run_in(tmp.path(), &s3_args(&bucket, moto(), &["--report", report, "--project", "p", "--run-id", "b", "--max-keep-runs", "1", "--dry-run"])));
+    let out = ok(&run_in(
+        tmp.path(),
+        &s3_args(
+            &bucket,
+            moto(),
+            &[
+                "--report",
+                report,
+                "--project",
+                "p",
+                "--run-id",
+                "b",
+                "--max-keep-runs",
+                "1",
+                "--dry-run",
+            ],
+        ),
+    ));
     assert_eq!(keys(&client, &bucket).await, before);
-    let files = before.iter().filter(|k| k.starts_with("reports/p/main/a/")).count();
+    let files = before
+        .iter()
+        .filter(|k| k.starts_with("reports/p/main/a/"))
+        .count();
     assert!(out.contains("write  run report"), "{out}");
-    assert!(out.contains(&format!("delete retention       {files:>6} objects")), "{out}");
+    assert!(
+        out.contains(&format!("delete retention       {files:>6} objects")),
+        "{out}"
+    );
     assert!(out.contains("1 run(s): a"), "{out}");
     assert!(out.contains("Run URL:"));
 }
@@ -257,19 +532,40 @@ async fn bad_input_fails_clearly_without_writing() {
     let client = s3().await;
     let bucket = bucket(&client).await;
     let tmp = tempfile::tempdir().unwrap();
-    let err = failed(&run_in(tmp.path(), &s3_args(&bucket, moto(), &["--results", "nope"])));
-    assert!(err.contains("does not exist") && err.contains("--results"), "{err}");
+    let err = failed(&run_in(
+        tmp.path(),
+        &s3_args(&bucket, moto(), &["--results", "nope"]),
+    ));
+    assert!(
+        err.contains("does not exist") && err.contains("--results"),
+        "{err}"
+    );
     std::fs::create_dir(tmp.path().join("empty")).unwrap();
-    let err = failed(&run_in(tmp.path(), &s3_args(&bucket, moto(), &["--results", "empty"])));
+    let err = failed(&run_in(
+        tmp.path(),
+        &s3_args(&bucket, moto(), &["--results", "empty"]),
+    ));
     assert!(err.contains("no *-result.json"), "{err}");
     std::fs::create_dir(tmp.path().join("bad")).unwrap();
     std::fs::write(tmp.path().join("bad/x-result.json"), "{not json").unwrap();
-    let err = failed(&run_in(tmp.path(), &s3_args(&bucket, moto(), &["--results", "bad"])));
-    assert!(err.contains("x-result.json") && err.contains("not valid"), "{err}");
+    let err = failed(&run_in(
+        tmp.path(),
+        &s3_args(&bucket, moto(), &["--results", "bad"]),
+    ));
+    assert!(
+        err.contains("x-result.json") && err.contains("not valid"),
+        "{err}"
+    );
     let report = generated_report().to_str().unwrap();
-    let err = failed(&run_in(tmp.path(), &s3_args("no-such-bucket-here", moto(), &["--report", report])));
+    let err = failed(&run_in(
+        tmp.path(),
+        &s3_args("no-such-bucket-here", moto(), &["--report", report]),
+    ));
     assert!(err.contains("does not exist"), "{err}");
-    let err = failed(&run_in(tmp.path(), &s3_args(&bucket, moto(), &["--report", report, "--run-id", "latest"])));
+    let err = failed(&run_in(
+        tmp.path(),
+        &s3_args(&bucket, moto(), &["--report", report, "--run-id", "latest"]),
+    ));
     assert!(err.contains("reserved"), "{err}");
     assert!(keys(&client, &bucket).await.is_empty());
 }
@@ -280,7 +576,11 @@ async fn check_reports_public_access_and_fails_when_open() {
     let bucket = bucket(&client).await;
     let tmp = tempfile::tempdir().unwrap();
     let ex = examples();
-    let args = s3_args(&bucket, moto(), &["--results", ex.to_str().unwrap(), "--check"]);
+    let args = s3_args(
+        &bucket,
+        moto(),
+        &["--results", ex.to_str().unwrap(), "--check"],
+    );
     let out = run_in(tmp.path(), &args);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
@@ -301,8 +601,23 @@ async fn check_reports_public_access_and_fails_when_open() {
         .await
         .unwrap();
     let stdout = ok(&run_in(tmp.path(), &args));
-    for name in ["allure cli", "results", "credentials", "bucket", "public access block", "bucket policy"] {
-        assert!(stdout.lines().any(|l| l.starts_with(name) && l.contains(" ok ")), "{name}: {stdout}");
+    for name in [
+        "allure cli",
+        "results",
+        "credentials",
+        "bucket",
+        "public access block",
+        "bucket policy",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(name) && l.contains(" ok ")),
+            "{name}: {stdout}"
+        );
     }
-    assert!(keys(&client, &bucket).await.is_empty(), "check writes nothing");
+    assert!(
+        keys(&client, &bucket).await.is_empty(),
+        "check writes nothing"
+    );
 }

@@ -35,18 +35,30 @@ pub async fn run(settings: &Settings) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     match &settings.source {
         Source::Report(dir) => {
-            rows.push(row("allure cli", Status::Ok, "not needed: publishing a generated report"));
+            rows.push(row(
+                "allure cli",
+                Status::Ok,
+                "not needed: publishing a generated report",
+            ));
             let ok = dir.join("index.html").is_file();
             rows.push(row(
                 "report",
                 if ok { Status::Ok } else { Status::Fail },
-                format!("{}{}", dir.display(), if ok { "" } else { ": no index.html" }),
+                format!(
+                    "{}{}",
+                    dir.display(),
+                    if ok { "" } else { ": no index.html" }
+                ),
             ));
         }
         Source::Results(dir) => {
             rows.push(match AllureCli::find() {
                 Ok(Some(cli)) => match cli.version().await {
-                    Ok(v) => row("allure cli", Status::Ok, format!("{} ({v})", cli.path.display())),
+                    Ok(v) => row(
+                        "allure cli",
+                        Status::Ok,
+                        format!("{} ({v})", cli.path.display()),
+                    ),
                     Err(e) => row("allure cli", Status::Fail, format!("{e:#}")),
                 },
                 Ok(None) => row(
@@ -60,7 +72,12 @@ pub async fn run(settings: &Settings) -> Result<Vec<Row>> {
                 Ok(info) => row(
                     "results",
                     Status::Ok,
-                    format!("{}: {} results, {} containers", dir.display(), info.results, info.containers),
+                    format!(
+                        "{}: {} results, {} containers",
+                        dir.display(),
+                        info.results,
+                        info.containers
+                    ),
                 ),
                 Err(e) => row("results", Status::Fail, e.to_string()),
             });
@@ -73,8 +90,16 @@ pub async fn run(settings: &Settings) -> Result<Vec<Row>> {
                 .and_then(|_| std::fs::write(&probe, b""))
                 .and_then(|_| std::fs::remove_file(&probe));
             rows.push(match writable {
-                Ok(()) => row("local directory", Status::Ok, format!("{} is writable", dir.display())),
-                Err(e) => row("local directory", Status::Fail, format!("{}: {e}", dir.display())),
+                Ok(()) => row(
+                    "local directory",
+                    Status::Ok,
+                    format!("{} is writable", dir.display()),
+                ),
+                Err(e) => row(
+                    "local directory",
+                    Status::Fail,
+                    format!("{}: {e}", dir.display()),
+                ),
             });
         }
         Target::S3(opts) => match S3Store::connect(opts.clone()).await {
@@ -95,9 +120,17 @@ async fn s3_rows(store: &S3Store, endpoint: Option<&str>, rows: &mut Vec<Row>) {
         Ok(id) => row(
             "credentials",
             Status::Ok,
-            format!("account {} as {}", id.account().unwrap_or("?"), id.arn().unwrap_or("?")),
+            format!(
+                "account {} as {}",
+                id.account().unwrap_or("?"),
+                id.arn().unwrap_or("?")
+            ),
         ),
-        Err(e) => row("credentials", Status::Fail, DisplayErrorContext(&e).to_string()),
+        Err(e) => row(
+            "credentials",
+            Status::Fail,
+            DisplayErrorContext(&e).to_string(),
+        ),
     });
     let client = store.client();
     let bucket = store.bucket();
@@ -105,7 +138,10 @@ async fn s3_rows(store: &S3Store, endpoint: Option<&str>, rows: &mut Vec<Row>) {
         Ok(_) => rows.push(row("bucket", Status::Ok, format!("{bucket} is reachable"))),
         Err(e) => {
             let detail = if e.raw_response().map(|r| r.status().as_u16()) == Some(404) {
-                StoreError::NoSuchBucket { bucket: bucket.into() }.to_string()
+                StoreError::NoSuchBucket {
+                    bucket: bucket.into(),
+                }
+                .to_string()
             } else {
                 DisplayErrorContext(&e).to_string()
             };
@@ -143,14 +179,29 @@ async fn s3_rows(store: &S3Store, endpoint: Option<&str>, rows: &mut Vec<Row>) {
         ),
         Err(e) => row("public access block", Status::Fail, DisplayErrorContext(&e).to_string()),
     });
-    rows.push(match client.get_bucket_policy_status().bucket(bucket).send().await {
-        Ok(out) => match out.policy_status().and_then(|s| s.is_public()) {
-            Some(true) => row("bucket policy", Status::Fail, "the bucket policy makes the bucket public"),
-            _ => row("bucket policy", Status::Ok, "not public"),
+    rows.push(
+        match client
+            .get_bucket_policy_status()
+            .bucket(bucket)
+            .send()
+            .await
+        {
+            Ok(out) => match out.policy_status().and_then(|s| s.is_public()) {
+                Some(true) => row(
+                    "bucket policy",
+                    Status::Fail,
+                    "the bucket policy makes the bucket public",
+                ),
+                _ => row("bucket policy", Status::Ok, "not public"),
+            },
+            Err(e) if e.code() == Some("NoSuchBucketPolicy") => {
+                row("bucket policy", Status::Ok, "no bucket policy (not public)")
+            }
+            Err(e) => row(
+                "bucket policy",
+                Status::Warn,
+                DisplayErrorContext(&e).to_string(),
+            ),
         },
-        Err(e) if e.code() == Some("NoSuchBucketPolicy") => {
-            row("bucket policy", Status::Ok, "no bucket policy (not public)")
-        }
-        Err(e) => row("bucket policy", Status::Warn, DisplayErrorContext(&e).to_string()),
-    });
+    );
 }

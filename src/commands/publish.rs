@@ -280,7 +280,13 @@ pub async fn run(settings: &Settings, dry_run: bool) -> Result<PublishSummary> {
     // 2. The manifest, then its page.
     let t = Instant::now();
     let (manifest, pruned) = add_to_manifest(&store, &layout, settings, entry).await?;
-    write_if_newer(&store, &layout.runs_page(), pages::runs(&manifest), manifest.revision).await?;
+    write_if_newer(
+        &store,
+        &layout.runs_page(),
+        pages::runs(&manifest),
+        manifest.revision,
+    )
+    .await?;
     summary.timings.manifest = secs(t);
 
     // 3. The latest pointer and page, never backwards.
@@ -301,7 +307,10 @@ pub async fn run(settings: &Settings, dry_run: bool) -> Result<PublishSummary> {
     // 4. Retention: the manifest no longer lists these runs; remove their files.
     for run in &pruned {
         let Ok(seg) = Layout::run_segment(&run.run_id) else {
-            eprintln!("warning: cannot locate files of pruned run {:?}", run.run_id);
+            eprintln!(
+                "warning: cannot locate files of pruned run {:?}",
+                run.run_id
+            );
             continue;
         };
         let keys: Vec<String> = store
@@ -310,7 +319,11 @@ pub async fn run(settings: &Settings, dry_run: bool) -> Result<PublishSummary> {
             .into_iter()
             .map(|l| l.key)
             .collect();
-        eprintln!("Retention: deleting run {} ({} files)", run.run_id, keys.len());
+        eprintln!(
+            "Retention: deleting run {} ({} files)",
+            run.run_id,
+            keys.len()
+        );
         if !keys.is_empty() {
             store.delete(keys).await?;
         }
@@ -558,7 +571,13 @@ async fn update_project(
     .await
     .map_err(cas_err)?;
     if let Some(index) = index {
-        write_if_newer(store, &layout.project_page(), pages::project(&index), index.revision).await?;
+        write_if_newer(
+            store,
+            &layout.project_page(),
+            pages::project(&index),
+            index.revision,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -576,10 +595,25 @@ async fn print_plan(
         s.report_size_bytes,
         store.location(&s.run_prefix)
     );
-    println!("  write  build counter   {:>6} object   {}", 1, layout.build_counter());
-    println!("  write  manifest        {:>6} objects  runs/index.json, runs/index.html", 2);
-    println!("  write  latest          {:>6} objects  latest.json, latest/index.html (if this run is the newest)", 2);
-    println!("  write  project page    {:>6} objects  {}, {}", 2, layout.project_index(), layout.project_page());
+    println!(
+        "  write  build counter   {:>6} object   {}",
+        1,
+        layout.build_counter()
+    );
+    println!(
+        "  write  manifest        {:>6} objects  runs/index.json, runs/index.html",
+        2
+    );
+    println!(
+        "  write  latest          {:>6} objects  latest.json, latest/index.html (if this run is the newest)",
+        2
+    );
+    println!(
+        "  write  project page    {:>6} objects  {}, {}",
+        2,
+        layout.project_index(),
+        layout.project_page()
+    );
     let (mut objects, mut bytes) = (0usize, 0u64);
     for run in pruned {
         if let Ok(seg) = Layout::run_segment(&run.run_id) {
@@ -594,7 +628,11 @@ async fn print_plan(
         objects,
         bytes,
         pruned.len(),
-        if ids.is_empty() { String::new() } else { format!(": {}", ids.join(", ")) }
+        if ids.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", ids.join(", "))
+        }
     );
     println!("Run URL:    {}", s.run_url);
     println!("Latest URL: {}", s.latest_url);

@@ -177,10 +177,7 @@ mod tests {
             assert!(key.starts_with("reports/p/"));
             let rest = key.strip_prefix("reports/p/").unwrap();
             assert_eq!(rest.matches('/').count(), 2, "{key}");
-            assert!(
-                rest.split('/')
-                    .all(|part| part != ".." && part != ".")
-            );
+            assert!(rest.split('/').all(|part| part != ".." && part != "."));
         }
     }
 

@@ -244,7 +244,9 @@ mod tests {
     fn add_keeps_newest_first_and_prunes_the_oldest() {
         let mut m = Manifest::empty("p", "b");
         for i in 1..=5 {
-            let pruned = m.add_run(entry(&format!("r{i}"), i, i as i64), Some(3), 9).unwrap();
+            let pruned = m
+                .add_run(entry(&format!("r{i}"), i, i as i64), Some(3), 9)
+                .unwrap();
             assert_eq!(pruned.len(), usize::from(i > 3));
         }
         let ids: Vec<_> = m.runs.iter().map(|r| r.run_id.as_str()).collect();

@@ -95,7 +95,11 @@ impl ProjectIndex {
     /// Record `entry` as the branch's newest run unless a newer one is there.
     /// Returns false when nothing changed.
     pub fn upsert(&mut self, entry: BranchEntry, now: i64) -> bool {
-        match self.branches.iter_mut().find(|b| b.segment == entry.segment) {
+        match self
+            .branches
+            .iter_mut()
+            .find(|b| b.segment == entry.segment)
+        {
             Some(existing) if existing.build_order >= entry.build_order => return false,
             Some(existing) => *existing = entry,
             None => self.branches.push(entry),

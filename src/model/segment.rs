@@ -104,7 +104,13 @@ mod tests {
 
     #[test]
     fn only_safe_characters_come_out() {
-        for name in ["a/b/c", "<img src=x onerror=alert(1)>", "日本語", "\u{0}\n\t", "%2e%2e"] {
+        for name in [
+            "a/b/c",
+            "<img src=x onerror=alert(1)>",
+            "日本語",
+            "\u{0}\n\t",
+            "%2e%2e",
+        ] {
             let seg = enc(name);
             assert!(
                 seg.bytes()

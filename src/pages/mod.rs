@@ -76,7 +76,7 @@ pub fn latest(p: &LatestPage<'_>) -> String {
     render(
         "latest.html",
         context! { project => p.project, branch => p.branch, run_id => p.run_id,
-                   segment => p.segment, build_order => p.build_order },
+        segment => p.segment, build_order => p.build_order },
     )
 }
 
@@ -126,7 +126,7 @@ pub fn runs(m: &Manifest) -> String {
     render(
         "runs.html",
         context! { project => &m.project, branch => &m.branch, revision => m.revision,
-                   updated => when(m.updated), runs => minijinja::value::Serde(&rows), style => STYLE },
+        updated => when(m.updated), runs => minijinja::value::Serde(&rows), style => STYLE },
     )
 }
 
@@ -165,7 +165,7 @@ pub fn project(p: &ProjectIndex) -> String {
     render(
         "project.html",
         context! { project => &p.project, revision => p.revision, updated => when(p.updated),
-                   branches => minijinja::value::Serde(&rows), style => STYLE },
+        branches => minijinja::value::Serde(&rows), style => STYLE },
     )
 }
 
@@ -204,7 +204,10 @@ mod tests {
     fn runs_page_escapes_everything_and_never_links_javascript() {
         let mut m = Manifest::empty(EVIL, EVIL);
         m.revision = 12;
-        m.runs = vec![run(EVIL, "javascript:alert(1)"), run("42-1", "https://ci.example/42")];
+        m.runs = vec![
+            run(EVIL, "javascript:alert(1)"),
+            run("42-1", "https://ci.example/42"),
+        ];
         let html = runs(&m);
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(html.contains("&lt;script&gt;"));
@@ -227,7 +230,9 @@ mod tests {
             segment: "20261122-041200-abcdef",
             build_order: 9,
         });
-        assert!(html.contains(r#"<meta http-equiv="refresh" content="0; url=../20261122-041200-abcdef/index.html">"#));
+        assert!(html.contains(
+            r#"<meta http-equiv="refresh" content="0; url=../20261122-041200-abcdef/index.html">"#
+        ));
         assert!(html.contains("location.hash"));
         assert!(html.contains("feat&#x2f;&lt;x&gt;"), "{html}");
         assert_eq!(revision_of(html.as_bytes()), Some(9));

@@ -29,9 +29,14 @@ pub fn strip(html: &str) -> String {
 }
 
 fn is_tracker(element: &str) -> bool {
-    ["googletagmanager.com", "google-analytics.com", "gtag(", "dataLayer"]
-        .iter()
-        .any(|needle| element.contains(needle))
+    [
+        "googletagmanager.com",
+        "google-analytics.com",
+        "gtag(",
+        "dataLayer",
+    ]
+    .iter()
+    .any(|needle| element.contains(needle))
 }
 
 #[cfg(test)]

@@ -57,7 +57,10 @@ mod tests {
     fn cache_policy() {
         assert_eq!(cache_control("r/p/b/1/index.html", true), NO_CACHE);
         assert_eq!(cache_control("r/p/b/1/app.js", true), IMMUTABLE);
-        assert_eq!(cache_control("r/p/b/1/widgets/summary.json", true), IMMUTABLE);
+        assert_eq!(
+            cache_control("r/p/b/1/widgets/summary.json", true),
+            IMMUTABLE
+        );
         assert_eq!(cache_control("r/p/b/latest.json", false), NO_CACHE);
         assert_eq!(cache_control("r/p/b/runs/index.json", false), NO_CACHE);
     }

@@ -27,7 +27,9 @@ pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>
         let attempt = get("GITHUB_RUN_ATTEMPT").unwrap_or_else(|| "1".into());
         let server = get("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
         let build_url = match (&repo, &run) {
-            (Some(repo), Some(run)) => Some(format!("{server}/{repo}/actions/runs/{run}/attempts/{attempt}")),
+            (Some(repo), Some(run)) => Some(format!(
+                "{server}/{repo}/actions/runs/{run}/attempts/{attempt}"
+            )),
             _ => None,
         };
         return CiContext {
@@ -111,7 +113,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
     fn no_git(_: &[&str]) -> Option<String> {
         None
@@ -145,7 +150,11 @@ mod tests {
     #[test]
     fn github_push_uses_ref_name() {
         let c = detect(
-            &vars(&[("GITHUB_ACTIONS", "true"), ("GITHUB_HEAD_REF", ""), ("GITHUB_REF_NAME", "main")]),
+            &vars(&[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_HEAD_REF", ""),
+                ("GITHUB_REF_NAME", "main"),
+            ]),
             no_git,
         );
         assert_eq!(c.layer.branch.as_deref(), Some("main"));
@@ -165,7 +174,11 @@ mod tests {
         assert_eq!(c.layer.run_id, None);
         assert_eq!(c.kind, CiKind::LOCAL);
         let jenkins = detect(
-            &vars(&[("JENKINS_URL", "http://j"), ("GIT_BRANCH", "origin/release"), ("BUILD_URL", "http://j/1")]),
+            &vars(&[
+                ("JENKINS_URL", "http://j"),
+                ("GIT_BRANCH", "origin/release"),
+                ("BUILD_URL", "http://j/1"),
+            ]),
             git,
         );
         assert_eq!(jenkins.layer.branch.as_deref(), Some("release"));
@@ -174,7 +187,9 @@ mod tests {
 
     #[test]
     fn detached_head_gives_no_branch() {
-        let c = detect(&[], |args: &[&str]| (args.len() == 3).then(|| "HEAD".to_string()));
+        let c = detect(&[], |args: &[&str]| {
+            (args.len() == 3).then(|| "HEAD".to_string())
+        });
         assert_eq!(c.layer.branch, None);
     }
 }

@@ -39,11 +39,7 @@ pub fn layer(vars: &[(String, String)]) -> Result<Layer, String> {
         .filter(|(_, v)| !v.trim().is_empty())
         .cloned()
         .collect();
-    let get = |name: &str| {
-        set.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |name: &str| set.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let v: AllureVars = envy::prefixed("ALLURE_")
         .from_iter(set.iter().cloned())
         .map_err(|e| {
@@ -87,7 +83,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -111,7 +110,11 @@ mod tests {
 
     #[test]
     fn allure_endpoint_beats_aws_endpoint() {
-        let l = layer(&vars(&[("AWS_ENDPOINT_URL", "http://aws"), ("ALLURE_S3_ENDPOINT", "http://allure")])).unwrap();
+        let l = layer(&vars(&[
+            ("AWS_ENDPOINT_URL", "http://aws"),
+            ("ALLURE_S3_ENDPOINT", "http://allure"),
+        ]))
+        .unwrap();
         assert_eq!(l.s3_endpoint.as_deref(), Some("http://allure"));
         let l = layer(&vars(&[("AWS_ENDPOINT_URL", "http://aws")])).unwrap();
         assert_eq!(l.s3_endpoint.as_deref(), Some("http://aws"));

@@ -48,8 +48,12 @@ pub fn parse(text: &str, path: &Path) -> Result<(Layer, Vec<String>), String> {
     if text.trim().is_empty() {
         return Ok((Layer::default(), Vec::new()));
     }
-    let f: FileConfig = serde_norway::from_str(text)
-        .map_err(|e| format!("{}: {e}; fix the YAML or pass --config PATH", path.display()))?;
+    let f: FileConfig = serde_norway::from_str(text).map_err(|e| {
+        format!(
+            "{}: {e}; fix the YAML or pass --config PATH",
+            path.display()
+        )
+    })?;
     let meta = f
         .meta
         .into_iter()

@@ -47,9 +47,28 @@ impl Layer {
     pub fn over(self, lower: Layer) -> Layer {
         let (hi, lo) = (self, lower);
         prefer!(
-            hi, lo, bucket, prefix, project, branch, run_id, cloudfront, results, report,
-            ttl_days, max_keep_runs, sse, sse_kms_key_id, s3_endpoint, region, local_dir,
-            concurrency, summary_json, context_url, commit, keep_analytics
+            hi,
+            lo,
+            bucket,
+            prefix,
+            project,
+            branch,
+            run_id,
+            cloudfront,
+            results,
+            report,
+            ttl_days,
+            max_keep_runs,
+            sse,
+            sse_kms_key_id,
+            s3_endpoint,
+            region,
+            local_dir,
+            concurrency,
+            summary_json,
+            context_url,
+            commit,
+            keep_analytics
         )
     }
 }

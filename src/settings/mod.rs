@@ -102,7 +102,8 @@ pub fn resolve(flags: Layer, env: Layer, file: Layer, ci: CiContext) -> Result<S
     let target = match (m.bucket, m.local_dir) {
         (Some(_), Some(_)) => {
             return Err(
-                "both a bucket and a local directory are set; choose one (--bucket or --local-dir)".into(),
+                "both a bucket and a local directory are set; choose one (--bucket or --local-dir)"
+                    .into(),
             );
         }
         (Some(bucket), None) => {
@@ -113,7 +114,9 @@ pub fn resolve(flags: Layer, env: Layer, file: Layer, ci: CiContext) -> Result<S
                     return Err("--sse-kms-key-id needs --sse aws:kms, not AES256".into());
                 }
                 (Some(other), _) => {
-                    return Err(format!("--sse {other:?} is not supported; use AES256 or aws:kms"));
+                    return Err(format!(
+                        "--sse {other:?} is not supported; use AES256 or aws:kms"
+                    ));
                 }
             };
             Target::S3(S3Options {
@@ -139,7 +142,9 @@ pub fn resolve(flags: Layer, env: Layer, file: Layer, ci: CiContext) -> Result<S
     };
     let concurrency = m.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
     if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
-        return Err(format!("--concurrency must be between 1 and {MAX_CONCURRENCY}"));
+        return Err(format!(
+            "--concurrency must be between 1 and {MAX_CONCURRENCY}"
+        ));
     }
     for key in m.meta.keys() {
         if key.is_empty() || RESERVED_KEYS.contains(&key.as_str()) {
@@ -239,7 +244,14 @@ mod tests {
     #[test]
     fn precedence_table() {
         // (flag, env, file, ci, expected)
-        let rows: &[(Option<&str>, Option<&str>, Option<&str>, Option<&str>, &str)] = &[
+        type Row<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            &'a str,
+        );
+        let rows: &[Row] = &[
             (Some("flag"), Some("env"), Some("file"), Some("ci"), "flag"),
             (None, Some("env"), Some("file"), Some("ci"), "env"),
             (None, None, Some("file"), Some("ci"), "file"),
@@ -289,10 +301,19 @@ mod tests {
     #[test]
     fn meta_merges_key_by_key() {
         let m = |pairs: &[(&str, &str)]| Layer {
-            meta: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            meta: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             ..Layer::default()
         };
-        let s = resolve(m(&[("a", "flag")]), m(&[("a", "env"), ("b", "env")]), m(&[("c", "file")]), ci(None)).unwrap();
+        let s = resolve(
+            m(&[("a", "flag")]),
+            m(&[("a", "env"), ("b", "env")]),
+            m(&[("c", "file")]),
+            ci(None),
+        )
+        .unwrap();
         assert_eq!(s.meta["a"], "flag");
         assert_eq!(s.meta["b"], "env");
         assert_eq!(s.meta["c"], "file");
@@ -300,7 +321,13 @@ mod tests {
 
     #[test]
     fn defaults_publish_locally_and_say_so() {
-        let s = resolve(Layer::default(), Layer::default(), Layer::default(), ci(None)).unwrap();
+        let s = resolve(
+            Layer::default(),
+            Layer::default(),
+            Layer::default(),
+            ci(None),
+        )
+        .unwrap();
         assert_eq!(
             s.target,
             Target::Local {
@@ -317,17 +344,48 @@ mod tests {
     #[test]
     fn bad_combinations_are_refused_with_the_fix() {
         let cases = [
-            Layer { bucket: Some("b".into()), local_dir: Some("d".into()), ..Layer::default() },
-            Layer { bucket: Some("b".into()), sse: Some("rot13".into()), ..Layer::default() },
-            Layer { bucket: Some("b".into()), sse: Some("AES256".into()), sse_kms_key_id: Some("k".into()), ..Layer::default() },
-            Layer { concurrency: Some(0), ..Layer::default() },
-            Layer { max_keep_runs: Some(0), ..Layer::default() },
-            Layer { meta: [("run_id".to_string(), "x".to_string())].into(), ..Layer::default() },
-            Layer { cloudfront: Some("https://<x>".into()), ..Layer::default() },
-            Layer { cloudfront: Some("ftp://x".into()), ..Layer::default() },
+            Layer {
+                bucket: Some("b".into()),
+                local_dir: Some("d".into()),
+                ..Layer::default()
+            },
+            Layer {
+                bucket: Some("b".into()),
+                sse: Some("rot13".into()),
+                ..Layer::default()
+            },
+            Layer {
+                bucket: Some("b".into()),
+                sse: Some("AES256".into()),
+                sse_kms_key_id: Some("k".into()),
+                ..Layer::default()
+            },
+            Layer {
+                concurrency: Some(0),
+                ..Layer::default()
+            },
+            Layer {
+                max_keep_runs: Some(0),
+                ..Layer::default()
+            },
+            Layer {
+                meta: [("run_id".to_string(), "x".to_string())].into(),
+                ..Layer::default()
+            },
+            Layer {
+                cloudfront: Some("https://<x>".into()),
+                ..Layer::default()
+            },
+            Layer {
+                cloudfront: Some("ftp://x".into()),
+                ..Layer::default()
+            },
         ];
         for (i, flags) in cases.into_iter().enumerate() {
-            assert!(resolve(flags, Layer::default(), Layer::default(), ci(None)).is_err(), "case {i}");
+            assert!(
+                resolve(flags, Layer::default(), Layer::default(), ci(None)).is_err(),
+                "case {i}"
+            );
         }
     }
 

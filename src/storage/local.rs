@@ -159,7 +159,10 @@ impl LocalStore {
             if !entry.file_type().is_file() {
                 continue;
             }
-            let rel = entry.path().strip_prefix(&self.root).unwrap_or(entry.path());
+            let rel = entry
+                .path()
+                .strip_prefix(&self.root)
+                .unwrap_or(entry.path());
             let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
             out.push(Listed {
                 key: rel.to_string_lossy().replace('\\', "/"),
@@ -219,7 +222,12 @@ impl LocalStore {
         blocking(move || me.read(&key)).await
     }
 
-    pub async fn put_bytes(&self, key: &str, body: Vec<u8>, mode: PutMode) -> Result<(), StoreError> {
+    pub async fn put_bytes(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        mode: PutMode,
+    ) -> Result<(), StoreError> {
         let (me, key) = (self.handle(), key.to_string());
         blocking(move || me.write(&key, body, mode)).await
     }
@@ -248,8 +256,13 @@ mod tests {
     async fn compare_and_swap_follows_s3_rules() {
         let tmp = tempfile::tempdir().unwrap();
         let store = LocalStore::open(tmp.path()).unwrap();
-        store.put_bytes("a/b.json", b"1".to_vec(), PutMode::Create).await.unwrap();
-        let err = store.put_bytes("a/b.json", b"2".to_vec(), PutMode::Create).await;
+        store
+            .put_bytes("a/b.json", b"1".to_vec(), PutMode::Create)
+            .await
+            .unwrap();
+        let err = store
+            .put_bytes("a/b.json", b"2".to_vec(), PutMode::Create)
+            .await;
         assert!(matches!(err, Err(StoreError::Precondition { .. })));
         let obj = store.get("a/b.json").await.unwrap().unwrap();
         let stale = obj.etag.clone();
@@ -257,7 +270,9 @@ mod tests {
             .put_bytes("a/b.json", b"3".to_vec(), PutMode::Update(obj.etag))
             .await
             .unwrap();
-        let err = store.put_bytes("a/b.json", b"4".to_vec(), PutMode::Update(stale)).await;
+        let err = store
+            .put_bytes("a/b.json", b"4".to_vec(), PutMode::Update(stale))
+            .await;
         assert!(matches!(err, Err(StoreError::Precondition { .. })));
         assert_eq!(store.get("a/b.json").await.unwrap().unwrap().body, b"3");
         assert!(store.get("a/missing").await.unwrap().is_none());
@@ -268,7 +283,13 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let store = LocalStore::open(&tmp.path().join("site")).unwrap();
         for key in ["../x", "/etc/x", "a/../../x", ".allure-host/lock", ""] {
-            assert!(store.put_bytes(key, vec![], PutMode::Overwrite).await.is_err(), "{key}");
+            assert!(
+                store
+                    .put_bytes(key, vec![], PutMode::Overwrite)
+                    .await
+                    .is_err(),
+                "{key}"
+            );
         }
         assert!(!tmp.path().join("x").exists());
     }
@@ -278,11 +299,17 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let store = LocalStore::open(tmp.path()).unwrap();
         for k in ["p/b/1/index.html", "p/b/1/data/x.json", "p/b/2/index.html"] {
-            store.put_bytes(k, b"x".to_vec(), PutMode::Overwrite).await.unwrap();
+            store
+                .put_bytes(k, b"x".to_vec(), PutMode::Overwrite)
+                .await
+                .unwrap();
         }
         let listed = store.list("p/b/1/").await.unwrap();
         assert_eq!(listed.len(), 2);
-        store.delete(listed.into_iter().map(|l| l.key).collect()).await.unwrap();
+        store
+            .delete(listed.into_iter().map(|l| l.key).collect())
+            .await
+            .unwrap();
         assert!(!tmp.path().join("p/b/1").exists());
         assert!(tmp.path().join("p/b/2/index.html").exists());
     }

@@ -59,7 +59,9 @@ pub enum StoreError {
         "no AWS credentials found: {detail}. Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or use OIDC (role-to-assume) in GitHub Actions"
     )]
     Credentials { detail: String },
-    #[error("access to {target} was denied ({code}); check that the credentials may use the bucket")]
+    #[error(
+        "access to {target} was denied ({code}); check that the credentials may use the bucket"
+    )]
     Denied { target: String, code: String },
     #[error("{op} {target} failed: {detail}")]
     Other {
@@ -173,7 +175,12 @@ impl Store {
     }
 
     /// Stream a file into `key` (memory does not grow with the file).
-    pub async fn put_file(&self, key: &str, path: &Path, meta: &ObjectMeta) -> Result<(), StoreError> {
+    pub async fn put_file(
+        &self,
+        key: &str,
+        path: &Path,
+        meta: &ObjectMeta,
+    ) -> Result<(), StoreError> {
         RequestCounts::bump(&self.counts.put);
         match &self.backend {
             Backend::S3(s) => s.put_file(key, path, meta).await,

@@ -55,11 +55,12 @@ impl S3Store {
             )
             .load()
             .await;
-        let provider = sdk_config
-            .credentials_provider()
-            .ok_or_else(|| StoreError::Credentials {
-                detail: "no credentials provider is configured".into(),
-            })?;
+        let provider =
+            sdk_config
+                .credentials_provider()
+                .ok_or_else(|| StoreError::Credentials {
+                    detail: "no credentials provider is configured".into(),
+                })?;
         provider
             .provide_credentials()
             .await
@@ -116,12 +117,14 @@ impl S3Store {
             (_, "NoSuchBucket") => StoreError::NoSuchBucket {
                 bucket: self.bucket.clone(),
             },
-            (Some(412) | Some(409), _) | (_, "PreconditionFailed" | "ConditionalRequestConflict") => {
+            (Some(412) | Some(409), _)
+            | (_, "PreconditionFailed" | "ConditionalRequestConflict") => {
                 StoreError::Precondition { key: key.into() }
             }
-            (_, "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken") => {
-                StoreError::Denied { target, code }
-            }
+            (
+                _,
+                "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken",
+            ) => StoreError::Denied { target, code },
             _ if detail.contains("credentials") && !matches!(err, SdkError::ServiceError(_)) => {
                 StoreError::Credentials { detail }
             }
@@ -154,7 +157,11 @@ impl S3Store {
         }))
     }
 
-    fn put(&self, key: &str, meta: &ObjectMeta) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
+    fn put(
+        &self,
+        key: &str,
+        meta: &ObjectMeta,
+    ) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -185,7 +192,12 @@ impl S3Store {
             .map_err(|e| self.classify("PutObject", key, e))
     }
 
-    pub async fn put_file(&self, key: &str, path: &Path, meta: &ObjectMeta) -> Result<(), StoreError> {
+    pub async fn put_file(
+        &self,
+        key: &str,
+        path: &Path,
+        meta: &ObjectMeta,
+    ) -> Result<(), StoreError> {
         let body = ByteStream::from_path(path)
             .await
             .map_err(|e| StoreError::Other {

@@ -49,7 +49,12 @@ pub async fn upload_all(
                 Body::File(path) => store.put_file(&item.key, path, &item.meta).await,
                 Body::Bytes(bytes) => {
                     store
-                        .put_bytes(&item.key, bytes.clone(), &item.meta, crate::storage::PutMode::Overwrite)
+                        .put_bytes(
+                            &item.key,
+                            bytes.clone(),
+                            &item.meta,
+                            crate::storage::PutMode::Overwrite,
+                        )
                         .await
                 }
             };

@@ -20,7 +20,11 @@ pub fn allure_bin() -> PathBuf {
     let bin = std::env::var_os("ALLURE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("node_modules/.bin/allure"));
-    assert!(bin.is_file(), "Allure CLI missing at {}: run `npm ci` (bash .ci/run does)", bin.display());
+    assert!(
+        bin.is_file(),
+        "Allure CLI missing at {}: run `npm ci` (bash .ci/run does)",
+        bin.display()
+    );
     bin
 }
 
@@ -32,19 +36,29 @@ pub fn moto() -> &'static str {
         let server = std::env::var_os("MOTO_SERVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| repo().join(".venv/bin/moto_server"));
-        assert!(server.is_file(), "moto_server missing at {}: run bash .ci/run", server.display());
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        assert!(
+            server.is_file(),
+            "moto_server missing at {}: run bash .ci/run",
+            server.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let script = format!(
             "{} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & child=$!; \
              while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $child",
             server.display(),
             parent = std::process::id()
         );
-        Command::new("sh")
+        // The watchdog outlives this function by design; it exits with us.
+        let watchdog = Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())
             .spawn()
             .expect("start moto");
+        std::mem::forget(watchdog);
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -80,16 +94,30 @@ pub async fn bucket(client: &aws_sdk_s3::Client) -> String {
 
 pub async fn keys(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut pages = client.list_objects_v2().bucket(bucket).into_paginator().send();
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
-        out.extend(page.unwrap().contents().iter().filter_map(|o| o.key().map(str::to_string)));
+        out.extend(
+            page.unwrap()
+                .contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
     }
     out.sort();
     out
 }
 
 pub async fn get(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
-    let out = client.get_object().bucket(bucket).key(key).send().await
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
         .unwrap_or_else(|e| panic!("get {key}: {e:?}"));
     out.body.collect().await.unwrap().into_bytes().to_vec()
 }
@@ -103,7 +131,11 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_allure-host"));
     cmd.args(args).current_dir(dir).stdin(Stdio::null());
     for (k, _) in std::env::vars() {
-        if k.starts_with("GITHUB_") || k.starts_with("ALLURE_") || k.starts_with("AWS_") || k == "GIT_BRANCH" {
+        if k.starts_with("GITHUB_")
+            || k.starts_with("ALLURE_")
+            || k.starts_with("AWS_")
+            || k == "GIT_BRANCH"
+        {
             cmd.env_remove(k);
         }
     }
@@ -126,7 +158,11 @@ pub fn ok(out: &Output) -> String {
 }
 
 pub fn failed(out: &Output) -> String {
-    assert!(!out.status.success(), "expected failure, got success:\n{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "expected failure, got success:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 

@@ -1,0 +1,171 @@
+//! The same layout checks against a local directory (`--local-dir`, and the
+//! embedded default `./allure-site`).
+
+mod support;
+
+use std::path::Path;
+
+use support::*;
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(
+        &std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
+}
+
+#[test]
+fn default_target_is_allure_site_and_trends_continue() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ex = examples();
+    for run in ["one", "two"] {
+        let out = run_in(
+            tmp.path(),
+            &[
+                "publish",
+                "--results",
+                ex.to_str().unwrap(),
+                "--project",
+                "shop",
+                "--branch",
+                "feat/x",
+                "--run-id",
+                run,
+            ],
+        );
+        let stdout = ok(&out);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("No bucket configured"));
+        assert!(stdout.contains("Run URL:    file://"), "{stdout}");
+    }
+    let branch = tmp.path().join("allure-site/reports/shop/feat~2Fx");
+    let trend = read_json(&branch.join("two/history/history-trend.json"));
+    assert_eq!(trend.as_array().unwrap().len(), 2);
+    let manifest = read_json(&branch.join("runs/index.json"));
+    assert_eq!(manifest["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(manifest["branch"], "feat/x");
+    assert_eq!(read_json(&branch.join("latest.json"))["run_id"], "two");
+    let latest = std::fs::read_to_string(branch.join("latest/index.html")).unwrap();
+    assert!(latest.contains("url=../two/index.html"));
+    assert!(branch.join("runs/index.html").is_file());
+    assert!(
+        tmp.path()
+            .join("allure-site/reports/shop/index.html")
+            .is_file()
+    );
+    let index = std::fs::read_to_string(branch.join("two/index.html")).unwrap();
+    assert!(!index.contains("googletagmanager"));
+    // Nothing half-written is left where readers look.
+    let leftovers: Vec<_> = walkdir::WalkDir::new(tmp.path().join("allure-site/reports"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn local_dir_handles_concurrency_retention_and_duplicates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let site_s = site.to_str().unwrap().to_string();
+    let report = generated_report().to_str().unwrap().to_string();
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let (site, report, dir) = (site_s.clone(), report.clone(), tmp.path().to_path_buf());
+            std::thread::spawn(move || {
+                run_in(
+                    &dir,
+                    &[
+                        "publish",
+                        "--local-dir",
+                        &site,
+                        "--report",
+                        &report,
+                        "--project",
+                        "p",
+                        "--run-id",
+                        &format!("r{i}"),
+                    ],
+                )
+            })
+        })
+        .collect();
+    for h in handles {
+        ok(&h.join().unwrap());
+    }
+    let branch = site.join("reports/p/main");
+    let manifest = read_json(&branch.join("runs/index.json"));
+    assert_eq!(manifest["runs"].as_array().unwrap().len(), 8);
+    let latest = read_json(&branch.join("latest.json"));
+    assert_eq!(latest["build_order"], 8);
+    assert_eq!(latest["run_id"], manifest["runs"][0]["run_id"]);
+
+    let err = failed(&run_in(
+        tmp.path(),
+        &[
+            "publish",
+            "--local-dir",
+            &site_s,
+            "--report",
+            &report,
+            "--project",
+            "p",
+            "--run-id",
+            "r0",
+        ],
+    ));
+    assert!(err.contains("already published"), "{err}");
+
+    ok(&run_in(
+        tmp.path(),
+        &[
+            "publish",
+            "--local-dir",
+            &site_s,
+            "--report",
+            &report,
+            "--project",
+            "p",
+            "--run-id",
+            "last",
+            "--max-keep-runs",
+            "3",
+        ],
+    ));
+    let manifest = read_json(&branch.join("runs/index.json"));
+    let kept: Vec<String> = manifest["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kept.len(), 3);
+    assert_eq!(kept[0], "last");
+    let dirs: Vec<String> = std::fs::read_dir(&branch)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('r') && n != "runs" || n == "last")
+        .collect();
+    assert_eq!(dirs.len(), 3, "pruned run folders are gone: {dirs:?}");
+}
+
+#[test]
+fn config_file_and_env_are_honoured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = generated_report().to_str().unwrap();
+    std::fs::write(
+        tmp.path().join("allure-host.yml"),
+        "project: from-file\nbranch: file-branch\nrun_id: file-run\nlocal_dir: out\n",
+    )
+    .unwrap();
+    ok(&run_in(
+        tmp.path(),
+        &["publish", "--report", report, "--branch", "flag-branch"],
+    ));
+    assert!(
+        tmp.path()
+            .join("out/reports/from-file/flag-branch/file-run/index.html")
+            .is_file()
+    );
+}
