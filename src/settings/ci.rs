@@ -2,7 +2,7 @@
 
 use crate::report::executor::CiKind;
 
-use super::layer::Layer;
+use super::layer::{Layer, lookup};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CiContext {
@@ -15,12 +15,7 @@ pub struct CiContext {
 /// Derive the context from environment variables, asking `git` (a function
 /// that runs `git <args>` and returns trimmed stdout) only outside known CIs.
 pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>) -> CiContext {
-    let get = |name: &str| {
-        vars.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |name: &str| lookup(vars, name);
     if get("GITHUB_ACTIONS").as_deref() == Some("true") {
         let repo = get("GITHUB_REPOSITORY");
         let run = get("GITHUB_RUN_ID");

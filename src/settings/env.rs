@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::layer::{Layer, parse_meta};
+use super::layer::{Layer, lookup, parse_meta};
 
 #[derive(Debug, Default, Deserialize)]
 struct AllureVars {
@@ -39,7 +39,7 @@ pub fn layer(vars: &[(String, String)]) -> Result<Layer, String> {
         .filter(|(_, v)| !v.trim().is_empty())
         .cloned()
         .collect();
-    let get = |name: &str| set.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let get = |name: &str| lookup(vars, name);
     let v: AllureVars = envy::prefixed("ALLURE_")
         .from_iter(set.iter().cloned())
         .map_err(|e| {

@@ -90,3 +90,12 @@ pub fn parse_meta<'a>(
     }
     Ok(out)
 }
+
+/// A variable's value from `vars`, trimmed; empty counts as unset, as CI
+/// systems export empty inputs.
+pub fn lookup(vars: &[(String, String)], name: &str) -> Option<String> {
+    vars.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
