@@ -107,12 +107,8 @@ pub fn run_git(args: &[&str]) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::settings::layer::test_vars as vars;
+
     fn no_git(_: &[&str]) -> Option<String> {
         None
     }

@@ -82,12 +82,7 @@ pub fn layer(vars: &[(String, String)]) -> Result<Layer, String> {
 mod tests {
     use super::*;
 
-    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::settings::layer::test_vars as vars;
 
     #[test]
     fn reads_pytest_allure_host_names() {

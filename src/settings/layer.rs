@@ -99,3 +99,12 @@ pub fn lookup(vars: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_string())
         .filter(|v| !v.is_empty())
 }
+
+/// Builds an environment for tests.
+#[cfg(test)]
+pub fn test_vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
