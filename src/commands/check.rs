@@ -40,16 +40,10 @@ pub async fn run(settings: &Settings) -> Result<Vec<Row>> {
                 Status::Ok,
                 "not needed: publishing a generated report",
             ));
-            let ok = dir.join("index.html").is_file();
-            rows.push(row(
-                "report",
-                if ok { Status::Ok } else { Status::Fail },
-                format!(
-                    "{}{}",
-                    dir.display(),
-                    if ok { "" } else { ": no index.html" }
-                ),
-            ));
+            rows.push(match super::publish::check_report_dir(dir) {
+                Ok(()) => row("report", Status::Ok, dir.display().to_string()),
+                Err(e) => row("report", Status::Fail, format!("{e:#}")),
+            });
         }
         Source::Results(dir) => {
             rows.push(match AllureCli::find() {

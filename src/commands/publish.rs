@@ -334,7 +334,8 @@ pub async fn run(settings: &Settings, dry_run: bool) -> Result<PublishSummary> {
     Ok(summary)
 }
 
-fn check_report_dir(dir: &Path) -> Result<()> {
+/// A generated report has an index page and the summary widget we read.
+pub fn check_report_dir(dir: &Path) -> Result<()> {
     if !dir.join("index.html").is_file() || !dir.join("widgets/summary.json").is_file() {
         bail!(
             "{} is not a generated Allure report (index.html and widgets/summary.json are missing); pass the output of `allure generate`, or use --results to generate one",
