@@ -32,6 +32,7 @@ Every flag can also come from the environment or from allure-host.yml (key in br
   ALLURE_S3_ENDPOINT or AWS_ENDPOINT_URL [s3_endpoint]      ALLURE_REGION or AWS_REGION [aws_region]
   ALLURE_LOCAL_DIR [local_dir]    ALLURE_CONCURRENCY [concurrency] ALLURE_CONTEXT_URL [context_url]
   ALLURE_META (lines of KEY=VALUE) [meta]   ALLURE_KEEP_ANALYTICS [keep_analytics]
+  ALLURE_VARIANT [variant]
 Precedence: flag > environment > allure-host.yml > CI context > default.
 ALLURE_BIN names the Allure 2 CLI; without it `allure` is looked up on PATH and,
 failing that, installed with npm on first use.";
@@ -99,6 +100,10 @@ pub struct PublishArgs {
     /// Extra KEY=VALUE recorded with the run (repeatable).
     #[arg(long, value_name = "KEY=VALUE")]
     pub meta: Vec<String>,
+    /// Which CI matrix leg this is (text, or the matrix as JSON); shown in the
+    /// runs index and appended to a run id taken from CI.
+    #[arg(long, value_name = "LEG")]
+    pub variant: Option<String>,
     /// Keep Allure's third-party analytics script in the report page.
     #[arg(long)]
     pub keep_analytics: bool,

@@ -224,6 +224,7 @@ pub async fn run(settings: &Settings, dry_run: bool) -> Result<PublishSummary> {
         duration_ms: Some(report.duration_ms),
         build_order: Some(build_order),
         commit: settings.commit.clone(),
+        variant: settings.variant.clone(),
         meta: settings
             .meta
             .iter()

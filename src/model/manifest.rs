@@ -30,6 +30,7 @@ pub const RESERVED_KEYS: &[&str] = &[
     "duration_ms",
     "build_order",
     "commit",
+    "variant",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +91,9 @@ pub struct RunEntry {
     pub build_order: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The CI matrix leg this run came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// `--meta` keys, and any key another writer added.
     #[serde(flatten)]
     pub meta: BTreeMap<String, Value>,
@@ -216,6 +220,7 @@ mod tests {
             duration_ms: Some(5),
             build_order: Some(order),
             commit: None,
+            variant: None,
             meta: BTreeMap::new(),
         }
     }

@@ -95,7 +95,27 @@ struct RunRow {
     commit: Option<String>,
     context_link: Option<String>,
     context_text: Option<String>,
+    /// "run 123, attempt 2" for GitHub Actions links, else "build".
+    context_label: String,
+    variant: Option<String>,
     meta: Vec<(String, String)>,
+}
+
+/// A short name for a CI link: GitHub run URLs name the workflow run.
+fn context_label(url: &str) -> String {
+    let Some((_, tail)) = url.split_once("/actions/runs/") else {
+        return "build".into();
+    };
+    let mut parts = tail.split('/');
+    let run = parts.next().unwrap_or_default();
+    let attempt = match (parts.next(), parts.next()) {
+        (Some("attempts"), Some(n)) => format!(", attempt {n}"),
+        _ => String::new(),
+    };
+    if run.is_empty() || !run.bytes().all(|b| b.is_ascii_digit()) {
+        return "build".into();
+    }
+    format!("run {run}{attempt}")
 }
 
 /// `runs/index.html`: the table of runs of one branch.
@@ -119,6 +139,8 @@ pub fn runs(m: &Manifest) -> String {
                 commit: r.commit.clone(),
                 context_link: safe_link(&context).map(str::to_string),
                 context_text: (!context.is_empty()).then_some(context.clone()),
+                context_label: context_label(&context),
+                variant: r.variant.clone(),
                 meta: r.meta_strings(),
             }
         })
@@ -196,8 +218,23 @@ mod tests {
             duration_ms: Some(65_000),
             build_order: Some(7),
             commit: Some("0123456789abcdef".into()),
+            variant: Some(EVIL.into()),
             meta: [("team".to_string(), serde_json::Value::String(EVIL.into()))].into(),
         }
+    }
+
+    #[test]
+    fn github_run_links_name_the_run_and_attempt() {
+        assert_eq!(
+            context_label("https://github.com/o/r/actions/runs/42/attempts/2"),
+            "run 42, attempt 2"
+        );
+        assert_eq!(
+            context_label("https://github.com/o/r/actions/runs/42"),
+            "run 42"
+        );
+        assert_eq!(context_label("https://jenkins.example/job/x/7/"), "build");
+        assert_eq!(context_label("https://x/actions/runs/<b>/"), "build");
     }
 
     #[test]

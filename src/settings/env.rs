@@ -29,6 +29,7 @@ struct AllureVars {
     context_url: Option<String>,
     meta: Option<String>,
     keep_analytics: Option<bool>,
+    variant: Option<String>,
 }
 
 /// Build the layer from `vars` (the process environment in production).
@@ -74,6 +75,7 @@ pub fn layer(vars: &[(String, String)]) -> Result<Layer, String> {
         context_url: v.context_url,
         commit: None,
         keep_analytics: v.keep_analytics,
+        variant: v.variant,
         meta,
     })
 }

@@ -33,6 +33,7 @@ struct FileConfig {
     summary_json: Option<PathBuf>,
     context_url: Option<String>,
     keep_analytics: Option<bool>,
+    variant: Option<String>,
     #[serde(default)]
     meta: BTreeMap<String, serde_norway::Value>,
     /// Written by infra setup; read by later commands.
@@ -89,6 +90,7 @@ pub fn parse(text: &str, path: &Path) -> Result<(Layer, Vec<String>), String> {
         context_url: f.context_url,
         commit: None,
         keep_analytics: f.keep_analytics,
+        variant: f.variant,
         meta,
     };
     Ok((layer, f.unknown.into_keys().collect()))

@@ -25,6 +25,8 @@ pub struct Layer {
     pub context_url: Option<String>,
     pub commit: Option<String>,
     pub keep_analytics: Option<bool>,
+    /// Which leg of a CI matrix this run is (shown in the runs index).
+    pub variant: Option<String>,
     /// Merged key by key: a higher layer wins per key.
     pub meta: BTreeMap<String, String>,
 }
@@ -68,7 +70,8 @@ impl Layer {
             summary_json,
             context_url,
             commit,
-            keep_analytics
+            keep_analytics,
+            variant
         )
     }
 }

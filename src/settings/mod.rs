@@ -5,6 +5,7 @@ pub mod ci;
 pub mod env;
 pub mod file;
 pub mod layer;
+pub mod variant;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -60,6 +61,8 @@ pub struct Settings {
     pub commit: Option<String>,
     pub meta: BTreeMap<String, String>,
     pub keep_analytics: bool,
+    /// The CI matrix leg (`python-version=3.12`), when there is one.
+    pub variant: Option<String>,
     pub ci: CiKind,
     pub build_url: Option<String>,
 }
@@ -87,6 +90,7 @@ impl Layer {
             context_url: a.context_url.clone(),
             commit: None,
             keep_analytics: a.keep_analytics.then_some(true),
+            variant: a.variant.clone(),
             meta: layer::parse_meta(a.meta.iter().map(String::as_str))?,
         })
     }
@@ -94,7 +98,15 @@ impl Layer {
 
 /// Merge the layers and validate. Pure: the caller gathers the layers.
 pub fn resolve(flags: Layer, env: Layer, file: Layer, ci: CiContext) -> Result<Settings, String> {
+    // A run id from CI names the workflow run, which every matrix leg shares:
+    // the leg is appended so that legs do not collide.
+    let run_id_given = flags.run_id.is_some() || env.run_id.is_some() || file.run_id.is_some();
     let m = flags.over(env).over(file).over(ci.layer);
+    let variant = m.variant.as_deref().and_then(variant::label);
+    let run_id = match (m.run_id, &variant) {
+        (Some(id), Some(v)) if !run_id_given => Some(format!("{id}-{}", variant::slug(v))),
+        (id, _) => id,
+    };
     let nonzero = |v: Option<u32>, name: &str| match v {
         Some(0) => Err(format!("{name} must be at least 1")),
         other => Ok(other),
@@ -169,7 +181,7 @@ pub fn resolve(flags: Layer, env: Layer, file: Layer, ci: CiContext) -> Result<S
         prefix: m.prefix.unwrap_or_else(|| DEFAULT_PREFIX.into()),
         project,
         branch: m.branch.unwrap_or_else(|| DEFAULT_BRANCH.into()),
-        run_id: m.run_id,
+        run_id,
         cloudfront,
         source,
         ttl_days: nonzero(m.ttl_days, "--ttl-days")?,
@@ -180,6 +192,7 @@ pub fn resolve(flags: Layer, env: Layer, file: Layer, ci: CiContext) -> Result<S
         commit: m.commit,
         meta: m.meta,
         keep_analytics: m.keep_analytics.unwrap_or(false),
+        variant,
         ci: ci.kind,
         build_url: ci.build_url,
     })
@@ -387,6 +400,29 @@ mod tests {
                 "case {i}"
             );
         }
+    }
+
+    #[test]
+    fn matrix_legs_get_their_own_run_id_from_ci() {
+        let leg = |v: &str| Layer {
+            variant: Some(v.into()),
+            ..Layer::default()
+        };
+        let none = Layer::default;
+        let s = resolve(leg(r#"{"py": "3.12"}"#), none(), none(), ci(None)).unwrap();
+        assert_eq!(s.run_id.as_deref(), Some("ci-run-py-3.12"));
+        assert_eq!(s.variant.as_deref(), Some("py=3.12"));
+        // An explicit run id is the user's choice and stays as given.
+        let explicit = Layer {
+            run_id: Some("mine".into()),
+            ..leg("a")
+        };
+        let s = resolve(explicit, none(), none(), ci(None)).unwrap();
+        assert_eq!(s.run_id.as_deref(), Some("mine"));
+        // No matrix: the CI id alone.
+        let s = resolve(leg("null"), none(), none(), ci(None)).unwrap();
+        assert_eq!(s.run_id.as_deref(), Some("ci-run"));
+        assert_eq!(s.variant, None);
     }
 
     #[test]
