@@ -21,6 +21,9 @@ pub struct Cli {
 pub enum Command {
     /// Generate the report from allure-results (with history) and publish it.
     Publish(Box<PublishArgs>),
+    /// Run as the GitHub Action: configured by the ALLURE_* and GITHUB_*
+    /// variables that action.yml and the runner set (see docs/github-action.md).
+    Action,
 }
 
 const ENV_HELP: &str = "\

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod github;
 pub mod model;
 pub mod output;
 pub mod pages;
@@ -19,6 +20,7 @@ use cli::{Cli, Command, PublishArgs};
 pub async fn run(cli: Cli) -> Result<bool> {
     match cli.command {
         Command::Publish(args) => publish(&args).await,
+        Command::Action => commands::action::run().await,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The use cases. Each command turns settings into effects and output.
 
+pub mod action;
 pub mod check;
 pub mod publish;
 

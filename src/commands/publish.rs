@@ -18,6 +18,7 @@ use crate::model::run_id;
 use crate::pages;
 use crate::report::allure_cli::AllureCli;
 use crate::report::executor::{self, ExecutorInput};
+use crate::report::failures::{self, FailedTest};
 use crate::report::summary::{self, Stats};
 use crate::report::{analytics, headers, results};
 use crate::settings::{Settings, Source, Target};
@@ -44,6 +45,9 @@ pub struct Timings {
     pub total: f64,
 }
 
+/// How many failed tests the summary names (the job summary shows them).
+pub const FAILED_TESTS_LISTED: usize = 10;
+
 /// What `--summary-json` writes.
 #[derive(Debug, Serialize)]
 pub struct PublishSummary {
@@ -62,6 +66,12 @@ pub struct PublishSummary {
     pub report_size_bytes: u64,
     pub stats: Stats,
     pub duration_ms: u64,
+    /// The CI matrix leg, when there is one.
+    pub variant: Option<String>,
+    /// The first failed, then broken, tests (at most `FAILED_TESTS_LISTED`).
+    pub failed_tests: Vec<FailedTest>,
+    /// Failed plus broken tests in all.
+    pub failed_tests_total: usize,
     pub latest_moved: bool,
     pub pruned_runs: Vec<String>,
     pub requests: BTreeMap<&'static str, u64>,
@@ -231,6 +241,7 @@ pub async fn run(settings: &Settings, dry_run: bool) -> Result<PublishSummary> {
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
             .collect(),
     };
+    let (failed_tests, failed_tests_total) = failures::read(&report_dir, FAILED_TESTS_LISTED);
     let mut summary = PublishSummary {
         run_id: run_id.clone(),
         project: settings.project.clone(),
@@ -250,6 +261,9 @@ pub async fn run(settings: &Settings, dry_run: bool) -> Result<PublishSummary> {
         report_size_bytes: report_bytes,
         stats: report.stats,
         duration_ms: report.duration_ms,
+        variant: settings.variant.clone(),
+        failed_tests,
+        failed_tests_total,
         latest_moved: false,
         pruned_runs: Vec::new(),
         requests: BTreeMap::new(),

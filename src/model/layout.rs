@@ -83,6 +83,17 @@ impl Layout {
         Ok(seg)
     }
 
+    pub fn project_segment(&self) -> &str {
+        &self.project
+    }
+
+    /// The pull request comment state of this project. `~p` is never made by
+    /// segment encoding (`~` is always followed by hex or `H`), so no branch
+    /// folder can take this name.
+    pub fn pull_request_state(&self, number: u64) -> String {
+        format!("{}~pull-requests/{number}.json", self.project_root())
+    }
+
     pub fn branch_segment(&self) -> &str {
         &self.branch
     }

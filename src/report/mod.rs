@@ -4,6 +4,7 @@
 pub mod allure_cli;
 pub mod analytics;
 pub mod executor;
+pub mod failures;
 pub mod headers;
 pub mod results;
 pub mod summary;

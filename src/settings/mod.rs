@@ -137,6 +137,7 @@ pub fn resolve(flags: Layer, env: Layer, file: Layer, ci: CiContext) -> Result<S
                 endpoint: m.s3_endpoint.map(|e| e.trim_end_matches('/').to_string()),
                 sse,
                 sse_kms_key_id: kms,
+                credentials: None,
             })
         }
         (None, Some(dir)) => Target::Local {

@@ -9,7 +9,7 @@ use aws_config::retry::RetryConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{
-    ProvideCredentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+    Credentials, ProvideCredentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
@@ -29,6 +29,8 @@ pub struct S3Options {
     /// `AES256` or `aws:kms`.
     pub sse: Option<String>,
     pub sse_kms_key_id: Option<String>,
+    /// Explicit credentials (from OIDC); None: the default AWS chain.
+    pub credentials: Option<Credentials>,
 }
 
 pub struct S3Store {
@@ -45,8 +47,11 @@ impl S3Store {
         let region = RegionProviderChain::first_try(opts.region.clone().map(Region::new))
             .or_default_provider()
             .or_else(Region::from_static("us-east-1"));
-        let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(region)
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(region);
+        if let Some(creds) = opts.credentials.clone() {
+            loader = loader.credentials_provider(creds);
+        }
+        let sdk_config = loader
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(MAX_ATTEMPTS)

@@ -1,0 +1,47 @@
+# The action's image: the allure-host binary, a Java runtime and a pinned
+# Allure 2 CLI. Build with scripts/build-image.sh (buildah) or docker build.
+ARG RUST_IMAGE=docker.io/library/rust:1.95-slim-bookworm
+ARG DEBIAN_IMAGE=docker.io/library/debian:bookworm-slim
+# Only for builds behind a TLS-intercepting proxy: a CA bundle mounted into
+# the build (scripts/build-image.sh does it); never copied into the image.
+ARG BUILD_CA_BUNDLE=
+
+# 1. The binary. Cache mounts keep the crate registry and target between builds.
+FROM ${RUST_IMAGE} AS build
+ARG BUILD_CA_BUNDLE
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src src
+COPY templates templates
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    if [ -n "$BUILD_CA_BUNDLE" ]; then export CARGO_HTTP_CAINFO="$BUILD_CA_BUNDLE"; fi \
+ && cargo build --release --locked \
+ && install -m 0755 target/release/allure-host /usr/local/bin/allure-host
+
+# 2. The Allure CLI, from the npm registry's tarball, checked against the
+#    sha512 that package-lock.json records for the same version.
+FROM ${DEBIAN_IMAGE} AS allure
+ARG BUILD_CA_BUNDLE
+ARG ALLURE_VERSION=2.34.1
+ARG ALLURE_SHA512=978d9cb19d9bcfb15db49235b79cc0dc85ed399d1825a3fff893110bd82de9a047455508bbeeabfb717b291cac850efda2c2f3f7f307946a808c13d1a87d1017
+RUN if [ -n "$BUILD_CA_BUNDLE" ]; then export CURL_CA_BUNDLE="$BUILD_CA_BUNDLE"; fi \
+ && apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends curl ca-certificates >/dev/null \
+ && curl -fsSL -o /tmp/allure.tgz "https://registry.npmjs.org/allure-commandline/-/allure-commandline-${ALLURE_VERSION}.tgz" \
+ && echo "${ALLURE_SHA512}  /tmp/allure.tgz" | sha512sum -c - \
+ && tar -xzf /tmp/allure.tgz -C /tmp \
+ && mv /tmp/package/dist /opt/allure \
+ && rm -rf /opt/allure/bin/allure.bat /tmp/allure.tgz /tmp/package
+
+# 3. Runtime: headless JRE, CA certificates, the CLI and the binary.
+FROM ${DEBIAN_IMAGE}
+RUN apt-get update -qq \
+ && mkdir -p /usr/share/man/man1 \
+ && apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless ca-certificates >/dev/null \
+ && rm -rf /var/lib/apt/lists/* /usr/share/doc /usr/share/man
+COPY --from=allure /opt/allure /opt/allure
+COPY --from=build /usr/local/bin/allure-host /usr/local/bin/allure-host
+COPY entrypoint.sh /entrypoint.sh
+ENV ALLURE_BIN=/opt/allure/bin/allure
+ENTRYPOINT ["/entrypoint.sh"]

@@ -1,0 +1,240 @@
+//! The GitHub Action: credentials (OIDC), artifacts, publish, then outputs,
+//! job summary, pull request comment and the quality gate. Configured only
+//! by the environment that action.yml sets; the publish settings resolve
+//! exactly as for the CLI.
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::cli::PublishArgs;
+use crate::commands::publish::{self, PublishSummary};
+use crate::github::api::GitHub;
+use crate::github::context::{ActionInputs, Runner};
+use crate::github::step_summary::{self, status};
+use crate::github::workflow::{end_group, error, group, mask, warning};
+use crate::github::{artifacts, oidc, outputs, pr_comment};
+use crate::model::layout::Layout;
+use crate::output;
+use crate::settings::{self, Settings, Source, Target};
+
+/// Ok(false): published, but the quality gate (`fail-on`) failed the step.
+pub async fn run() -> Result<bool> {
+    let vars: Vec<(String, String)> = std::env::vars().collect();
+    match run_with(&vars).await {
+        Ok(passed) => Ok(passed),
+        Err(e) => {
+            println!("{}", error("allure-host", &format!("{e:#}")));
+            Ok(false)
+        }
+    }
+}
+
+async fn run_with(vars: &[(String, String)]) -> Result<bool> {
+    let runner = Runner::from_vars(vars);
+    let inputs = ActionInputs::from_vars(vars).map_err(|e| anyhow!(e))?;
+    let (mut settings, warnings) =
+        settings::load(&PublishArgs::default()).map_err(|e| anyhow!(e))?;
+    for w in warnings {
+        println!("{}", warning("allure-host", &w));
+    }
+    let gh = GitHub::new(&runner.api_url, inputs.github_token.as_deref())?;
+
+    if let Some(role) = &inputs.role_to_assume {
+        section(
+            "AWS credentials",
+            assume_role(&gh, &runner, &inputs, role, &mut settings),
+        )
+        .await?;
+    }
+    if let Some(pattern) = &inputs.artifact_name {
+        section(
+            "Artifacts",
+            download(&gh, &runner, &inputs, pattern, &settings),
+        )
+        .await?;
+    }
+    let summary = section("Publish", async {
+        let summary = publish::run(&settings, false).await?;
+        output::published(&summary);
+        if let Some(path) = &settings.summary_json {
+            output::write_summary(path, &summary)?;
+        }
+        Ok(summary)
+    })
+    .await?;
+
+    if let Some(path) = &runner.output {
+        outputs::append(path, &output_values(&summary))?;
+    }
+    if inputs.summary
+        && let Some(path) = &runner.step_summary
+    {
+        append(path, &step_summary::render(&summary))?;
+    }
+    if inputs.pr_comment
+        && let Some(pr) = runner.pull_request()
+    {
+        if let Err(e) = comment(&gh, &runner, &settings, pr, &summary).await {
+            // The report is out; a missing comment must not fail the job
+            // (pull requests from forks get a read-only token).
+            println!(
+                "{}",
+                warning(
+                    "allure-host: pull request comment",
+                    &format!(
+                        "{e:#}. The job needs `permissions: pull-requests: write` to comment."
+                    )
+                )
+            );
+        }
+    }
+
+    let st = &summary.stats;
+    if inputs.fail_on.trips(st.failed, st.broken) {
+        println!(
+            "{}",
+            error(
+                "Allure: tests failed",
+                &format!(
+                    "{} failed and {} broken of {} tests (fail-on: {:?}). Report: {}",
+                    st.failed, st.broken, st.total, inputs.fail_on, summary.run_url
+                )
+            )
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Run `work` inside a collapsible log group.
+async fn section<T>(title: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+    println!("{}", group(title));
+    let out = work.await;
+    println!("{}", end_group());
+    out
+}
+
+async fn assume_role(
+    gh: &GitHub,
+    runner: &Runner,
+    inputs: &ActionInputs,
+    role: &str,
+    settings: &mut Settings,
+) -> Result<()> {
+    let Target::S3(opts) = &mut settings.target else {
+        bail!("role-to-assume is set but no bucket is: set the bucket input");
+    };
+    let token = oidc::id_token(gh, runner).await?;
+    mask_all(&[&token]);
+    let hint = inputs.role_session_name.clone().unwrap_or_else(|| {
+        format!(
+            "allure-host-{}",
+            runner.run_id.as_deref().unwrap_or("local")
+        )
+    });
+    let creds = oidc::assume_role(
+        role,
+        &oidc::session_name(&hint),
+        &token,
+        opts.region.clone(),
+        opts.endpoint.as_deref(),
+    )
+    .await?;
+    mask_all(&[
+        creds.access_key_id(),
+        creds.secret_access_key(),
+        creds.session_token().unwrap_or_default(),
+    ]);
+    println!("Assumed role {role} with the job's OIDC token");
+    opts.credentials = Some(creds);
+    Ok(())
+}
+
+fn mask_all(secrets: &[&str]) {
+    for s in secrets {
+        for line in mask(s) {
+            println!("{line}");
+        }
+    }
+}
+
+async fn download(
+    gh: &GitHub,
+    runner: &Runner,
+    inputs: &ActionInputs,
+    pattern: &str,
+    settings: &Settings,
+) -> Result<()> {
+    let Source::Results(dir) = &settings.source else {
+        bail!("artifact-name needs a results folder, but a generated report is configured");
+    };
+    let (owner, name) = runner.repo().map_err(|e| anyhow!(e))?;
+    let repo = format!("{owner}/{name}");
+    let run_id = runner
+        .run_id
+        .as_deref()
+        .context("GITHUB_RUN_ID is not set; artifact-name works inside GitHub Actions only")?;
+    let all = artifacts::list(gh, &repo, run_id).await?;
+    let picked = artifacts::select(&all, pattern)?;
+    let merged = artifacts::fetch_into(gh, &repo, &picked, dir, inputs.max_artifact_bytes).await?;
+    println!(
+        "Merged {} artifact(s) into {}: {} files ({} identical duplicates kept once)",
+        picked.len(),
+        dir.display(),
+        merged.files,
+        merged.identical
+    );
+    Ok(())
+}
+
+async fn comment(
+    gh: &GitHub,
+    runner: &Runner,
+    settings: &Settings,
+    pr: u64,
+    summary: &PublishSummary,
+) -> Result<()> {
+    let (owner, name) = runner.repo().map_err(|e| anyhow!(e))?;
+    let layout = Layout::new(&settings.prefix, &settings.project, &settings.branch)?;
+    let store = super::open_store(&settings.target, true).await?;
+    let id = pr_comment::publish(
+        gh,
+        &store,
+        &layout.pull_request_state(pr),
+        &pr_comment::marker(layout.project_segment()),
+        &format!("{owner}/{name}"),
+        pr,
+        &settings.project,
+        pr_comment::Section::from_summary(summary),
+    )
+    .await?;
+    println!("Pull request #{pr}: comment {id} is up to date");
+    Ok(())
+}
+
+/// Every output action.yml declares.
+pub fn output_values(s: &PublishSummary) -> Vec<(&'static str, String)> {
+    let st = &s.stats;
+    vec![
+        ("run-url", s.run_url.clone()),
+        ("latest-url", s.latest_url.clone()),
+        ("runs-index-url", s.runs_index_url.clone()),
+        ("run-id", s.run_id.clone()),
+        ("passed", st.passed.to_string()),
+        ("failed", st.failed.to_string()),
+        ("broken", st.broken.to_string()),
+        ("skipped", st.skipped.to_string()),
+        ("total", st.total.to_string()),
+        ("status", status(st).to_string()),
+    ]
+}
+
+fn append(path: &std::path::Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open GITHUB_STEP_SUMMARY {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write GITHUB_STEP_SUMMARY {}", path.display()))
+}

@@ -1,0 +1,215 @@
+//! What the runner tells a container action through the environment: the
+//! `GITHUB_*` variables, and the action's own inputs, which action.yml maps
+//! to `ALLURE_*` variables. The publish settings themselves come from the
+//! same `ALLURE_*` variables through `settings`, exactly as for the CLI.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::settings::layer::lookup;
+
+/// `fail-on`: when the step fails after publishing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    #[default]
+    None,
+    /// Any failed test.
+    Failed,
+    /// Any failed or broken test.
+    Broken,
+}
+
+impl FailOn {
+    pub fn parse(v: &str) -> Result<Self, String> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "" | "none" => Ok(Self::None),
+            "failed" => Ok(Self::Failed),
+            "broken" => Ok(Self::Broken),
+            other => Err(format!(
+                "fail-on {other:?} is not valid; use none, failed or broken"
+            )),
+        }
+    }
+
+    /// True when these counts must fail the step.
+    pub fn trips(self, failed: u64, broken: u64) -> bool {
+        match self {
+            Self::None => false,
+            Self::Failed => failed > 0,
+            Self::Broken => failed > 0 || broken > 0,
+        }
+    }
+}
+
+/// The action-only inputs (the publish inputs are read by `settings`).
+#[derive(Debug, Default, Deserialize)]
+struct RawInputs {
+    artifact_name: Option<String>,
+    role_to_assume: Option<String>,
+    role_session_name: Option<String>,
+    github_token: Option<String>,
+    pr_comment: Option<bool>,
+    fail_on: Option<String>,
+    summary: Option<bool>,
+    max_artifact_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionInputs {
+    /// Artifact name or glob; None: the results are already in the workspace.
+    pub artifact_name: Option<String>,
+    pub role_to_assume: Option<String>,
+    pub role_session_name: Option<String>,
+    pub github_token: Option<String>,
+    pub pr_comment: bool,
+    pub fail_on: FailOn,
+    pub summary: bool,
+    /// Cap on the bytes extracted from all artifacts together.
+    pub max_artifact_bytes: u64,
+}
+
+/// 4 GiB: far above any allure-results folder, far below a full disk.
+pub const DEFAULT_MAX_ARTIFACT_BYTES: u64 = 4 << 30;
+
+impl ActionInputs {
+    pub fn from_vars(vars: &[(String, String)]) -> Result<Self, String> {
+        let set = vars
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| (k.clone(), v.trim().to_string()));
+        let raw: RawInputs = envy::prefixed("ALLURE_").from_iter(set).map_err(|e| {
+            let msg = e.to_string().replace("provided by ", "provided by ALLURE_");
+            format!("action inputs: {msg}; fix the input in the workflow")
+        })?;
+        Ok(Self {
+            artifact_name: raw.artifact_name,
+            role_to_assume: raw.role_to_assume,
+            role_session_name: raw.role_session_name,
+            github_token: raw.github_token,
+            pr_comment: raw.pr_comment.unwrap_or(true),
+            fail_on: FailOn::parse(raw.fail_on.as_deref().unwrap_or(""))?,
+            summary: raw.summary.unwrap_or(true),
+            max_artifact_bytes: raw.max_artifact_bytes.unwrap_or(DEFAULT_MAX_ARTIFACT_BYTES),
+        })
+    }
+}
+
+/// The runner's `GITHUB_*` and OIDC variables.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Runner {
+    /// `owner/name`.
+    pub repository: Option<String>,
+    pub run_id: Option<String>,
+    pub api_url: String,
+    pub event_name: Option<String>,
+    pub event_path: Option<PathBuf>,
+    pub git_ref: Option<String>,
+    pub output: Option<PathBuf>,
+    pub step_summary: Option<PathBuf>,
+    pub workspace: Option<PathBuf>,
+    pub id_token_url: Option<String>,
+    pub id_token_request_token: Option<String>,
+}
+
+impl Runner {
+    pub fn from_vars(vars: &[(String, String)]) -> Self {
+        let get = |name: &str| lookup(vars, name);
+        Self {
+            repository: get("GITHUB_REPOSITORY"),
+            run_id: get("GITHUB_RUN_ID"),
+            api_url: get("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
+            event_name: get("GITHUB_EVENT_NAME"),
+            event_path: get("GITHUB_EVENT_PATH").map(PathBuf::from),
+            git_ref: get("GITHUB_REF"),
+            output: get("GITHUB_OUTPUT").map(PathBuf::from),
+            step_summary: get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+            workspace: get("GITHUB_WORKSPACE").map(PathBuf::from),
+            id_token_url: get("ACTIONS_ID_TOKEN_REQUEST_URL"),
+            id_token_request_token: get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+        }
+    }
+
+    /// `(owner, name)` of the repository.
+    pub fn repo(&self) -> Result<(String, String), String> {
+        self.repository
+            .as_deref()
+            .and_then(|r| r.split_once('/'))
+            .map(|(o, n)| (o.to_string(), n.to_string()))
+            .ok_or_else(|| {
+                "GITHUB_REPOSITORY is not set to OWNER/NAME; run this inside GitHub Actions".into()
+            })
+    }
+
+    /// The pull request number on `pull_request` events: from the event
+    /// payload, else from `refs/pull/<n>/merge`.
+    pub fn pull_request(&self) -> Option<u64> {
+        let event = self.event_name.as_deref()?;
+        if event != "pull_request" && event != "pull_request_target" {
+            return None;
+        }
+        let from_payload = self
+            .event_path
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v.pointer("/pull_request/number").and_then(|n| n.as_u64()));
+        from_payload.or_else(|| {
+            self.git_ref
+                .as_deref()?
+                .strip_prefix("refs/pull/")?
+                .split('/')
+                .next()?
+                .parse()
+                .ok()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::layer::test_vars as vars;
+
+    #[test]
+    fn inputs_default_and_parse() {
+        let i = ActionInputs::from_vars(&vars(&[("ALLURE_PR_COMMENT", "")])).unwrap();
+        assert!(i.pr_comment && i.summary);
+        assert_eq!(i.fail_on, FailOn::None);
+        let i = ActionInputs::from_vars(&vars(&[
+            ("ALLURE_PR_COMMENT", "false"),
+            ("ALLURE_FAIL_ON", "Broken"),
+            ("ALLURE_ARTIFACT_NAME", "allure-results-*"),
+        ]))
+        .unwrap();
+        assert!(!i.pr_comment);
+        assert_eq!(i.fail_on, FailOn::Broken);
+        assert_eq!(i.artifact_name.as_deref(), Some("allure-results-*"));
+        let err = ActionInputs::from_vars(&vars(&[("ALLURE_FAIL_ON", "sometimes")])).unwrap_err();
+        assert!(err.contains("none, failed or broken"), "{err}");
+        let err = ActionInputs::from_vars(&vars(&[("ALLURE_SUMMARY", "maybe")])).unwrap_err();
+        assert!(err.contains("ALLURE_SUMMARY"), "{err}");
+    }
+
+    #[test]
+    fn fail_on_levels() {
+        assert!(!FailOn::None.trips(3, 3));
+        assert!(FailOn::Failed.trips(1, 0));
+        assert!(!FailOn::Failed.trips(0, 2));
+        assert!(FailOn::Broken.trips(0, 2));
+    }
+
+    #[test]
+    fn pull_request_number_from_ref_when_no_payload() {
+        let r = Runner::from_vars(&vars(&[
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_REF", "refs/pull/17/merge"),
+        ]));
+        assert_eq!(r.pull_request(), Some(17));
+        let push = Runner::from_vars(&vars(&[
+            ("GITHUB_EVENT_NAME", "push"),
+            ("GITHUB_REF", "refs/pull/17/merge"),
+        ]));
+        assert_eq!(push.pull_request(), None);
+    }
+}

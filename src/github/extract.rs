@@ -1,0 +1,304 @@
+//! Unpacking artifact zips safely, and merging several results folders into
+//! one. Pure file work, no network.
+//!
+//! Refused: entries that would land outside the target (`..`, absolute
+//! paths), symbolic links, and more bytes than the budget (counted as
+//! written, not as the zip claims).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Unpack `zip_path` into `dest`, spending from `budget` (bytes left).
+pub fn unzip(zip_path: &Path, dest: &Path, budget: &mut u64) -> Result<Extracted> {
+    let file =
+        fs::File::open(zip_path).with_context(|| format!("cannot open {}", zip_path.display()))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .with_context(|| format!("{} is not a valid zip archive", zip_path.display()))?;
+    let mut done = Extracted::default();
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i)?;
+        let raw = entry.name().map(|n| n.into_owned()).unwrap_or_default();
+        // enclosed_name() refuses `..`; absolute names are refused here too
+        // rather than silently made relative.
+        let absolute = raw.starts_with(['/', '\\']) || raw.get(1..2) == Some(":");
+        let Some(rel) = entry.enclosed_name().filter(|_| !absolute) else {
+            bail!("refusing zip entry {raw:?}: it would land outside the results folder");
+        };
+        if entry.is_symlink() {
+            bail!("refusing zip entry {raw:?}: links are not allowed in results");
+        }
+        let out = dest.join(&rel);
+        if entry.is_dir() {
+            fs::create_dir_all(&out)?;
+            continue;
+        }
+        if let Some(parent) = out.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&out)
+            .with_context(|| format!("cannot create {}", out.display()))?;
+        // One byte over the budget is enough to know it is exceeded.
+        let written = io::copy(&mut (&mut entry).take(*budget + 1), &mut f)?;
+        if written > *budget {
+            bail!(
+                "the artifacts unpack to more than the size limit (max-artifact-bytes); \
+                 raise ALLURE_MAX_ARTIFACT_BYTES if the results really are that large"
+            );
+        }
+        *budget -= written;
+        done.files += 1;
+        done.bytes += written;
+    }
+    Ok(done)
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Merged {
+    pub files: u64,
+    /// Same name, same bytes: kept once.
+    pub identical: u64,
+    /// Same name, other bytes: kept under a new name `(from, to)`.
+    pub renamed: Vec<(String, String)>,
+}
+
+/// Move every file of each `(label, folder)` into `target`. Result files have
+/// unique names; a clash with different content keeps both, the newcomer
+/// renamed `<label>-<name>` (Allure still reads `*-result.json` and
+/// `*-container.json` so renamed). `environment.properties` is merged by key.
+pub fn merge(sources: &[(String, PathBuf)], target: &Path) -> Result<Merged> {
+    fs::create_dir_all(target).with_context(|| format!("cannot create {}", target.display()))?;
+    let mut merged = Merged::default();
+    for (label, dir) in sources {
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let rel = entry.path().strip_prefix(dir)?.to_path_buf();
+            let dest = target.join(&rel);
+            if let Some(parent) = dest.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            if !dest.exists() {
+                move_file(entry.path(), &dest)?;
+                merged.files += 1;
+                continue;
+            }
+            let ours = fs::read(entry.path())?;
+            if fs::read(&dest)? == ours {
+                merged.identical += 1;
+                continue;
+            }
+            if rel.as_os_str() == "environment.properties" {
+                let text =
+                    merge_properties(&fs::read_to_string(&dest)?, &String::from_utf8_lossy(&ours));
+                fs::write(&dest, text)?;
+                merged.files += 1;
+                continue;
+            }
+            let renamed = free_name(&dest, label);
+            move_file(entry.path(), &renamed)?;
+            merged.renamed.push((
+                rel.display().to_string(),
+                renamed.strip_prefix(target)?.display().to_string(),
+            ));
+            merged.files += 1;
+        }
+    }
+    Ok(merged)
+}
+
+fn move_file(from: &Path, to: &Path) -> Result<()> {
+    if fs::rename(from, to).is_err() {
+        fs::copy(from, to)
+            .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    }
+    Ok(())
+}
+
+/// `<dir>/<label>-<name>`, with a counter if even that is taken.
+fn free_name(dest: &Path, label: &str) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let label: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut candidate = dest.with_file_name(format!("{label}-{name}"));
+    let mut n = 2;
+    while candidate.exists() {
+        candidate = dest.with_file_name(format!("{label}-{n}-{name}"));
+        n += 1;
+    }
+    candidate
+}
+
+/// Keys of `a`, then new keys of `b`; a key with two different values shows
+/// both (`3.11, 3.12`), since legs differ exactly there.
+pub fn merge_properties(a: &str, b: &str) -> String {
+    let parse = |t: &str| -> Vec<(String, String)> {
+        t.lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with(['#', '!']))
+            .filter_map(|l| {
+                l.split_once(['=', ':'])
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            })
+            .collect()
+    };
+    let mut order: Vec<String> = Vec::new();
+    let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in parse(a).into_iter().chain(parse(b)) {
+        let vs = values.entry(k.clone()).or_insert_with(|| {
+            order.push(k.clone());
+            Vec::new()
+        });
+        if !vs.contains(&v) {
+            vs.push(v);
+        }
+    }
+    order
+        .iter()
+        .map(|k| format!("{k}={}\n", values[k].join(", ")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip_with(entries: &[(&str, &[u8])]) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        let mut w = zip::ZipWriter::new(f.reopen().unwrap());
+        for (name, body) in entries {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(body).unwrap();
+        }
+        w.finish().unwrap();
+        f
+    }
+
+    #[test]
+    fn unzips_nested_files_within_budget() {
+        let z = zip_with(&[("a-result.json", b"{}"), ("sub/b.txt", b"hello")]);
+        let dest = tempfile::tempdir().unwrap();
+        let mut budget = 100;
+        let got = unzip(z.path(), dest.path(), &mut budget).unwrap();
+        assert_eq!(got, Extracted { files: 2, bytes: 7 });
+        assert_eq!(budget, 93);
+        assert_eq!(fs::read(dest.path().join("sub/b.txt")).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn refuses_escapes_absolute_paths_and_oversize() {
+        for bad in ["../evil.txt", "/etc/evil", "a/../../evil"] {
+            let z = zip_with(&[(bad, b"x")]);
+            let dest = tempfile::tempdir().unwrap();
+            let err = unzip(z.path(), dest.path(), &mut 100).unwrap_err();
+            assert!(err.to_string().contains("outside"), "{bad}: {err}");
+        }
+        let z = zip_with(&[("big.bin", &[0u8; 1000])]);
+        let dest = tempfile::tempdir().unwrap();
+        let err = unzip(z.path(), dest.path(), &mut 999).unwrap_err();
+        assert!(err.to_string().contains("size limit"), "{err}");
+    }
+
+    #[test]
+    fn refuses_links() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        let mut w = zip::ZipWriter::new(f.reopen().unwrap());
+        w.add_symlink(
+            "link",
+            "/etc/passwd",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        w.finish().unwrap();
+        let dest = tempfile::tempdir().unwrap();
+        let err = unzip(f.path(), dest.path(), &mut 100).unwrap_err();
+        assert!(err.to_string().contains("links"), "{err}");
+        assert!(!dest.path().join("link").exists());
+    }
+
+    #[test]
+    fn merge_keeps_every_file() {
+        let root = tempfile::tempdir().unwrap();
+        let leg = |name: &str, files: &[(&str, &str)]| {
+            let dir = root.path().join(name);
+            for (f, body) in files {
+                fs::create_dir_all(dir.join(f).parent().unwrap()).unwrap();
+                fs::write(dir.join(f), body).unwrap();
+            }
+            (name.to_string(), dir)
+        };
+        let sources = [
+            leg(
+                "leg-a",
+                &[
+                    ("1-result.json", "a"),
+                    ("categories.json", "[]"),
+                    ("environment.properties", "python=3.11\nos=linux\n"),
+                    ("same-result.json", "A"),
+                ],
+            ),
+            leg(
+                "leg-b",
+                &[
+                    ("2-result.json", "b"),
+                    ("categories.json", "[]"),
+                    ("environment.properties", "python=3.12\nos=linux\n"),
+                    ("same-result.json", "B"),
+                ],
+            ),
+        ];
+        let target = root.path().join("merged");
+        let m = merge(&sources, &target).unwrap();
+        assert_eq!(m.identical, 1, "categories.json once");
+        assert_eq!(
+            m.renamed,
+            [(
+                "same-result.json".to_string(),
+                "leg-b-same-result.json".to_string()
+            )]
+        );
+        assert_eq!(
+            fs::read_to_string(target.join("same-result.json")).unwrap(),
+            "A"
+        );
+        assert_eq!(
+            fs::read_to_string(target.join("leg-b-same-result.json")).unwrap(),
+            "B"
+        );
+        assert_eq!(
+            fs::read_to_string(target.join("environment.properties")).unwrap(),
+            "python=3.11, 3.12\nos=linux\n"
+        );
+        let count = walkdir::WalkDir::new(&target)
+            .into_iter()
+            .filter(|e| e.as_ref().unwrap().file_type().is_file())
+            .count();
+        assert_eq!(count, 6);
+    }
+}

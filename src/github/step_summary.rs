@@ -1,0 +1,235 @@
+//! The Markdown job summary (`GITHUB_STEP_SUMMARY`): status, counts,
+//! duration, links and up to ten failed tests. Every value from tests or
+//! users is escaped and shortened, so the summary renders as intended and
+//! stays far below GitHub's 1 MiB limit per step.
+
+use crate::commands::publish::PublishSummary;
+use crate::report::summary::Stats;
+
+/// GitHub refuses a step summary over 1 MiB.
+pub const MAX_BYTES: usize = 1024 * 1024;
+const MAX_NAME: usize = 200;
+const MAX_MESSAGE: usize = 300;
+
+/// The run's overall status, as the `status` output reports it.
+pub fn status(stats: &Stats) -> &'static str {
+    if stats.failed > 0 {
+        "failed"
+    } else if stats.broken > 0 {
+        "broken"
+    } else if stats.total == 0 {
+        "no-tests"
+    } else {
+        "passed"
+    }
+}
+
+fn icon(status: &str) -> &'static str {
+    match status {
+        "passed" => "✅",
+        "failed" => "❌",
+        "broken" => "⚠️",
+        _ => "➖",
+    }
+}
+
+/// Escape Markdown and HTML so text shows as text, on one line, cut to `max`
+/// characters.
+pub fn md(text: &str, max: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = one_line.chars().take(max).collect();
+    if one_line.chars().count() > max {
+        cut.push('…');
+    }
+    let mut out = String::with_capacity(cut.len());
+    for c in cut.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `1m 05s`, `12.3s`.
+pub fn duration(ms: u64) -> String {
+    if ms < 60_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else {
+        format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+/// Links are ours (built from validated settings), but a URL may hold `)`.
+fn url(u: &str) -> String {
+    u.replace('(', "%28")
+        .replace(')', "%29")
+        .replace(' ', "%20")
+}
+
+pub fn render(s: &PublishSummary) -> String {
+    let st = &s.stats;
+    let status = status(st);
+    let mut out = format!(
+        "### {} Allure report: {} / {}{}\n\n",
+        icon(status),
+        md(&s.project, MAX_NAME),
+        md(&s.branch, MAX_NAME),
+        s.variant
+            .as_deref()
+            .map(|v| format!(" ({})", md(v, MAX_NAME)))
+            .unwrap_or_default()
+    );
+    out.push_str("| Status | Passed | Failed | Broken | Skipped | Total | Duration |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str(&format!(
+        "| **{status}** | {} | {} | {} | {} | {} | {} |\n\n",
+        st.passed,
+        st.failed,
+        st.broken,
+        st.skipped,
+        st.total,
+        duration(s.duration_ms)
+    ));
+    out.push_str(&format!(
+        "[Report of this run]({}) · [Latest report]({}) · [All runs]({}) · run {}, build #{}\n",
+        url(&s.run_url),
+        url(&s.latest_url),
+        url(&s.runs_index_url),
+        md(&s.run_id, MAX_NAME),
+        s.build_order
+    ));
+    if !s.failed_tests.is_empty() {
+        out.push_str(&format!(
+            "\n#### Failed tests ({} of {})\n\n| Status | Test | Message |\n|---|---|---|\n",
+            s.failed_tests.len(),
+            s.failed_tests_total
+        ));
+        for t in &s.failed_tests {
+            let name = match &t.full_name {
+                Some(full) if full != &t.name => format!(
+                    "{}<br><sub>{}</sub>",
+                    md(&t.name, MAX_NAME),
+                    md(full, MAX_NAME)
+                ),
+                _ => md(&t.name, MAX_NAME),
+            };
+            out.push_str(&format!(
+                "| {} | {name} | {} |\n",
+                t.status,
+                md(t.message.as_deref().unwrap_or(""), MAX_MESSAGE)
+            ));
+        }
+    }
+    if !s.latest_moved {
+        out.push_str("\n_Latest still shows a newer build; this run is in the runs index._\n");
+    }
+    // Bounded by construction (at most ~10 KB); the guard keeps the promise
+    // even if the layout above grows.
+    if out.len() > MAX_BYTES {
+        let mut end = MAX_BYTES - 64;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+        out.push_str("\n\n_(summary truncated)_\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::publish::{PublishSummary, Timings};
+    use crate::report::failures::FailedTest;
+
+    pub fn sample() -> PublishSummary {
+        PublishSummary {
+            run_id: "9001-1-py-3.12".into(),
+            project: "payments".into(),
+            branch: "feat/<b>|x".into(),
+            build_order: 7,
+            run_url: "https://r.example/reports/payments/feat~2Fx/9001-1/index.html".into(),
+            latest_url: "https://r.example/reports/payments/feat~2Fx/latest/index.html".into(),
+            runs_index_url: "https://r.example/reports/payments/feat~2Fx/runs/index.html".into(),
+            bucket: Some("b".into()),
+            local_dir: None,
+            run_prefix: "reports/payments/feat~2Fx/9001-1/".into(),
+            latest_prefix: "reports/payments/feat~2Fx/latest/".into(),
+            report_files: 50,
+            report_size_bytes: 2_500_000,
+            stats: Stats {
+                passed: 5,
+                failed: 1,
+                broken: 1,
+                skipped: 2,
+                unknown: 0,
+                total: 9,
+            },
+            duration_ms: 65_000,
+            variant: Some("py=3.12".into()),
+            failed_tests: vec![
+                FailedTest {
+                    name: "Checkout | charges *the* card".into(),
+                    full_name: Some("tests.checkout#test_charge".into()),
+                    status: "failed".into(),
+                    message: Some("AssertionError: expected <201>\ngot 500".into()),
+                },
+                FailedTest {
+                    name: "Order history".into(),
+                    full_name: None,
+                    status: "broken".into(),
+                    message: None,
+                },
+            ],
+            failed_tests_total: 2,
+            latest_moved: true,
+            pruned_runs: Vec::new(),
+            requests: Default::default(),
+            timings: Timings::default(),
+        }
+    }
+
+    #[test]
+    fn snapshot() {
+        insta::assert_snapshot!(render(&sample()));
+    }
+
+    #[test]
+    fn hostile_and_huge_values_stay_small_and_escaped() {
+        let mut s = sample();
+        let evil = "<img src=x onerror=alert(1)>|".repeat(100_000);
+        s.branch = evil.clone();
+        s.failed_tests = (0..10)
+            .map(|_| FailedTest {
+                name: evil.clone(),
+                full_name: Some(evil.clone()),
+                status: "failed".into(),
+                message: Some(evil.clone()),
+            })
+            .collect();
+        let out = render(&s);
+        assert!(out.len() < 32 * 1024, "{} bytes", out.len());
+        assert!(!out.contains("<img"));
+    }
+
+    #[test]
+    fn status_words() {
+        let st = |failed, broken, total| Stats {
+            failed,
+            broken,
+            total,
+            ..Stats::default()
+        };
+        assert_eq!(status(&st(1, 1, 2)), "failed");
+        assert_eq!(status(&st(0, 1, 2)), "broken");
+        assert_eq!(status(&st(0, 0, 2)), "passed");
+        assert_eq!(status(&st(0, 0, 0)), "no-tests");
+    }
+}
