@@ -72,20 +72,13 @@ async fn run_with(vars: &[(String, String)]) -> Result<bool> {
     }
     if inputs.pr_comment
         && let Some(pr) = runner.pull_request()
+        && let Err(e) = comment(&gh, &runner, &settings, pr, &summary).await
     {
-        if let Err(e) = comment(&gh, &runner, &settings, pr, &summary).await {
-            // The report is out; a missing comment must not fail the job
-            // (pull requests from forks get a read-only token).
-            println!(
-                "{}",
-                warning(
-                    "allure-host: pull request comment",
-                    &format!(
-                        "{e:#}. The job needs `permissions: pull-requests: write` to comment."
-                    )
-                )
-            );
-        }
+        // The report is out; a missing comment must not fail the job (pull
+        // requests from forks get a read-only token).
+        let hint = "The job needs `permissions: pull-requests: write` to comment.";
+        let title = "allure-host: pull request comment";
+        println!("{}", warning(title, &format!("{e:#}. {hint}")));
     }
 
     let st = &summary.stats;
@@ -196,17 +189,15 @@ async fn comment(
     let (owner, name) = runner.repo().map_err(|e| anyhow!(e))?;
     let layout = Layout::new(&settings.prefix, &settings.project, &settings.branch)?;
     let store = super::open_store(&settings.target, true).await?;
-    let id = pr_comment::publish(
-        gh,
-        &store,
-        &layout.pull_request_state(pr),
-        &pr_comment::marker(layout.project_segment()),
-        &format!("{owner}/{name}"),
+    let thread = pr_comment::Thread {
+        store: &store,
+        state_key: layout.pull_request_state(pr),
+        marker: pr_comment::marker(layout.project_segment()),
+        repo: format!("{owner}/{name}"),
         pr,
-        &settings.project,
-        pr_comment::Section::from_summary(summary),
-    )
-    .await?;
+        project: settings.project.clone(),
+    };
+    let id = pr_comment::publish(gh, &thread, pr_comment::Section::from_summary(summary)).await?;
     println!("Pull request #{pr}: comment {id} is up to date");
     Ok(())
 }

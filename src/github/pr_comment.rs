@@ -192,18 +192,37 @@ async fn read_state(store: &Store, key: &str, project: &str) -> Result<CommentSt
     ))
 }
 
+/// Where one pull request comment lives.
+pub struct Thread<'a> {
+    pub store: &'a Store,
+    /// Key of the state object in the store.
+    pub state_key: String,
+    pub marker: String,
+    /// `owner/name`.
+    pub repo: String,
+    pub pr: u64,
+    pub project: String,
+}
+
 /// Record `section` and bring the pull request comment up to date. Returns
 /// the comment id.
-pub async fn publish(
-    gh: &GitHub,
-    store: &Store,
-    state_key: &str,
-    marker: &str,
-    repo: &str,
-    pr: u64,
-    project: &str,
-    section: Section,
-) -> Result<u64> {
+pub async fn publish(gh: &GitHub, t: &Thread<'_>, section: Section) -> Result<u64> {
+    let Thread {
+        store,
+        state_key,
+        marker,
+        repo,
+        pr,
+        project,
+    } = t;
+    let (store, state_key, marker, repo, pr, project) = (
+        *store,
+        state_key.as_str(),
+        marker.as_str(),
+        repo.as_str(),
+        *pr,
+        project.as_str(),
+    );
     let meta = ObjectMeta {
         content_type: "application/json".into(),
         cache_control: "no-cache",
