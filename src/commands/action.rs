@@ -36,6 +36,12 @@ async fn run_with(vars: &[(String, String)]) -> Result<bool> {
     for w in warnings {
         println!("{}", warning("allure-host", &w));
     }
+    if let Target::Local {
+        defaulted: true, ..
+    } = settings.target
+    {
+        bail!("the bucket input is empty: set `bucket:` in the step's `with:`");
+    }
     let gh = GitHub::new(&runner.api_url, inputs.github_token.as_deref())?;
 
     if let Some(role) = &inputs.role_to_assume {
@@ -202,7 +208,21 @@ async fn comment(
     Ok(())
 }
 
-/// Every output action.yml declares.
+/// Every output action.yml declares, in the order written.
+pub const OUTPUT_NAMES: [&str; 10] = [
+    "run-url",
+    "latest-url",
+    "runs-index-url",
+    "run-id",
+    "passed",
+    "failed",
+    "broken",
+    "skipped",
+    "total",
+    "status",
+];
+
+/// The values of `OUTPUT_NAMES`.
 pub fn output_values(s: &PublishSummary) -> Vec<(&'static str, String)> {
     let st = &s.stats;
     vec![

@@ -184,3 +184,4 @@ pub fn generated_report() -> &'static Path {
         dir
     })
 }
+pub mod action;

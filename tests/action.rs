@@ -1,0 +1,417 @@
+//! The GitHub Action end to end: the environment action.yml sets, a mock
+//! GitHub API over HTTP (artifacts with a 302 to storage that refuses the
+//! token, PR comments, the OIDC token endpoint) and moto (S3, STS).
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use support::action::{MockGitHub, Step, inputs_of_action, outputs_of_action, render_env};
+use support::{bucket, get_json, keys, s3};
+
+fn assert_ok(r: &support::action::Ran) {
+    assert!(r.output.status.success(), "action failed:\n{}", r.log);
+}
+
+#[test]
+fn every_input_reaches_a_setting_and_every_output_is_declared() {
+    // A distinctive, well-typed value per input.
+    let sample = |name: &str| -> String {
+        match name {
+            "max-keep-runs" => "41".into(),
+            "ttl-days" => "42".into(),
+            "pr-comment" | "summary" => "false".into(),
+            "fail-on" => "broken".into(),
+            "sse" => "aws:kms".into(),
+            "variant" => r#"{"leg":"v-variant"}"#.into(),
+            "meta" => "team=v-meta\nsuite=smoke".into(),
+            other => format!("v-{other}"),
+        }
+    };
+    let mut inputs = BTreeMap::new();
+    for (name, spec) in inputs_of_action() {
+        assert!(
+            spec["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "input {name} has no description"
+        );
+        assert!(spec.get("default").is_some(), "input {name} has no default");
+        assert!(
+            name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            "input {name} is not kebab-case"
+        );
+        inputs.insert(name.clone(), sample(&name));
+    }
+    let env = render_env(&inputs, "null");
+    let layer = allure_host::settings::env::layer(&env).unwrap();
+    let action = allure_host::github::context::ActionInputs::from_vars(&env).unwrap();
+    let seen = format!("{layer:?} {action:?}");
+    for (name, value) in &inputs {
+        let shown = match name.as_str() {
+            "pr-comment" => "pr_comment: false".to_string(),
+            "summary" => "summary: false".to_string(),
+            "fail-on" => "fail_on: Broken".to_string(),
+            "variant" => "v-variant".to_string(),
+            "meta" => "\"team\": \"v-meta\"".to_string(),
+            _ => value.clone(),
+        };
+        assert!(
+            seen.contains(&shown),
+            "input {name} ({value}) reaches no setting:\n{seen}"
+        );
+    }
+    // Outputs: what the binary writes is exactly what action.yml declares.
+    let declared: Vec<String> = outputs_of_action();
+    let mut written = allure_host::commands::action::OUTPUT_NAMES.to_vec();
+    written.sort();
+    let mut declared_sorted = declared.clone();
+    declared_sorted.sort();
+    assert_eq!(declared_sorted, written);
+}
+
+#[tokio::test]
+async fn single_job_publishes_and_writes_outputs_and_summary() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    let mock = MockGitHub::start(0.0);
+    let r = Step::new(&mock)
+        .with_example_results()
+        .input("bucket", &bucket)
+        .input("project", "shop")
+        .input("cloudfront", "https://reports.example.com")
+        .run();
+    assert_ok(&r);
+    // Every declared output, in the delimited form.
+    for name in outputs_of_action() {
+        assert!(
+            r.outputs.contains_key(&name),
+            "output {name} missing:\n{}",
+            r.outputs_raw
+        );
+    }
+    assert!(r.outputs_raw.contains("<<ghadelimiter_"));
+    assert_eq!(r.outputs["run-id"], "9001-1");
+    assert_eq!(
+        r.outputs["run-url"],
+        "https://reports.example.com/reports/shop/main/9001-1/index.html"
+    );
+    assert_eq!(r.outputs["status"], "failed");
+    assert_eq!(
+        (
+            &*r.outputs["passed"],
+            &*r.outputs["failed"],
+            &*r.outputs["broken"],
+            &*r.outputs["skipped"],
+            &*r.outputs["total"]
+        ),
+        ("5", "1", "1", "2", "9")
+    );
+    // Summary: counts, links, the failed tests.
+    assert!(
+        r.summary.contains("| **failed** | 5 | 1 | 1 | 2 | 9 |"),
+        "{}",
+        r.summary
+    );
+    assert!(r.summary.contains("Checkout charges the card"));
+    assert!(
+        r.summary
+            .contains("(https://reports.example.com/reports/shop/main/latest/index.html)")
+    );
+    assert!(r.summary.len() < 1024 * 1024);
+    assert!(r.log.contains("::group::Publish") && r.log.contains("::endgroup::"));
+    let keys = keys(&client, &bucket).await;
+    assert!(keys.contains(&"reports/shop/main/9001-1/index.html".to_string()));
+    let manifest = get_json(&client, &bucket, "reports/shop/main/runs/index.json").await;
+    assert_eq!(
+        manifest["runs"][0]["context_url"],
+        "https://github.com/octo/shop/actions/runs/9001/attempts/1"
+    );
+    // A push event: no pull request comment.
+    assert!(mock.comments().is_empty());
+}
+
+#[tokio::test]
+async fn split_jobs_merge_every_matching_artifact() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    let mock = MockGitHub::start(0.0);
+    // Two legs' results (the example set split in two), and an unrelated artifact.
+    let examples = support::examples();
+    let mut files: Vec<_> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for (i, f) in files.iter().enumerate() {
+        let name = f.file_name().unwrap();
+        let is_shared = !name.to_string_lossy().contains("-result");
+        // Shared files (attachments, categories) go to both; results alternate.
+        if is_shared || i % 2 == 0 {
+            std::fs::copy(f, a.path().join(name)).unwrap();
+        }
+        if is_shared || i % 2 == 1 {
+            std::fs::copy(f, b.path().join(name)).unwrap();
+        }
+    }
+    mock.add_artifact_dir("allure-results-linux", a.path());
+    mock.add_artifact_dir("allure-results-macos", b.path());
+    mock.add_artifact("coverage", &[("lcov.info", b"TN:")]);
+    let r = Step::new(&mock)
+        .input("bucket", &bucket)
+        .input("project", "shop")
+        .input("artifact-name", "allure-results-*")
+        .run();
+    assert_ok(&r);
+    assert_eq!(
+        r.outputs["total"], "9",
+        "every leg's results are in:\n{}",
+        r.log
+    );
+    // The zip came from storage without the token; the API call carried it.
+    let reqs = mock.requests();
+    let blob: Vec<_> = reqs
+        .iter()
+        .filter(|q| q["path"].as_str().unwrap().starts_with("/blob/"))
+        .collect();
+    assert_eq!(blob.len(), 2);
+    assert!(blob.iter().all(|q| q["authorization"].is_null()));
+    assert!(
+        reqs.iter()
+            .any(|q| q["path"].as_str().unwrap().ends_with("/zip")
+                && q["authorization"] == "Bearer gh-token")
+    );
+    assert!(!r.log.contains("sig=secret"), "signed URLs are not printed");
+}
+
+#[tokio::test]
+async fn a_hostile_artifact_is_refused_and_nothing_lands() {
+    let mock = MockGitHub::start(0.0);
+    mock.add_artifact(
+        "allure-results",
+        &[("ok-result.json", b"{}"), ("../../escape.txt", b"x")],
+    );
+    let step = Step::new(&mock)
+        .input("bucket", "unused")
+        .input("artifact-name", "allure-results");
+    let r = step.run();
+    assert!(!r.output.status.success());
+    assert!(r.log.contains("::error"), "{}", r.log);
+    assert!(r.log.contains("outside the results folder"), "{}", r.log);
+    assert!(
+        !step.workspace.path().join("allure-results").exists(),
+        "nothing half-written"
+    );
+    assert!(
+        !step
+            .workspace
+            .path()
+            .parent()
+            .unwrap()
+            .join("escape.txt")
+            .exists()
+    );
+    // A name that matches nothing lists what exists.
+    let r = Step::new(&mock)
+        .input("bucket", "b")
+        .input("artifact-name", "nope-*")
+        .run();
+    assert!(!r.output.status.success());
+    assert!(r.log.contains("found: allure-results"), "{}", r.log);
+}
+
+#[tokio::test]
+async fn oidc_role_is_assumed_and_credentials_are_masked() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    let mock = MockGitHub::start(0.0);
+    let role = "arn:aws:iam::123456789012:role/allure-publisher";
+    let r = Step::new(&mock)
+        .with_example_results()
+        .without_env("AWS_ACCESS_KEY_ID")
+        .without_env("AWS_SECRET_ACCESS_KEY")
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            &format!("{}/oidc/token?api-version=2.0", mock.url),
+        )
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            support::action::OIDC_REQUEST_TOKEN,
+        )
+        .input("bucket", &bucket)
+        .input("project", "shop")
+        .input("role-to-assume", role)
+        .run();
+    assert_ok(&r);
+    assert!(r.log.contains(&format!("Assumed role {role}")));
+    let masks: Vec<&str> = r
+        .log
+        .lines()
+        .filter_map(|l| l.strip_prefix("::add-mask::"))
+        .collect();
+    assert!(
+        masks.len() >= 4,
+        "token, key id, secret and session token are masked:\n{}",
+        r.log
+    );
+    // Each masked value appears nowhere else in the log.
+    for m in &masks {
+        assert_eq!(r.log.matches(m).count(), 1, "{m} leaked into the log");
+    }
+    let oidc = mock
+        .requests()
+        .into_iter()
+        .find(|q| q["path"] == "/oidc/token")
+        .expect("the token endpoint was called");
+    assert!(
+        oidc["query"]
+            .as_str()
+            .unwrap()
+            .contains("audience=sts.amazonaws.com")
+    );
+    assert!(
+        keys(&client, &bucket)
+            .await
+            .iter()
+            .any(|k| k.ends_with("9001-1/index.html"))
+    );
+
+    // Without `id-token: write` the runner sets no request URL: say so.
+    let r = Step::new(&mock)
+        .with_example_results()
+        .input("bucket", &bucket)
+        .input("role-to-assume", role)
+        .run();
+    assert!(!r.output.status.success());
+    assert!(r.log.contains("id-token: write"), "{}", r.log);
+}
+
+#[tokio::test]
+async fn matrix_legs_publish_side_by_side_and_share_one_pr_comment() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    // Latency on comment writes makes the legs' edits overlap.
+    let mock = MockGitHub::start(0.2);
+    let legs = ["3.11", "3.12", "3.13"];
+    let steps: Vec<Step> = legs
+        .iter()
+        .map(|py| {
+            Step::new(&mock)
+                .with_example_results()
+                .pull_request(7, "feat/cart")
+                .matrix(&format!("{{\n  \"python-version\": \"{py}\"\n}}"))
+                .input("bucket", &bucket)
+                .input("project", "shop")
+        })
+        .collect();
+    let runs: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = steps.iter().map(|st| s.spawn(|| st.run())).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for r in &runs {
+        assert_ok(r);
+    }
+    // (a) Every leg kept under its own run, named by its matrix values.
+    let manifest = get_json(&client, &bucket, "reports/shop/feat~2Fcart/runs/index.json").await;
+    let mut ids: Vec<String> = manifest["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "9001-1-python-version-3.11",
+            "9001-1-python-version-3.12",
+            "9001-1-python-version-3.13"
+        ]
+    );
+    let page = String::from_utf8(
+        support::get(&client, &bucket, "reports/shop/feat~2Fcart/runs/index.html").await,
+    )
+    .unwrap();
+    for py in legs {
+        assert!(
+            page.contains(&format!("python-version={py}")),
+            "leg {py} shown"
+        );
+    }
+    assert!(page.contains("run 9001, attempt 1"));
+    // One comment, with a section per leg, none lost.
+    let comments = mock.comments();
+    assert_eq!(comments.len(), 1, "{comments:#?}");
+    let body = comments[0]["body"].as_str().unwrap();
+    assert!(body.starts_with("<!-- allure-host:pr-comment project=shop -->"));
+    for py in legs {
+        assert!(
+            body.contains(&format!("python-version=3.1{}", &py[3..])),
+            "section {py} missing:\n{body}"
+        );
+    }
+    let first_id = comments[0]["id"].clone();
+
+    // A later run edits the same comment in place.
+    let r = Step::new(&mock)
+        .with_example_results()
+        .pull_request(7, "feat/cart")
+        .env("GITHUB_RUN_ID", "9002")
+        .matrix(r#"{"python-version": "3.12"}"#)
+        .input("bucket", &bucket)
+        .input("project", "shop")
+        .run();
+    assert_ok(&r);
+    let comments = mock.comments();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0]["id"], first_id);
+    assert!(
+        comments[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("9002-1-python-version-3.12")
+    );
+}
+
+#[tokio::test]
+async fn fail_on_fails_the_step_after_publishing() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    let mock = MockGitHub::start(0.0);
+    let r = Step::new(&mock)
+        .with_example_results()
+        .input("bucket", &bucket)
+        .input("project", "gate")
+        .input("fail-on", "failed")
+        .run();
+    assert!(!r.output.status.success(), "{}", r.log);
+    assert!(
+        r.log
+            .contains("::error title=Allure%3A tests failed::1 failed and 1 broken"),
+        "{}",
+        r.log
+    );
+    // Published anyway, outputs written.
+    assert_eq!(r.outputs["status"], "failed");
+    assert!(
+        keys(&client, &bucket)
+            .await
+            .iter()
+            .any(|k| k == "reports/gate/main/9001-1/index.html")
+    );
+
+    let r = Step::new(&mock)
+        .with_example_results()
+        .env("GITHUB_RUN_ID", "9003")
+        .input("bucket", &bucket)
+        .input("project", "gate")
+        .input("fail-on", "none")
+        .run();
+    assert_ok(&r);
+    let r = Step::new(&mock)
+        .with_example_results()
+        .input("bucket", &bucket)
+        .input("fail-on", "sometimes")
+        .run();
+    assert!(!r.output.status.success());
+    assert!(r.log.contains("none, failed or broken"), "{}", r.log);
+}
