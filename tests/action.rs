@@ -118,6 +118,12 @@ async fn single_job_publishes_and_writes_outputs_and_summary() {
     );
     assert!(r.summary.len() < 1024 * 1024);
     assert!(r.log.contains("::group::Publish") && r.log.contains("::endgroup::"));
+    if std::env::var_os("ALLURE_HOST_IMAGE").is_some() {
+        assert!(
+            r.log.contains("/opt/allure/bin/allure"),
+            "the image's Allure CLI ran"
+        );
+    }
     let keys = keys(&client, &bucket).await;
     assert!(keys.contains(&"reports/shop/main/9001-1/index.html".to_string()));
     let manifest = get_json(&client, &bucket, "reports/shop/main/runs/index.json").await;

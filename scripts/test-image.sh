@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Build the action's image and run the action's end-to-end tests through it,
+# the way the GitHub runner runs a container action: GITHUB_* variables, the
+# workspace mounted at /github/workspace, GITHUB_OUTPUT and
+# GITHUB_STEP_SUMMARY files, and the env action.yml sets; against moto and the
+# mock GitHub API. Prints the image size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TAG="$(bash scripts/build-image.sh "${1:-allure-host-action:test}")"
+echo "image $TAG: $(buildah --storage-driver vfs images --format '{{.Size}}' "$TAG")"
+# One container is shared by the runs, so run them one at a time.
+ALLURE_HOST_IMAGE="$TAG" cargo test --locked --test action -- --test-threads 1
