@@ -117,6 +117,12 @@ async fn single_job_publishes_and_writes_outputs_and_summary() {
             .contains("(https://reports.example.com/reports/shop/main/latest/index.html)")
     );
     assert!(r.summary.len() < 1024 * 1024);
+    assert!(
+        r.log
+            .contains("::error title=failed test%3A Checkout charges the card::AssertionError"),
+        "{}",
+        r.log
+    );
     assert!(r.log.contains("::group::Publish") && r.log.contains("::endgroup::"));
     if std::env::var_os("ALLURE_HOST_IMAGE").is_some() {
         assert!(

@@ -87,6 +87,14 @@ async fn run_with(vars: &[(String, String)]) -> Result<bool> {
         println!("{}", warning(title, &format!("{e:#}. {hint}")));
     }
 
+    // Annotations put the failed tests on the run's summary page.
+    for t in &summary.failed_tests {
+        let title = format!("{} test: {}", t.status, t.name);
+        println!(
+            "{}",
+            error(&title, t.message.as_deref().unwrap_or(&t.status))
+        );
+    }
     let st = &summary.stats;
     if inputs.fail_on.trips(st.failed, st.broken) {
         println!(

@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::api::{GitHub, status_of};
-use super::step_summary::{duration, md, status};
+use super::step_summary::{duration, icon, link, md, status};
 use crate::commands::publish::PublishSummary;
 use crate::storage::cas::{self, Step};
 use crate::storage::{ObjectMeta, Store};
@@ -106,22 +106,6 @@ pub fn marker(project_segment: &str) -> String {
     format!("<!-- allure-host:pr-comment project={project_segment} -->")
 }
 
-fn icon(status: &str) -> &'static str {
-    match status {
-        "passed" => "✅",
-        "failed" => "❌",
-        "broken" => "⚠️",
-        _ => "➖",
-    }
-}
-
-/// Link targets are ours, built from validated settings.
-fn url(u: &str) -> String {
-    u.replace('(', "%28")
-        .replace(')', "%29")
-        .replace(' ', "%20")
-}
-
 pub fn render(state: &CommentState, marker: &str) -> String {
     let mut out = format!(
         "{marker}\n### Allure reports: {}\n\n",
@@ -143,9 +127,9 @@ pub fn render(state: &CommentState, marker: &str) -> String {
             s.skipped,
             duration(s.duration_ms),
             format_args!("build #{}", s.build_order),
-            url(&s.run_url),
-            url(&s.latest_url),
-            url(&s.runs_index_url),
+            link(&s.run_url),
+            link(&s.latest_url),
+            link(&s.runs_index_url),
         ));
     }
     out.push_str(&format!(

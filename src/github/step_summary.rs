@@ -24,7 +24,7 @@ pub fn status(stats: &Stats) -> &'static str {
     }
 }
 
-fn icon(status: &str) -> &'static str {
+pub fn icon(status: &str) -> &'static str {
     match status {
         "passed" => "✅",
         "failed" => "❌",
@@ -66,8 +66,9 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
-/// Links are ours (built from validated settings), but a URL may hold `)`.
-fn url(u: &str) -> String {
+/// A link target for Markdown. Links are ours (built from validated
+/// settings), but a URL may hold `)` or a space.
+pub fn link(u: &str) -> String {
     u.replace('(', "%28")
         .replace(')', "%29")
         .replace(' ', "%20")
@@ -99,9 +100,9 @@ pub fn render(s: &PublishSummary) -> String {
     ));
     out.push_str(&format!(
         "[Report of this run]({}) · [Latest report]({}) · [All runs]({}) · run {}, build #{}\n",
-        url(&s.run_url),
-        url(&s.latest_url),
-        url(&s.runs_index_url),
+        link(&s.run_url),
+        link(&s.latest_url),
+        link(&s.runs_index_url),
         md(&s.run_id, MAX_NAME),
         s.build_order
     ));
