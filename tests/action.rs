@@ -59,6 +59,27 @@ fn every_input_reaches_a_setting_and_every_output_is_declared() {
             "input {name} ({value}) reaches no setting:\n{seen}"
         );
     }
+    // The runner's INPUT_* fallbacks name the same variables as action.yml.
+    let mut table: Vec<(String, String)> = allure_host::github::context::INPUT_VARS
+        .iter()
+        .map(|(i, v)| (i.to_string(), v.to_string()))
+        .collect();
+    table.sort();
+    let mut from_yml: Vec<(String, String)> = support::action::action_yml()["runs"]["env"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let input = v
+                .as_str()
+                .unwrap()
+                .trim_start_matches("${{ inputs.")
+                .trim_end_matches(" }}");
+            (input.to_string(), k.as_str().unwrap().to_string())
+        })
+        .collect();
+    from_yml.sort();
+    assert_eq!(table, from_yml);
     // Outputs: what the binary writes is exactly what action.yml declares.
     let declared: Vec<String> = outputs_of_action();
     let mut written = allure_host::commands::action::OUTPUT_NAMES.to_vec();

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use crate::cli::PublishArgs;
 use crate::commands::publish::{self, PublishSummary};
 use crate::github::api::GitHub;
-use crate::github::context::{ActionInputs, Runner};
+use crate::github::context::{ActionInputs, Runner, with_input_fallbacks};
 use crate::github::step_summary::{self, status};
 use crate::github::workflow::{end_group, error, group, mask, warning};
 use crate::github::{artifacts, oidc, outputs, pr_comment};
@@ -19,7 +19,7 @@ use crate::settings::{self, Settings, Source, Target};
 /// Ok(false): published, but the quality gate (`fail-on`) failed the step.
 pub async fn run() -> Result<bool> {
     let vars: Vec<(String, String)> = std::env::vars().collect();
-    match run_with(&vars).await {
+    match run_with(&with_input_fallbacks(&vars)).await {
         Ok(passed) => Ok(passed),
         Err(e) => {
             println!("{}", error("allure-host", &format!("{e:#}")));
@@ -32,7 +32,7 @@ async fn run_with(vars: &[(String, String)]) -> Result<bool> {
     let runner = Runner::from_vars(vars);
     let inputs = ActionInputs::from_vars(vars).map_err(|e| anyhow!(e))?;
     let (mut settings, warnings) =
-        settings::load(&PublishArgs::default()).map_err(|e| anyhow!(e))?;
+        settings::load_from(&PublishArgs::default(), vars).map_err(|e| anyhow!(e))?;
     for w in warnings {
         println!("{}", warning("allure-host", &w));
     }

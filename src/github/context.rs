@@ -95,6 +95,48 @@ impl ActionInputs {
     }
 }
 
+/// Each input of action.yml and the variable its `runs.env` sets.
+pub const INPUT_VARS: &[(&str, &str)] = &[
+    ("results", "ALLURE_RESULTS_DIR"),
+    ("artifact-name", "ALLURE_ARTIFACT_NAME"),
+    ("bucket", "ALLURE_BUCKET"),
+    ("prefix", "ALLURE_PREFIX"),
+    ("project", "ALLURE_PROJECT"),
+    ("branch", "ALLURE_BRANCH"),
+    ("run-id", "ALLURE_RUN_ID"),
+    ("variant", "ALLURE_VARIANT"),
+    ("cloudfront", "ALLURE_CLOUDFRONT"),
+    ("aws-region", "ALLURE_REGION"),
+    ("role-to-assume", "ALLURE_ROLE_TO_ASSUME"),
+    ("endpoint-url", "ALLURE_S3_ENDPOINT"),
+    ("max-keep-runs", "ALLURE_MAX_KEEP_RUNS"),
+    ("ttl-days", "ALLURE_TTL_DAYS"),
+    ("sse", "ALLURE_SSE"),
+    ("sse-kms-key-id", "ALLURE_SSE_KMS_KEY_ID"),
+    ("context-url", "ALLURE_CONTEXT_URL"),
+    ("meta", "ALLURE_META"),
+    ("github-token", "ALLURE_GITHUB_TOKEN"),
+    ("pr-comment", "ALLURE_PR_COMMENT"),
+    ("fail-on", "ALLURE_FAIL_ON"),
+    ("summary", "ALLURE_SUMMARY"),
+];
+
+/// The runner also hands every input over as `INPUT_<NAME>` (upper case,
+/// hyphens kept). Use those where action.yml's variable is absent, so the
+/// image works however it is started.
+pub fn with_input_fallbacks(vars: &[(String, String)]) -> Vec<(String, String)> {
+    let mut out = vars.to_vec();
+    for (input, var) in INPUT_VARS {
+        let runner_name = format!("INPUT_{}", input.to_ascii_uppercase());
+        if lookup(vars, var).is_none()
+            && let Some(v) = lookup(vars, &runner_name)
+        {
+            out.push((var.to_string(), v));
+        }
+    }
+    out
+}
+
 /// The runner's `GITHUB_*` and OIDC variables.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Runner {
@@ -189,6 +231,20 @@ mod tests {
         assert!(err.contains("none, failed or broken"), "{err}");
         let err = ActionInputs::from_vars(&vars(&[("ALLURE_SUMMARY", "maybe")])).unwrap_err();
         assert!(err.contains("ALLURE_SUMMARY"), "{err}");
+    }
+
+    #[test]
+    fn runner_input_variables_fill_in() {
+        let v = with_input_fallbacks(&vars(&[
+            ("INPUT_ARTIFACT-NAME", "res-*"),
+            ("INPUT_BUCKET", "from-input"),
+            ("ALLURE_BUCKET", "from-action-yml"),
+        ]));
+        assert_eq!(lookup(&v, "ALLURE_ARTIFACT_NAME").as_deref(), Some("res-*"));
+        assert_eq!(
+            lookup(&v, "ALLURE_BUCKET").as_deref(),
+            Some("from-action-yml")
+        );
     }
 
     #[test]

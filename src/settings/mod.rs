@@ -220,10 +220,18 @@ fn normalize_base_url(url: &str) -> Result<String, String> {
 /// Returns the settings and warnings to show.
 pub fn load(args: &PublishArgs) -> Result<(Settings, Vec<String>), String> {
     let vars: Vec<(String, String)> = std::env::vars().collect();
+    load_from(args, &vars)
+}
+
+/// `load` with the environment given.
+pub fn load_from(
+    args: &PublishArgs,
+    vars: &[(String, String)],
+) -> Result<(Settings, Vec<String>), String> {
     let flags = Layer::from_flags(args)?;
-    let env = env::layer(&vars)?;
+    let env = env::layer(vars)?;
     let (file, unknown) = file::load(args.config.as_deref())?;
-    let ci = ci::detect(&vars, ci::run_git);
+    let ci = ci::detect(vars, ci::run_git);
     let warnings = unknown
         .into_iter()
         .map(|k| format!("ignoring unknown key {k:?} in the config file"))
