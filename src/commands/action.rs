@@ -11,7 +11,7 @@ use crate::github::api::GitHub;
 use crate::github::context::{ActionInputs, Runner, with_input_fallbacks};
 use crate::github::step_summary::{self, status};
 use crate::github::workflow::{end_group, error, group, mask, warning};
-use crate::github::{artifacts, oidc, outputs, pr_comment};
+use crate::github::{append_file, artifacts, oidc, outputs, pr_comment};
 use crate::model::layout::Layout;
 use crate::output;
 use crate::settings::{self, Settings, Source, Target};
@@ -74,7 +74,7 @@ async fn run_with(vars: &[(String, String)]) -> Result<bool> {
     if inputs.summary
         && let Some(path) = &runner.step_summary
     {
-        append(path, &step_summary::render(&summary))?;
+        append_file(path, &step_summary::render(&summary), "GITHUB_STEP_SUMMARY")?;
     }
     if inputs.pr_comment
         && let Some(pr) = runner.pull_request()
@@ -245,15 +245,4 @@ pub fn output_values(s: &PublishSummary) -> Vec<(&'static str, String)> {
         ("total", st.total.to_string()),
         ("status", status(st).to_string()),
     ]
-}
-
-fn append(path: &std::path::Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open GITHUB_STEP_SUMMARY {}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write GITHUB_STEP_SUMMARY {}", path.display()))
 }

@@ -11,3 +11,20 @@ pub mod outputs;
 pub mod pr_comment;
 pub mod step_summary;
 pub mod workflow;
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// Append `text` in one write to a runner file command (`GITHUB_OUTPUT`,
+/// `GITHUB_STEP_SUMMARY`); `what` names it in errors.
+pub fn append_file(path: &Path, text: &str, what: &str) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {what} {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {what} {}", path.display()))
+}

@@ -2,10 +2,9 @@
 //! `name<<DELIM` ... `DELIM` with a random delimiter, so no value (a branch
 //! name, a URL) can end its entry early or forge another output.
 
-use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 /// A delimiter that occurs in none of the values.
 pub fn delimiter(values: &[&str]) -> String {
@@ -33,14 +32,7 @@ pub fn render(outputs: &[(&str, String)], delimiter: &str) -> String {
 /// Append `outputs` to `path` in one write.
 pub fn append(path: &Path, outputs: &[(&str, String)]) -> Result<()> {
     let values: Vec<&str> = outputs.iter().map(|(_, v)| v.as_str()).collect();
-    let text = render(outputs, &delimiter(&values));
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open GITHUB_OUTPUT {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write GITHUB_OUTPUT {}", path.display()))
+    super::append_file(path, &render(outputs, &delimiter(&values)), "GITHUB_OUTPUT")
 }
 
 #[cfg(test)]

@@ -191,22 +191,8 @@ pub struct Thread<'a> {
 /// Record `section` and bring the pull request comment up to date. Returns
 /// the comment id.
 pub async fn publish(gh: &GitHub, t: &Thread<'_>, section: Section) -> Result<u64> {
-    let Thread {
-        store,
-        state_key,
-        marker,
-        repo,
-        pr,
-        project,
-    } = t;
-    let (store, state_key, marker, repo, pr, project) = (
-        *store,
-        state_key.as_str(),
-        marker.as_str(),
-        repo.as_str(),
-        *pr,
-        project.as_str(),
-    );
+    let (store, state_key, marker) = (t.store, t.state_key.as_str(), t.marker.as_str());
+    let (repo, pr, project) = (t.repo.as_str(), t.pr, t.project.as_str());
     let meta = ObjectMeta {
         content_type: "application/json".into(),
         cache_control: "no-cache",
