@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::settings::layer::lookup;
+use crate::settings::layer::{lookup, read_allure_vars};
 
 /// `fail-on`: when the step fails after publishing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,14 +74,8 @@ pub const DEFAULT_MAX_ARTIFACT_BYTES: u64 = 4 << 30;
 
 impl ActionInputs {
     pub fn from_vars(vars: &[(String, String)]) -> Result<Self, String> {
-        let set = vars
-            .iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .map(|(k, v)| (k.clone(), v.trim().to_string()));
-        let raw: RawInputs = envy::prefixed("ALLURE_").from_iter(set).map_err(|e| {
-            let msg = e.to_string().replace("provided by ", "provided by ALLURE_");
-            format!("action inputs: {msg}; fix the input in the workflow")
-        })?;
+        let raw: RawInputs = read_allure_vars(vars)
+            .map_err(|msg| format!("action inputs: {msg}; fix the input in the workflow"))?;
         Ok(Self {
             artifact_name: raw.artifact_name,
             role_to_assume: raw.role_to_assume,

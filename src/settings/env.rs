@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::layer::{Layer, lookup, parse_meta};
+use super::layer::{Layer, lookup, parse_meta, read_allure_vars};
 
 #[derive(Debug, Default, Deserialize)]
 struct AllureVars {
@@ -35,18 +35,9 @@ struct AllureVars {
 /// Build the layer from `vars` (the process environment in production).
 /// Empty values count as unset, as CI systems export empty inputs.
 pub fn layer(vars: &[(String, String)]) -> Result<Layer, String> {
-    let set: Vec<(String, String)> = vars
-        .iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .cloned()
-        .collect();
     let get = |name: &str| lookup(vars, name);
-    let v: AllureVars = envy::prefixed("ALLURE_")
-        .from_iter(set.iter().cloned())
-        .map_err(|e| {
-            let msg = e.to_string().replace("provided by ", "provided by ALLURE_");
-            format!("environment: {msg}; fix or unset the variable")
-        })?;
+    let v: AllureVars = read_allure_vars(vars)
+        .map_err(|msg| format!("environment: {msg}; fix or unset the variable"))?;
     let meta = match &v.meta {
         Some(text) => parse_meta(text.lines()).map_err(|e| format!("ALLURE_META: {e}"))?,
         None => Default::default(),

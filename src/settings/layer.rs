@@ -94,6 +94,20 @@ pub fn parse_meta<'a>(
     Ok(out)
 }
 
+/// Read the `ALLURE_*` variables of `vars` into `T` with envy. Empty values
+/// count as unset. Errors name the variable (`ALLURE_TTL_DAYS`).
+pub fn read_allure_vars<T: serde::de::DeserializeOwned>(
+    vars: &[(String, String)],
+) -> Result<T, String> {
+    let set = vars
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k.clone(), v.trim().to_string()));
+    envy::prefixed("ALLURE_")
+        .from_iter(set)
+        .map_err(|e| e.to_string().replace("provided by ", "provided by ALLURE_"))
+}
+
 /// A variable's value from `vars`, trimmed; empty counts as unset, as CI
 /// systems export empty inputs.
 pub fn lookup(vars: &[(String, String)], name: &str) -> Option<String> {
