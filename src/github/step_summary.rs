@@ -5,6 +5,7 @@
 
 use crate::commands::publish::PublishSummary;
 use crate::report::summary::Stats;
+pub use crate::report::summary::human_duration as duration;
 
 /// GitHub refuses a step summary over 1 MiB.
 pub const MAX_BYTES: usize = 1024 * 1024;
@@ -55,15 +56,6 @@ pub fn md(text: &str, max: usize) -> String {
         }
     }
     out
-}
-
-/// `1m 05s`, `12.3s`.
-pub fn duration(ms: u64) -> String {
-    if ms < 60_000 {
-        format!("{:.1}s", ms as f64 / 1000.0)
-    } else {
-        format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000)
-    }
 }
 
 /// A link target for Markdown. Links are ours (built from validated

@@ -2,6 +2,7 @@
 //! with HTML auto-escaping on, so names and meta values cannot inject markup.
 //! Each page carries a revision so an older page never replaces a newer one.
 
+use crate::report::summary::human_duration;
 use chrono::{DateTime, Utc};
 use minijinja::{Environment, context};
 use serde::Serialize;
@@ -40,11 +41,7 @@ fn when(epoch: i64) -> String {
 }
 
 fn duration(ms: Option<u64>) -> String {
-    match ms {
-        None => String::new(),
-        Some(ms) if ms < 60_000 => format!("{:.1} s", ms as f64 / 1000.0),
-        Some(ms) => format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000),
-    }
+    ms.map(human_duration).unwrap_or_default()
 }
 
 /// Only http(s) URLs become links; anything else (javascript:, data:) is text.

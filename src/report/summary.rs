@@ -38,6 +38,15 @@ struct RawTime {
     duration: Option<u64>,
 }
 
+/// A test-run duration for readers: `12.3s`, `1m 05s`.
+pub fn human_duration(ms: u64) -> String {
+    if ms < 60_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else {
+        format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
 pub fn parse(bytes: &[u8]) -> Result<ReportSummary, serde_json::Error> {
     let raw: Raw = serde_json::from_slice(bytes)?;
     Ok(ReportSummary {
