@@ -2,7 +2,6 @@
 //! with HTML auto-escaping on, so names and meta values cannot inject markup.
 //! Each page carries a revision so an older page never replaces a newer one.
 
-use crate::report::summary::human_duration;
 use chrono::{DateTime, Utc};
 use minijinja::{Environment, context};
 use serde::Serialize;
@@ -10,6 +9,7 @@ use serde::Serialize;
 use crate::model::layout::Layout;
 use crate::model::manifest::Manifest;
 use crate::model::pointer::ProjectIndex;
+use crate::report::summary::human_duration;
 
 const STYLE: &str = include_str!("../../templates/style.css");
 
