@@ -1,9 +1,11 @@
 //! allure-host: publish Allure reports privately to S3 + CloudFront, or to a
 //! local directory.
 
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod github;
+pub mod infra;
 pub mod model;
 pub mod output;
 pub mod pages;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::commands::check::{Row, Status};
+use crate::checks::{Row, Status, all_ok};
 use crate::commands::publish::PublishSummary;
 
 pub fn published(s: &PublishSummary) {
@@ -58,5 +58,5 @@ pub fn check_table(rows: &[Row]) -> bool {
         };
         println!("{:width$}  {status:<6}  {}", r.name, r.detail);
     }
-    !rows.iter().any(|r| r.status == Status::Fail)
+    all_ok(rows)
 }

@@ -5,31 +5,11 @@
 use anyhow::Result;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 
+use crate::checks::{Row, Status, row};
 use crate::report::allure_cli::AllureCli;
 use crate::report::results;
 use crate::settings::{Settings, Source, Target};
 use crate::storage::{S3Store, StoreError};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Ok,
-    Warn,
-    Fail,
-}
-
-pub struct Row {
-    pub name: &'static str,
-    pub status: Status,
-    pub detail: String,
-}
-
-fn row(name: &'static str, status: Status, detail: impl Into<String>) -> Row {
-    Row {
-        name,
-        status,
-        detail: detail.into(),
-    }
-}
 
 pub async fn run(settings: &Settings) -> Result<Vec<Row>> {
     let mut rows = Vec::new();

@@ -1,0 +1,151 @@
+//! The only part of `infra` that talks to AWS: S3, CloudFront and STS through
+//! the SDK. `observe` reads what exists, `setup` and `cleanup` carry out the
+//! steps of a plan, `wait` polls a distribution until it settles.
+
+mod cleanup;
+mod observe;
+mod setup;
+mod wait;
+
+use std::fmt::Display;
+
+use anyhow::{Context, Result, anyhow};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::storage::S3Store;
+use crate::storage::s3::S3Options;
+
+pub use wait::Wait;
+
+pub struct Aws {
+    pub s3: aws_sdk_s3::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub region: String,
+}
+
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+}
+
+/// Where a bucket name stands, for precheck and setup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BucketProbe {
+    Available,
+    /// Exists and these credentials can use it.
+    Ours { region: Option<String> },
+    /// Exists, but these credentials may not use it (another account's).
+    Taken,
+}
+
+impl Aws {
+    /// Clients for `region` (default: the AWS config's, else us-east-1).
+    /// `endpoint` sends every service to one URL (a local AWS emulator).
+    pub async fn connect(region: Option<&str>, endpoint: Option<&str>) -> Result<Self> {
+        let store = S3Store::connect(S3Options {
+            region: region.map(str::to_string),
+            endpoint: endpoint.map(str::to_string),
+            ..S3Options::default()
+        })
+        .await?;
+        let sdk = store.sdk_config();
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".into());
+        let mut cloudfront = aws_sdk_cloudfront::config::Builder::from(sdk);
+        let mut sts = aws_sdk_sts::config::Builder::from(sdk);
+        if let Some(url) = endpoint {
+            cloudfront = cloudfront.endpoint_url(url);
+            sts = sts.endpoint_url(url);
+        }
+        Ok(Self {
+            s3: store.client().clone(),
+            cloudfront: aws_sdk_cloudfront::Client::from_conf(cloudfront.build()),
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            region,
+        })
+    }
+
+    pub async fn identity(&self) -> Result<Identity> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| failed("GetCallerIdentity", "", e))?;
+        Ok(Identity {
+            account: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+        })
+    }
+
+    pub async fn probe_bucket(&self, bucket: &str) -> Result<BucketProbe> {
+        match self.s3.head_bucket().bucket(bucket).send().await {
+            Ok(out) => Ok(BucketProbe::Ours {
+                region: out.bucket_region().map(str::to_string),
+            }),
+            Err(e) => match status(&e) {
+                Some(404) => Ok(BucketProbe::Available),
+                Some(403) => Ok(BucketProbe::Taken),
+                // 301: it exists in another region, and HEAD says which.
+                Some(301) => Ok(BucketProbe::Ours {
+                    region: e
+                        .raw_response()
+                        .and_then(|r| r.headers().get("x-amz-bucket-region"))
+                        .map(str::to_string),
+                }),
+                _ => Err(failed("HeadBucket", bucket, e)),
+            },
+        }
+    }
+}
+
+fn status<E, R: HasStatus>(err: &SdkError<E, R>) -> Option<u16> {
+    err.raw_response().map(HasStatus::status_code)
+}
+
+/// Both SDKs' raw responses, so one helper reads the status of either.
+trait HasStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HasStatus for aws_sdk_s3::config::http::HttpResponse {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+/// True when the error is one of `codes`: "there is none" answers that
+/// observing treats as absence, not failure.
+fn is_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, codes: &[&str]) -> bool {
+    err.code().is_some_and(|c| codes.contains(&c))
+}
+
+/// An SDK failure as a message that names the call and the resource, and
+/// says what to do when it is a permission problem.
+fn failed<E, R>(op: &str, target: impl Display, err: SdkError<E, R>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let code = err.code().unwrap_or_default().to_string();
+    let detail = DisplayErrorContext(&err).to_string();
+    let hint = match code.as_str() {
+        "AccessDenied" | "AccessDeniedException" => {
+            format!("; the credentials may not call {op}: grant it, or run with an administrator role")
+        }
+        "InvalidClientTokenId" | "ExpiredToken" | "SignatureDoesNotMatch" => {
+            "; the AWS credentials are not valid: refresh them (aws sso login, or new keys)".to_string()
+        }
+        _ => String::new(),
+    };
+    let target = target.to_string();
+    let on = if target.is_empty() { String::new() } else { format!(" on {target}") };
+    anyhow!("{op}{on} failed: {detail}{hint}")
+}
+
+fn missing<T>(value: Option<T>, what: &str) -> Result<T> {
+    value.with_context(|| format!("AWS answered without {what}"))
+}

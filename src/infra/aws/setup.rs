@@ -1,0 +1,278 @@
+//! Carrying out setup's steps. Each step records what it made in `obs`, so
+//! later steps (the distribution needs the OAC and function; the policy needs
+//! the distribution) use the real ids.
+
+use anyhow::{Context, Result};
+use aws_sdk_cloudfront::primitives::Blob;
+use aws_sdk_cloudfront::types::{
+    FunctionConfig, FunctionRuntime, OriginAccessControlConfig, OriginAccessControlOriginTypes,
+    OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols,
+};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    BucketLifecycleConfiguration, BucketLocationConstraint, CreateBucketConfiguration,
+    ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    ServerSideEncryptionRule,
+};
+
+use super::{Aws, failed, is_code, missing};
+use crate::infra::distribution::{self, Wanted};
+use crate::infra::names::NOT_FOUND_KEY;
+use crate::infra::plan::{Desired, FUNCTION_CODE, NOT_FOUND_PAGE, SetupStep};
+use crate::infra::state::{BucketState, FunctionState, Observed, OacState};
+use crate::infra::{bucket_policy, lifecycle};
+
+impl Aws {
+    pub async fn apply_setup(&self, step: &SetupStep, d: &Desired<'_>, obs: &mut Observed) -> Result<()> {
+        let bucket = d.names.bucket.as_str();
+        let s3 = &self.s3;
+        let cf = &self.cloudfront;
+        match step {
+            SetupStep::CreateBucket => {
+                let mut req = s3
+                    .create_bucket()
+                    .bucket(bucket)
+                    .object_ownership(ObjectOwnership::BucketOwnerEnforced);
+                // us-east-1 is the one region that refuses a location constraint.
+                if d.names.region != "us-east-1" {
+                    req = req.create_bucket_configuration(
+                        CreateBucketConfiguration::builder()
+                            .location_constraint(BucketLocationConstraint::from(d.names.region.as_str()))
+                            .build(),
+                    );
+                }
+                match req.send().await {
+                    Ok(_) => {}
+                    Err(e) if is_code(&e, &["BucketAlreadyOwnedByYou"]) => {}
+                    Err(e) if is_code(&e, &["BucketAlreadyExists"]) => anyhow::bail!(
+                        "bucket {bucket} was just taken by another account; choose another --bucket"
+                    ),
+                    Err(e) => return Err(failed("CreateBucket", bucket, e)),
+                }
+                obs.bucket = Some(BucketState::default());
+            }
+            SetupStep::BlockPublicAccess => {
+                s3.put_public_access_block()
+                    .bucket(bucket)
+                    .public_access_block_configuration(
+                        PublicAccessBlockConfiguration::builder()
+                            .block_public_acls(true)
+                            .ignore_public_acls(true)
+                            .block_public_policy(true)
+                            .restrict_public_buckets(true)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| failed("PutPublicAccessBlock", bucket, e))?;
+            }
+            SetupStep::EnableEncryption => {
+                let by_default = ServerSideEncryptionByDefault::builder()
+                    .sse_algorithm(ServerSideEncryption::Aes256)
+                    .build()?;
+                s3.put_bucket_encryption()
+                    .bucket(bucket)
+                    .server_side_encryption_configuration(
+                        ServerSideEncryptionConfiguration::builder()
+                            .rules(
+                                ServerSideEncryptionRule::builder()
+                                    .apply_server_side_encryption_by_default(by_default)
+                                    .build(),
+                            )
+                            .build()?,
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| failed("PutBucketEncryption", bucket, e))?;
+            }
+            SetupStep::EnforceOwnership => {
+                s3.put_bucket_ownership_controls()
+                    .bucket(bucket)
+                    .ownership_controls(
+                        OwnershipControls::builder()
+                            .rules(
+                                OwnershipControlsRule::builder()
+                                    .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                                    .build()?,
+                            )
+                            .build()?,
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| failed("PutBucketOwnershipControls", bucket, e))?;
+            }
+            SetupStep::PutNotFoundPage => {
+                s3.put_object()
+                    .bucket(bucket)
+                    .key(NOT_FOUND_KEY)
+                    .content_type("text/html; charset=utf-8")
+                    .cache_control("no-cache")
+                    .body(ByteStream::from_static(NOT_FOUND_PAGE.as_bytes()))
+                    .send()
+                    .await
+                    .map_err(|e| failed("PutObject", format!("s3://{bucket}/{NOT_FOUND_KEY}"), e))?;
+            }
+            SetupStep::PutLifecycle => {
+                let existing = obs.bucket.as_ref().map(|b| b.lifecycle.clone()).unwrap_or_default();
+                let rules = lifecycle::merge(&existing, lifecycle::desired(d.ttl_days));
+                s3.put_bucket_lifecycle_configuration()
+                    .bucket(bucket)
+                    .lifecycle_configuration(
+                        BucketLifecycleConfiguration::builder()
+                            .set_rules(Some(rules))
+                            .build()?,
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| failed("PutBucketLifecycleConfiguration", bucket, e))?;
+            }
+            SetupStep::CreateOac => {
+                let out = cf
+                    .create_origin_access_control()
+                    .origin_access_control_config(
+                        OriginAccessControlConfig::builder()
+                            .name(&d.names.oac)
+                            .description(format!("allure-host: CloudFront reads s3://{bucket}"))
+                            .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
+                            .signing_behavior(OriginAccessControlSigningBehaviors::Always)
+                            .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
+                            .build()?,
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| failed("CreateOriginAccessControl", &d.names.oac, e))?;
+                let id = missing(out.origin_access_control(), "the new OAC")?.id();
+                obs.oac = Some(OacState { id: id.to_string() });
+            }
+            SetupStep::CreateFunction => {
+                let out = cf
+                    .create_function()
+                    .name(&d.names.function)
+                    .function_config(function_config()?)
+                    .function_code(Blob::new(FUNCTION_CODE.as_bytes()))
+                    .send()
+                    .await
+                    .map_err(|e| failed("CreateFunction", &d.names.function, e))?;
+                let arn = missing(
+                    out.function_summary()
+                        .and_then(|s| s.function_metadata())
+                        .map(|m| m.function_arn()),
+                    "the function's ARN",
+                )?;
+                obs.function = Some(FunctionState {
+                    arn: arn.to_string(),
+                    etag: missing(out.e_tag(), "an ETag")?.to_string(),
+                    code: FUNCTION_CODE.as_bytes().to_vec(),
+                    live_code: None,
+                });
+            }
+            SetupStep::UpdateFunction => {
+                let f = obs.function.as_mut().context("no function to update")?;
+                let out = cf
+                    .update_function()
+                    .name(&d.names.function)
+                    .if_match(&f.etag)
+                    .function_config(function_config()?)
+                    .function_code(Blob::new(FUNCTION_CODE.as_bytes()))
+                    .send()
+                    .await
+                    .map_err(|e| failed("UpdateFunction", &d.names.function, e))?;
+                f.etag = missing(out.e_tag(), "an ETag")?.to_string();
+                f.code = FUNCTION_CODE.as_bytes().to_vec();
+            }
+            SetupStep::PublishFunction => {
+                let f = obs.function.as_mut().context("no function to publish")?;
+                cf.publish_function()
+                    .name(&d.names.function)
+                    .if_match(&f.etag)
+                    .send()
+                    .await
+                    .map_err(|e| failed("PublishFunction", &d.names.function, e))?;
+                // Publishing issues a new ETag; later deletes need it.
+                let described = cf
+                    .describe_function()
+                    .name(&d.names.function)
+                    .send()
+                    .await
+                    .map_err(|e| failed("DescribeFunction", &d.names.function, e))?;
+                f.etag = missing(described.e_tag(), "an ETag")?.to_string();
+                f.live_code = Some(f.code.clone());
+            }
+            SetupStep::CreateDistribution => {
+                let config = distribution::new_config(&wanted(d, obs)?, &caller_reference(bucket));
+                let out = cf
+                    .create_distribution()
+                    .distribution_config(config)
+                    .send()
+                    .await
+                    .map_err(|e| failed("CreateDistribution", bucket, e))?;
+                let id = missing(out.distribution(), "the new distribution")?.id().to_string();
+                obs.distribution = self.distribution(&id).await?;
+            }
+            SetupStep::UpdateDistribution { .. } => {
+                let current = obs.distribution.as_ref().context("no distribution to update")?;
+                // Read again: the ETag must be the latest one.
+                let fresh = self
+                    .distribution(&current.id)
+                    .await?
+                    .with_context(|| format!("distribution {} disappeared", current.id))?;
+                let config = distribution::reconciled(&fresh.config, &wanted(d, obs)?);
+                cf.update_distribution()
+                    .id(&fresh.id)
+                    .if_match(&fresh.etag)
+                    .distribution_config(config)
+                    .send()
+                    .await
+                    .map_err(|e| failed("UpdateDistribution", &fresh.id, e))?;
+                obs.distribution = self.distribution(&fresh.id).await?;
+            }
+            SetupStep::PutBucketPolicy => {
+                let dist = obs.distribution.as_ref().context("no distribution for the policy")?;
+                // Read again so a statement added since observing is kept.
+                let current = match s3.get_bucket_policy().bucket(bucket).send().await {
+                    Ok(out) => out.policy().map(str::to_string),
+                    Err(e) if is_code(&e, &["NoSuchBucketPolicy"]) => None,
+                    Err(e) => return Err(failed("GetBucketPolicy", bucket, e)),
+                };
+                let merged = bucket_policy::merge(
+                    current.as_deref(),
+                    bucket_policy::statement(bucket, &dist.arn),
+                )
+                .map_err(|e| anyhow::anyhow!("{bucket}: {e}; fix or delete the policy, then run setup again"))?;
+                s3.put_bucket_policy()
+                    .bucket(bucket)
+                    .policy(merged.to_string())
+                    .send()
+                    .await
+                    .map_err(|e| failed("PutBucketPolicy", bucket, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn function_config() -> Result<FunctionConfig> {
+    Ok(FunctionConfig::builder()
+        .comment("allure-host: index.html for folder URLs")
+        .runtime(FunctionRuntime::CloudfrontJs20)
+        .build()?)
+}
+
+fn wanted<'a>(d: &'a Desired<'a>, obs: &'a Observed) -> Result<Wanted<'a>> {
+    Ok(Wanted {
+        names: d.names,
+        oac_id: &obs.oac.as_ref().context("the OAC is missing")?.id,
+        function_arn: &obs.function.as_ref().context("the function is missing")?.arn,
+        price_class: d.price_class,
+    })
+}
+
+/// Unique per creation, as CloudFront requires.
+fn caller_reference(bucket: &str) -> String {
+    format!(
+        "allure-host-{bucket}-{}-{:08x}",
+        chrono::Utc::now().timestamp_millis(),
+        fastrand::u32(..)
+    )
+}

@@ -1,0 +1,16 @@
+//! The AWS side: a private bucket read only by one CloudFront distribution
+//! through an Origin Access Control. Pure parts (names, policies, rules, the
+//! distribution, plans, checks) are separate from `aws`, the one module here
+//! that talks to AWS.
+
+pub mod aws;
+pub mod bucket_policy;
+pub mod config_file;
+pub mod distribution;
+pub mod env_file;
+pub mod iam;
+pub mod lifecycle;
+pub mod names;
+pub mod plan;
+pub mod state;
+pub mod validate;

@@ -1,0 +1,373 @@
+//! Desired state against observed state: the steps setup and cleanup take,
+//! in order. Pure, so `--dry-run` prints exactly what a real run would do.
+
+use super::bucket_policy;
+use super::distribution::{self, Wanted};
+use super::lifecycle;
+use super::names::{NOT_FOUND_KEY, Names, distribution_arn};
+use super::state::Observed;
+
+/// The code of the viewer-request function.
+pub const FUNCTION_CODE: &str = include_str!("viewer-request.js");
+/// The page readers get for a missing key.
+pub const NOT_FOUND_PAGE: &str = include_str!("not-found.html");
+pub const OWNERSHIP: &str = "BucketOwnerEnforced";
+
+pub struct Desired<'a> {
+    pub names: &'a Names,
+    pub price_class: &'a str,
+    pub ttl_days: &'a [u32],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetupStep {
+    CreateBucket,
+    BlockPublicAccess,
+    EnableEncryption,
+    EnforceOwnership,
+    PutNotFoundPage,
+    PutLifecycle,
+    CreateOac,
+    CreateFunction,
+    UpdateFunction,
+    PublishFunction,
+    CreateDistribution,
+    UpdateDistribution { changes: Vec<String> },
+    PutBucketPolicy,
+}
+
+impl SetupStep {
+    pub fn describe(&self, d: &Desired) -> String {
+        let n = d.names;
+        match self {
+            Self::CreateBucket => format!("create bucket {} in {}", n.bucket, n.region),
+            Self::BlockPublicAccess => {
+                format!("turn on all four Block Public Access settings of {}", n.bucket)
+            }
+            Self::EnableEncryption => format!("turn on default encryption (SSE-S3) of {}", n.bucket),
+            Self::EnforceOwnership => {
+                format!("enforce bucket-owner object ownership (no ACLs) on {}", n.bucket)
+            }
+            Self::PutNotFoundPage => format!("write the not-found page s3://{}/{NOT_FOUND_KEY}", n.bucket),
+            Self::PutLifecycle => format!(
+                "set lifecycle rules: expire objects tagged ttl-days=N after N days for N in {}, abort incomplete uploads",
+                d.ttl_days
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            Self::CreateOac => format!("create origin access control {}", n.oac),
+            Self::CreateFunction => format!("create CloudFront function {} (index.html for folder URLs)", n.function),
+            Self::UpdateFunction => format!("update the code of CloudFront function {}", n.function),
+            Self::PublishFunction => format!("publish CloudFront function {} to LIVE", n.function),
+            Self::CreateDistribution => format!(
+                "create a CloudFront distribution for {} ({}, HTTPS only)",
+                n.origin_domain(),
+                d.price_class
+            ),
+            Self::UpdateDistribution { changes } => {
+                format!("update the distribution: {}", changes.join(", "))
+            }
+            Self::PutBucketPolicy => format!(
+                "add the statement {} (read by this distribution only) to the bucket policy of {}, keeping other statements",
+                bucket_policy::SID,
+                n.bucket
+            ),
+        }
+    }
+}
+
+/// Placeholders for ids that the plan's own earlier steps will create.
+const NEW_OAC: &str = "(new origin access control)";
+const NEW_FUNCTION: &str = "(new function)";
+
+pub fn setup(d: &Desired, obs: &Observed) -> Vec<SetupStep> {
+    use SetupStep::*;
+    let mut steps = Vec::new();
+    match &obs.bucket {
+        None => steps.extend([CreateBucket, BlockPublicAccess, EnableEncryption, EnforceOwnership]),
+        Some(b) => {
+            if b.public_access_block != [true; 4] {
+                steps.push(BlockPublicAccess);
+            }
+            if b.encryption.is_none() {
+                steps.push(EnableEncryption);
+            }
+            if b.ownership.as_deref() != Some(OWNERSHIP) {
+                steps.push(EnforceOwnership);
+            }
+        }
+    }
+    let bucket = obs.bucket.as_ref();
+    if bucket.and_then(|b| b.not_found_page.as_deref()) != Some(NOT_FOUND_PAGE.as_bytes()) {
+        steps.push(PutNotFoundPage);
+    }
+    if !bucket.is_some_and(|b| lifecycle::is_current(&b.lifecycle, d.ttl_days)) {
+        steps.push(PutLifecycle);
+    }
+    if obs.oac.is_none() {
+        steps.push(CreateOac);
+    }
+    match &obs.function {
+        None => steps.extend([CreateFunction, PublishFunction]),
+        Some(f) if f.code != FUNCTION_CODE.as_bytes() => {
+            steps.extend([UpdateFunction, PublishFunction])
+        }
+        Some(f) if f.live_code.as_deref() != Some(FUNCTION_CODE.as_bytes()) => {
+            steps.push(PublishFunction)
+        }
+        Some(_) => {}
+    }
+    let wanted = Wanted {
+        names: d.names,
+        oac_id: obs.oac.as_ref().map_or(NEW_OAC, |o| o.id.as_str()),
+        function_arn: obs.function.as_ref().map_or(NEW_FUNCTION, |f| f.arn.as_str()),
+        price_class: d.price_class,
+    };
+    match &obs.distribution {
+        None => steps.push(CreateDistribution),
+        Some(dist) => {
+            let changes = distribution::drift(&dist.config, &wanted);
+            if !changes.is_empty() {
+                steps.push(UpdateDistribution { changes });
+            }
+        }
+    }
+    let policy_current = obs.distribution.as_ref().is_some_and(|dist| {
+        let ours = bucket_policy::statement(&d.names.bucket, &dist.arn);
+        bucket.is_some_and(|b| bucket_policy::is_current(b.policy.as_deref(), &ours))
+    });
+    if !policy_current {
+        steps.push(PutBucketPolicy);
+    }
+    steps
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CleanupStep {
+    DisableDistribution,
+    WaitUntilDisabled,
+    DeleteDistribution,
+    DeleteFunction,
+    DeleteOac,
+    RemovePolicyStatement,
+    RemoveLifecycleRules,
+    DeleteNotFoundPage,
+    EmptyBucket,
+    DeleteBucket,
+}
+
+impl CleanupStep {
+    pub fn describe(&self, names: &Names, obs: &Observed) -> String {
+        let dist = obs.distribution.as_ref().map_or("", |d| d.id.as_str());
+        match self {
+            Self::DisableDistribution => format!("disable distribution {dist}"),
+            Self::WaitUntilDisabled => {
+                format!("wait until distribution {dist} is deployed and disabled")
+            }
+            Self::DeleteDistribution => format!("delete distribution {dist}"),
+            Self::DeleteFunction => format!("delete CloudFront function {}", names.function),
+            Self::DeleteOac => format!(
+                "delete origin access control {} ({})",
+                names.oac,
+                obs.oac.as_ref().map_or("", |o| o.id.as_str())
+            ),
+            Self::RemovePolicyStatement => format!(
+                "remove the statement {} from the bucket policy of {}, keeping other statements",
+                bucket_policy::SID,
+                names.bucket
+            ),
+            Self::RemoveLifecycleRules => {
+                format!("remove the allure-host-* lifecycle rules of {}", names.bucket)
+            }
+            Self::DeleteNotFoundPage => format!("delete s3://{}/{NOT_FOUND_KEY}", names.bucket),
+            Self::EmptyBucket => format!(
+                "delete every object version and delete marker in {}",
+                names.bucket
+            ),
+            Self::DeleteBucket => format!("delete bucket {}", names.bucket),
+        }
+    }
+}
+
+pub fn cleanup(obs: &Observed, delete_bucket: bool) -> Vec<CleanupStep> {
+    use CleanupStep::*;
+    let mut steps = Vec::new();
+    if let Some(d) = &obs.distribution {
+        if d.config.enabled() {
+            steps.push(DisableDistribution);
+        }
+        steps.extend([WaitUntilDisabled, DeleteDistribution]);
+    }
+    if obs.function.is_some() {
+        steps.push(DeleteFunction);
+    }
+    if obs.oac.is_some() {
+        steps.push(DeleteOac);
+    }
+    let Some(bucket) = &obs.bucket else {
+        return steps;
+    };
+    if delete_bucket {
+        steps.extend([EmptyBucket, DeleteBucket]);
+        return steps;
+    }
+    if bucket.policy.as_deref().is_some_and(bucket_policy::has_ours) {
+        steps.push(RemovePolicyStatement);
+    }
+    if bucket.lifecycle.iter().any(lifecycle::is_ours) {
+        steps.push(RemoveLifecycleRules);
+    }
+    if bucket.not_found_page.is_some() {
+        steps.push(DeleteNotFoundPage);
+    }
+    steps
+}
+
+/// The ARN of the observed distribution, for policies.
+pub fn observed_distribution_arn(obs: &Observed) -> Option<String> {
+    obs.distribution
+        .as_ref()
+        .map(|d| distribution_arn(&obs.account, &d.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::state::{BucketState, DistributionState, FunctionState, OacState};
+    use super::*;
+
+    fn desired(names: &Names) -> Desired<'_> {
+        Desired {
+            names,
+            price_class: "PriceClass_100",
+            ttl_days: &[7, 30],
+        }
+    }
+
+    /// What the world looks like once setup has run.
+    fn done(names: &Names) -> Observed {
+        let function_arn = "arn:aws:cloudfront::123456789012:function/f".to_string();
+        let config = distribution::new_config(
+            &Wanted {
+                names,
+                oac_id: "OAC1",
+                function_arn: &function_arn,
+                price_class: "PriceClass_100",
+            },
+            "ref",
+        );
+        let arn = distribution_arn("123456789012", "E1");
+        let policy = bucket_policy::merge(None, bucket_policy::statement(&names.bucket, &arn))
+            .unwrap()
+            .to_string();
+        Observed {
+            account: "123456789012".into(),
+            bucket: Some(BucketState {
+                public_access_block: [true; 4],
+                encryption: Some("AES256".into()),
+                ownership: Some(OWNERSHIP.into()),
+                policy: Some(policy),
+                policy_is_public: Some(false),
+                lifecycle: lifecycle::desired(&[7, 30]),
+                not_found_page: Some(NOT_FOUND_PAGE.as_bytes().to_vec()),
+            }),
+            oac: Some(OacState { id: "OAC1".into() }),
+            function: Some(FunctionState {
+                arn: function_arn,
+                etag: "e".into(),
+                code: FUNCTION_CODE.as_bytes().to_vec(),
+                live_code: Some(FUNCTION_CODE.as_bytes().to_vec()),
+            }),
+            distribution: Some(DistributionState {
+                id: "E1".into(),
+                arn,
+                domain: "d1.cloudfront.net".into(),
+                status: "Deployed".into(),
+                etag: "e".into(),
+                config,
+            }),
+        }
+    }
+
+    #[test]
+    fn from_nothing_every_step_runs_in_order() {
+        let names = Names::new("reports-b", "eu-west-1").unwrap();
+        let steps = setup(&desired(&names), &Observed::default());
+        use SetupStep::*;
+        assert_eq!(
+            steps,
+            [
+                CreateBucket,
+                BlockPublicAccess,
+                EnableEncryption,
+                EnforceOwnership,
+                PutNotFoundPage,
+                PutLifecycle,
+                CreateOac,
+                CreateFunction,
+                PublishFunction,
+                CreateDistribution,
+                PutBucketPolicy
+            ]
+        );
+    }
+
+    #[test]
+    fn when_everything_is_in_place_nothing_runs() {
+        let names = Names::new("reports-b", "eu-west-1").unwrap();
+        assert_eq!(setup(&desired(&names), &done(&names)), []);
+    }
+
+    #[test]
+    fn each_drift_maps_to_its_own_step() {
+        let names = Names::new("reports-b", "eu-west-1").unwrap();
+        let d = desired(&names);
+        let mut obs = done(&names);
+        let bucket = obs.bucket.as_mut().unwrap();
+        bucket.public_access_block[2] = false;
+        bucket.policy = None;
+        obs.function.as_mut().unwrap().live_code = None;
+        assert_eq!(
+            setup(&d, &obs),
+            [
+                SetupStep::BlockPublicAccess,
+                SetupStep::PublishFunction,
+                SetupStep::PutBucketPolicy
+            ]
+        );
+        let mut obs = done(&names);
+        obs.oac = None;
+        let steps = setup(&d, &obs);
+        assert_eq!(steps[0], SetupStep::CreateOac);
+        assert_eq!(
+            steps[1],
+            SetupStep::UpdateDistribution {
+                changes: vec!["origin access control".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn cleanup_disables_before_deleting_and_keeps_the_bucket_unless_asked() {
+        let names = Names::new("reports-b", "eu-west-1").unwrap();
+        let obs = done(&names);
+        use CleanupStep::*;
+        assert_eq!(
+            cleanup(&obs, false),
+            [
+                DisableDistribution,
+                WaitUntilDisabled,
+                DeleteDistribution,
+                DeleteFunction,
+                DeleteOac,
+                RemovePolicyStatement,
+                RemoveLifecycleRules,
+                DeleteNotFoundPage
+            ]
+        );
+        let all = cleanup(&obs, true);
+        assert_eq!(&all[all.len() - 2..], [EmptyBucket, DeleteBucket]);
+        assert_eq!(cleanup(&Observed::default(), true), []);
+    }
+}

@@ -1,0 +1,153 @@
+//! The checks `infra validate` prints: is the bucket private, and can only
+//! our distribution read it, through the OAC, with the index.html function?
+
+use aws_sdk_cloudfront::types::ViewerProtocolPolicy;
+
+use super::plan::{FUNCTION_CODE, OWNERSHIP};
+use super::state::Observed;
+use super::{bucket_policy, distribution, lifecycle};
+use crate::checks::{Row, Status, pass_if, row};
+use super::names::Names;
+
+pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let Some(bucket) = &obs.bucket else {
+        rows.push(row(
+            "bucket",
+            Status::Fail,
+            format!(
+                "{} does not exist in {}; run `allure-host infra setup`",
+                names.bucket, names.region
+            ),
+        ));
+        return rows;
+    };
+    rows.push(row("bucket", Status::Ok, format!("{} in {}", names.bucket, names.region)));
+    let off: Vec<&str> = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"]
+        .iter()
+        .zip(bucket.public_access_block)
+        .filter(|(_, on)| !on)
+        .map(|(name, _)| *name)
+        .collect();
+    rows.push(pass_if(
+        "block public access",
+        off.is_empty(),
+        if off.is_empty() {
+            "all four settings on".to_string()
+        } else {
+            format!("off: {}; run `allure-host infra setup --adopt` to turn them on", off.join(", "))
+        },
+    ));
+    rows.push(pass_if(
+        "encryption",
+        bucket.encryption.is_some(),
+        bucket
+            .encryption
+            .clone()
+            .unwrap_or_else(|| "no default encryption".into()),
+    ));
+    rows.push(pass_if(
+        "object ownership",
+        bucket.ownership.as_deref() == Some(OWNERSHIP),
+        bucket.ownership.clone().unwrap_or_else(|| "not set (ACLs in use)".into()),
+    ));
+
+    let dist_arn = obs.distribution.as_ref().map(|d| d.arn.as_str());
+    let scope = bucket_policy::scope(bucket.policy.as_deref(), dist_arn.unwrap_or("-"));
+    match &scope {
+        Err(e) => rows.push(row("bucket not public", Status::Fail, e.clone())),
+        Ok(s) => {
+            let public = bucket.policy_is_public == Some(true) || !s.public.is_empty();
+            rows.push(pass_if(
+                "bucket not public",
+                !public,
+                if public {
+                    format!("the policy lets anyone read ({})", s.public.join(", "))
+                } else {
+                    "no statement grants public access".to_string()
+                },
+            ));
+        }
+    }
+
+    let Some(dist) = &obs.distribution else {
+        rows.push(row(
+            "distribution",
+            Status::Fail,
+            "not found; run `allure-host infra setup`",
+        ));
+        return rows;
+    };
+    let https = dist
+        .config
+        .default_cache_behavior()
+        .is_some_and(|b| b.viewer_protocol_policy() == &ViewerProtocolPolicy::RedirectToHttps);
+    let healthy = dist.config.enabled() && dist.deployed() && https;
+    rows.push(pass_if(
+        "distribution",
+        healthy,
+        format!(
+            "{} {} ({}, {}{})",
+            dist.id,
+            dist.domain,
+            dist.status,
+            if dist.config.enabled() { "enabled" } else { "DISABLED" },
+            if https { ", HTTPS redirect" } else { ", HTTP allowed" }
+        ),
+    ));
+    let attached = distribution::attached_oac(&dist.config);
+    rows.push(match (&obs.oac, attached) {
+        (Some(oac), Some(id)) if oac.id == id => row("origin access control", Status::Ok, format!("{id} attached")),
+        (None, _) => row("origin access control", Status::Fail, format!("{} not found", names.oac)),
+        (Some(oac), other) => row(
+            "origin access control",
+            Status::Fail,
+            format!("{} is not attached (origin uses {})", oac.id, other.unwrap_or("none")),
+        ),
+    });
+    if let Ok(s) = &scope {
+        let ok = s.grants_distribution && s.loose_cloudfront.is_empty();
+        rows.push(pass_if(
+            "bucket policy",
+            ok,
+            if ok {
+                format!("read only by {}", dist.id)
+            } else if !s.grants_distribution {
+                format!("no statement {} for {}; run `allure-host infra setup --adopt`", bucket_policy::SID, dist.id)
+            } else {
+                format!("CloudFront may read without naming this distribution: {}", s.loose_cloudfront.join(", "))
+            },
+        ));
+    }
+    let associated = distribution::viewer_request_function(&dist.config);
+    rows.push(match &obs.function {
+        None => row("index.html function", Status::Fail, format!("{} not found", names.function)),
+        Some(f) if associated != Some(f.arn.as_str()) => row(
+            "index.html function",
+            Status::Fail,
+            format!("{} is not associated with the default behaviour", names.function),
+        ),
+        Some(f) if f.live_code.as_deref() != Some(FUNCTION_CODE.as_bytes()) => row(
+            "index.html function",
+            Status::Warn,
+            "associated, but its LIVE code is not this version's; run `allure-host infra setup --adopt`",
+        ),
+        Some(_) => row("index.html function", Status::Ok, format!("{} on viewer request", names.function)),
+    });
+    let days = lifecycle::ttl_days_covered(&bucket.lifecycle);
+    let aborts = lifecycle::aborts_incomplete_uploads(&bucket.lifecycle);
+    rows.push(row(
+        "lifecycle",
+        if days.is_empty() || !aborts { Status::Warn } else { Status::Ok },
+        format!(
+            "ttl-days rules: {}; incomplete uploads {}",
+            if days.is_empty() {
+                "none (--ttl-days tags expire nothing)".to_string()
+            } else {
+                days.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+            },
+            if aborts { "aborted" } else { "kept" }
+        ),
+    ));
+    rows
+}
