@@ -24,6 +24,9 @@ pub enum Command {
     /// Run as the GitHub Action: configured by the ALLURE_* and GITHUB_*
     /// variables that action.yml and the runner set (see docs/github-action.md).
     Action,
+    /// Provision, check and tear down the private bucket and its CloudFront
+    /// distribution (see docs/infrastructure.md).
+    Infra(InfraArgs),
 }
 
 const ENV_HELP: &str = "\
@@ -116,4 +119,174 @@ pub struct PublishArgs {
     /// Check the Allure CLI, results, credentials and bucket; publish nothing.
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InfraArgs {
+    #[command(subcommand)]
+    pub command: InfraCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InfraCommand {
+    /// Check credentials, region and the bucket name. Changes nothing.
+    Precheck(AwsArgs),
+    /// Create what is missing and adopt what exists: private bucket, OAC,
+    /// index.html function, distribution, bucket policy, lifecycle rules.
+    /// Then write .infra_env and allure-host.yml.
+    Setup(SetupArgs),
+    /// Check that the bucket is private and only the distribution reads it.
+    /// Exits non-zero when anything is off.
+    Validate(ValidateArgs),
+    /// Delete the distribution, function and OAC, and our bucket policy
+    /// statement; with --delete-bucket, every object and the bucket too.
+    Cleanup(CleanupArgs),
+    /// Write allure-host.yml from .infra_env and flags.
+    WriteConfig(WriteConfigArgs),
+    /// Print the least-privilege IAM policy for the publisher (and, with
+    /// --repo, the GitHub OIDC trust policy). Calls no AWS API.
+    Policy(PolicyArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct AwsArgs {
+    /// S3 bucket [default: BUCKET in the env file].
+    #[arg(long)]
+    pub bucket: Option<String>,
+    /// AWS region [default: AWS_REGION in the env file, else the AWS config, else us-east-1].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Send every AWS call to this URL, e.g. a local emulator [env: AWS_ENDPOINT_URL].
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Where setup records what it made.
+    #[arg(long, value_name = "PATH", default_value = ".infra_env")]
+    pub env_file: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Apply without asking (required when not run from a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Reconcile the infrastructure the env file describes instead of refusing.
+    #[arg(long)]
+    pub adopt: bool,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// CloudFront price class.
+    #[arg(long, default_value = "PriceClass_100", value_parser = ["PriceClass_100", "PriceClass_200", "PriceClass_All"])]
+    pub price_class: String,
+    /// The ttl-days=N tag values that get an expiry rule (comma-separated).
+    #[arg(long, value_name = "N,...", value_delimiter = ',', default_value = "7,14,30,60,90,180,365")]
+    pub ttl_days: Vec<u32>,
+    /// Give up waiting for the distribution to deploy after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub wait_timeout: u64,
+    /// Seconds between distribution status checks.
+    #[arg(long, value_name = "SECONDS", default_value_t = 15)]
+    pub poll_interval: u64,
+    /// Key prefix written to allure-host.yml.
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Project written to allure-host.yml.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// The publish config to write (left alone when it exists and differs).
+    #[arg(long, value_name = "PATH", default_value = "allure-host.yml")]
+    pub config_file: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The distribution to check [default: DISTRIBUTION_ID in the env file, else ours by name].
+    #[arg(long, value_name = "ID")]
+    pub distribution_id: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CleanupArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The distribution to delete [default: DISTRIBUTION_ID in the env file, else ours by name].
+    #[arg(long, value_name = "ID")]
+    pub distribution_id: Option<String>,
+    /// Confirm the deletion (required).
+    #[arg(long)]
+    pub yes: bool,
+    /// Also delete every object version in the bucket, and the bucket.
+    #[arg(long)]
+    pub delete_bucket: bool,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Give up waiting for the distribution to be disabled after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub wait_timeout: u64,
+    /// Seconds between distribution status checks.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub poll_interval: u64,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct WriteConfigArgs {
+    /// S3 bucket [default: BUCKET in the env file].
+    #[arg(long)]
+    pub bucket: Option<String>,
+    /// AWS region [default: AWS_REGION in the env file].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// CloudFront domain or URL [default: CF_DOMAIN in the env file].
+    #[arg(long, value_name = "DOMAIN")]
+    pub cloudfront: Option<String>,
+    /// Distribution id [default: DISTRIBUTION_ID in the env file].
+    #[arg(long, value_name = "ID")]
+    pub distribution_id: Option<String>,
+    #[arg(long)]
+    pub prefix: Option<String>,
+    #[arg(long)]
+    pub project: Option<String>,
+    #[arg(long, value_name = "PATH", default_value = ".infra_env")]
+    pub env_file: PathBuf,
+    /// Where to write.
+    #[arg(long, short, value_name = "PATH", default_value = "allure-host.yml")]
+    pub output: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PolicyArgs {
+    /// S3 bucket [default: BUCKET in the env file].
+    #[arg(long)]
+    pub bucket: Option<String>,
+    /// The project the publisher writes.
+    #[arg(long)]
+    pub project: String,
+    /// Key prefix.
+    #[arg(long, default_value = "reports")]
+    pub prefix: String,
+    /// GitHub repository (OWNER/NAME): also print the OIDC trust policy.
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// Narrow the trust to one OIDC subject, e.g. ref:refs/heads/main or environment:prod.
+    #[arg(long, value_name = "SUBJECT", requires = "repo")]
+    pub subject: Option<String>,
+    /// Let the publisher invalidate this distribution.
+    #[arg(long, value_name = "ID")]
+    pub distribution_id: Option<String>,
+    /// AWS account id [default: AWS_ACCOUNT_ID in the env file].
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+    /// KMS key the publisher encrypts with (sse aws:kms).
+    #[arg(long, value_name = "ARN")]
+    pub kms_key_arn: Option<String>,
+    #[arg(long, value_name = "PATH", default_value = ".infra_env")]
+    pub env_file: PathBuf,
 }

@@ -23,6 +23,7 @@ pub async fn run(cli: Cli) -> Result<bool> {
     match cli.command {
         Command::Publish(args) => publish(&args).await,
         Command::Action => commands::action::run().await,
+        Command::Infra(args) => commands::infra::run(&args.command).await,
     }
 }
 

@@ -39,10 +39,15 @@ pub fn published(s: &PublishSummary) {
 }
 
 pub fn write_summary(path: &Path, s: &PublishSummary) -> Result<()> {
-    let json = serde_json::to_vec_pretty(s)?;
-    // Write beside the target and rename, so readers never see half a file.
-    let tmp = path.with_extension("json.part");
-    std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
+    write_atomic(path, &serde_json::to_vec_pretty(s)?)
+}
+
+/// Write beside the target and rename, so readers never see half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".part");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
@@ -59,4 +64,33 @@ pub fn check_table(rows: &[Row]) -> bool {
         println!("{:width$}  {status:<6}  {}", r.name, r.detail);
     }
     all_ok(rows)
+}
+
+/// An infra plan: numbered steps, or a plain "nothing to change".
+pub fn infra_plan(title: &str, steps: &[String], dry_run: bool) {
+    if steps.is_empty() {
+        println!("{title}: nothing to change.");
+        return;
+    }
+    let verb = if dry_run { "would take" } else { "takes" };
+    println!("{title} {verb} {} step(s):", steps.len());
+    for (i, step) in steps.iter().enumerate() {
+        println!("  {}. {step}", i + 1);
+    }
+    if dry_run {
+        println!("Dry run: nothing was changed.");
+    }
+}
+
+pub fn infra_step_done(step: &str) {
+    println!("  done: {step}");
+}
+
+pub fn infra_note(text: &str) {
+    println!("{text}");
+}
+
+pub fn json(value: &serde_json::Value) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
 }

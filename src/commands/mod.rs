@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod check;
+pub mod infra;
 pub mod publish;
 
 use anyhow::Result;

@@ -5,7 +5,7 @@
 mod cleanup;
 mod observe;
 mod setup;
-mod wait;
+pub mod wait;
 
 use std::fmt::Display;
 

@@ -1,0 +1,93 @@
+//! `allure-host infra ...`: the AWS side, set up once and checked or torn
+//! down later. Each subcommand has its own file; what they share (reading the
+//! env file, choosing bucket and region, asking before acting) is here.
+
+mod cleanup;
+mod policy;
+mod precheck;
+mod setup;
+mod validate;
+mod write_config;
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::{AwsArgs, InfraCommand};
+use crate::infra::aws::Aws;
+use crate::infra::env_file::InfraEnv;
+use crate::infra::names::Names;
+
+pub async fn run(command: &InfraCommand) -> Result<bool> {
+    match command {
+        InfraCommand::Precheck(args) => precheck::run(args).await,
+        InfraCommand::Setup(args) => setup::run(args).await,
+        InfraCommand::Validate(args) => validate::run(args).await,
+        InfraCommand::Cleanup(args) => cleanup::run(args).await,
+        InfraCommand::WriteConfig(args) => write_config::run(args),
+        InfraCommand::Policy(args) => policy::run(args),
+    }
+}
+
+/// The env file, if there is one.
+fn read_env_file(path: &Path) -> Result<Option<InfraEnv>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => InfraEnv::parse(&text)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{}: {e}; fix the file or remove it", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// A flag, else the env file's value; and they must agree when both are given.
+fn pick(flag: Option<&str>, from_file: Option<&str>, what: &str, file: &Path) -> Result<Option<String>> {
+    match (flag, from_file) {
+        (Some(f), Some(e)) if f != e => bail!(
+            "--{what} {f} disagrees with {} ({e}); drop the flag, or pass --env-file for the other setup",
+            file.display()
+        ),
+        (Some(f), _) => Ok(Some(f.to_string())),
+        (None, e) => Ok(e.map(str::to_string)),
+    }
+}
+
+/// Clients and names for the bucket the flags or the env file point at.
+async fn connect(args: &AwsArgs, env: Option<&InfraEnv>) -> Result<(Aws, Names)> {
+    let file = &args.env_file;
+    let bucket = pick(args.bucket.as_deref(), env.map(|e| e.bucket.as_str()), "bucket", file)?
+        .with_context(|| {
+            format!(
+                "no bucket: pass --bucket NAME (or run where {} from `allure-host infra setup` is)",
+                file.display()
+            )
+        })?;
+    let region = pick(
+        args.region.as_deref(),
+        env.map(|e| e.region.as_str()).filter(|r| !r.is_empty()),
+        "region",
+        file,
+    )?;
+    // Validate before any call, so a bad name costs no network round trip.
+    Names::new(&bucket, region.as_deref().unwrap_or("us-east-1")).map_err(anyhow::Error::msg)?;
+    let endpoint = args
+        .endpoint_url
+        .clone()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty()));
+    let aws = Aws::connect(region.as_deref(), endpoint.as_deref()).await?;
+    let names = Names::new(&bucket, &aws.region).map_err(anyhow::Error::msg)?;
+    Ok((aws, names))
+}
+
+/// Ask on a terminal; refuse when nobody can answer.
+fn confirm(question: &str, flag: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!("not confirmed: pass {flag} to run without a terminal (or --dry-run to see the plan)");
+    }
+    print!("{question} [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}

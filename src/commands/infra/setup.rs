@@ -1,0 +1,123 @@
+//! `infra setup`: observe, plan, confirm, apply, wait for CloudFront, then
+//! record the result in the env file and allure-host.yml.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use super::{confirm, connect, read_env_file};
+use crate::cli::SetupArgs;
+use crate::infra::aws::Wait;
+use crate::infra::aws::wait::settled;
+use crate::infra::config_file::{PublishConfig, cloudfront_url};
+use crate::infra::env_file::InfraEnv;
+use crate::infra::plan::{self, Desired};
+use crate::output;
+
+pub async fn run(args: &SetupArgs) -> Result<bool> {
+    let env_path = &args.aws.env_file;
+    let env = read_env_file(env_path)?;
+    if let (Some(e), false) = (&env, args.adopt) {
+        bail!(
+            "{} already exists (bucket {}, distribution {}): setup has run here. Run `allure-host infra validate` to check it, `allure-host infra setup --adopt` to reconcile it, or remove {} to start over",
+            env_path.display(),
+            e.bucket,
+            e.distribution_id.as_deref().unwrap_or("none"),
+            env_path.display()
+        );
+    }
+    if !args.yes && !args.dry_run && !std::io::stdin().is_terminal() {
+        bail!(
+            "setup changes AWS resources: pass --yes to run it unattended, or --dry-run to see the plan"
+        );
+    }
+    if args.ttl_days.contains(&0) {
+        bail!("--ttl-days values must be at least 1 day");
+    }
+    let (aws, names) = connect(&args.aws, env.as_ref()).await?;
+    let desired = Desired {
+        names: &names,
+        price_class: &args.price_class,
+        ttl_days: &args.ttl_days,
+    };
+    let known_id = env.as_ref().and_then(|e| e.distribution_id.as_deref());
+    let mut obs = aws.observe(&names, known_id).await?;
+    let steps = plan::setup(&desired, &obs);
+    let lines: Vec<String> = steps.iter().map(|s| s.describe(&desired)).collect();
+    let title = format!("Setup of s3://{} in {}", names.bucket, names.region);
+    output::infra_plan(&title, &lines, args.dry_run);
+    if args.dry_run {
+        return Ok(true);
+    }
+    if !steps.is_empty() && !args.yes && !confirm("Apply these changes?", "--yes")? {
+        output::infra_note("Nothing was changed.");
+        return Ok(false);
+    }
+    for (step, line) in steps.iter().zip(&lines) {
+        aws.apply_setup(step, &desired, &mut obs).await?;
+        output::infra_step_done(line);
+    }
+    let dist = obs
+        .distribution
+        .clone()
+        .context("the distribution is missing after setup")?;
+    let dist = if settled(&dist, true) {
+        dist
+    } else {
+        output::infra_note(&format!(
+            "Waiting for CloudFront to deploy {} (up to {}s; it often takes 5-15 minutes)...",
+            dist.id, args.wait_timeout
+        ));
+        let wait = Wait {
+            timeout: Duration::from_secs(args.wait_timeout),
+            interval: Duration::from_secs(args.poll_interval.max(1)),
+        };
+        aws.wait_for(&dist.id, true, wait, |d, t| {
+            output::infra_note(&format!("  {} is {} ({}s)", d.id, d.status, t.as_secs()))
+        })
+        .await?
+    };
+    let record = InfraEnv {
+        bucket: names.bucket.clone(),
+        region: names.region.clone(),
+        account_id: Some(obs.account.clone()).filter(|a| !a.is_empty()),
+        distribution_id: Some(dist.id.clone()),
+        cf_domain: Some(dist.domain.clone()),
+        oac_id: obs.oac.as_ref().map(|o| o.id.clone()),
+        function_name: Some(names.function.clone()),
+    };
+    write_if_changed(env_path, &record.render())?;
+    let config = PublishConfig {
+        bucket: names.bucket.clone(),
+        prefix: args.prefix.clone(),
+        project: args.project.clone(),
+        aws_region: names.region.clone(),
+        cloudfront: Some(cloudfront_url(&dist.domain)),
+        cloudfront_distribution_id: Some(dist.id.clone()),
+    };
+    let config_text = config.render().map_err(anyhow::Error::msg)?;
+    match std::fs::read_to_string(&args.config_file) {
+        Ok(existing) if existing == config_text => {}
+        Ok(_) => output::infra_note(&format!(
+            "{} exists and was left as is; run `allure-host infra write-config --force` to regenerate it",
+            args.config_file.display()
+        )),
+        Err(_) => write_if_changed(&args.config_file, &config_text)?,
+    }
+    output::infra_note(&format!(
+        "Ready: https://{} serves s3://{} privately (distribution {}). Next: `allure-host infra validate`, then `allure-host publish`.",
+        dist.domain, names.bucket, dist.id
+    ));
+    Ok(true)
+}
+
+fn write_if_changed(path: &Path, text: &str) -> Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|t| t == text) {
+        return Ok(());
+    }
+    output::write_atomic(path, text.as_bytes())?;
+    output::infra_note(&format!("Wrote {}", path.display()));
+    Ok(())
+}

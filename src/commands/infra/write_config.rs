@@ -1,0 +1,50 @@
+//! `infra write-config`: allure-host.yml from the env file and flags.
+
+use anyhow::{Context, Result, bail};
+
+use super::{pick, read_env_file};
+use crate::cli::WriteConfigArgs;
+use crate::infra::config_file::{PublishConfig, cloudfront_url};
+use crate::infra::names::validate_bucket;
+use crate::output;
+
+pub fn run(args: &WriteConfigArgs) -> Result<bool> {
+    if args.output.exists() && !args.force {
+        bail!(
+            "{} exists: pass --force to overwrite it (or --output PATH to write elsewhere)",
+            args.output.display()
+        );
+    }
+    let env = read_env_file(&args.env_file)?;
+    let file = &args.env_file;
+    let from_env = |f: fn(&crate::infra::env_file::InfraEnv) -> Option<&str>| env.as_ref().and_then(f);
+    let bucket = pick(args.bucket.as_deref(), from_env(|e| Some(&e.bucket)), "bucket", file)?
+        .with_context(|| format!("no bucket: pass --bucket NAME or run where {} is", file.display()))?;
+    validate_bucket(&bucket).map_err(anyhow::Error::msg)?;
+    let region = pick(
+        args.region.as_deref(),
+        from_env(|e| Some(e.region.as_str()).filter(|r| !r.is_empty())),
+        "region",
+        file,
+    )?
+    .with_context(|| "no region: pass --region (for example eu-west-1)".to_string())?;
+    let cloudfront = pick(args.cloudfront.as_deref(), from_env(|e| e.cf_domain.as_deref()), "cloudfront", file)?;
+    let distribution_id = pick(
+        args.distribution_id.as_deref(),
+        from_env(|e| e.distribution_id.as_deref()),
+        "distribution-id",
+        file,
+    )?;
+    let config = PublishConfig {
+        bucket,
+        prefix: args.prefix.clone(),
+        project: args.project.clone(),
+        aws_region: region,
+        cloudfront: cloudfront.as_deref().map(cloudfront_url),
+        cloudfront_distribution_id: distribution_id,
+    };
+    let text = config.render().map_err(anyhow::Error::msg)?;
+    output::write_atomic(&args.output, text.as_bytes())?;
+    output::infra_note(&format!("Wrote {}:\n{text}", args.output.display()));
+    Ok(true)
+}
