@@ -29,17 +29,21 @@ pub fn allure_bin() -> PathBuf {
 }
 
 /// The moto server's base URL, started on first use. A watchdog shell stops
-/// it when this test process exits.
+/// it when this test process exits. It is moto with the CloudFront rules AWS
+/// enforces and moto leaves out (`tests/support/moto_server.py`).
 pub fn moto() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        let server = std::env::var_os("MOTO_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo().join(".venv/bin/moto_server"));
+        let python = moto_python();
         assert!(
-            server.is_file(),
-            "moto_server missing at {}: run bash .ci/run",
-            server.display()
+            python.is_file(),
+            "the venv with moto is missing at {}: run bash .ci/run",
+            python.display()
+        );
+        let server = format!(
+            "{} {}",
+            python.display(),
+            repo().join("tests/support/moto_server.py").display()
         );
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -49,7 +53,7 @@ pub fn moto() -> &'static str {
         let script = format!(
             "{} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & child=$!; \
              while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $child",
-            server.display(),
+            server,
             parent = std::process::id()
         );
         // The watchdog outlives this function by design; it exits with us.
@@ -67,6 +71,13 @@ pub fn moto() -> &'static str {
         }
         url
     })
+}
+
+/// The venv's Python, which has moto.
+pub fn moto_python() -> PathBuf {
+    std::env::var_os("MOTO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv/bin/python"))
 }
 
 pub fn unique(name: &str) -> String {

@@ -21,20 +21,18 @@ pub fn run(args: &WriteConfigArgs) -> Result<bool> {
     let bucket = pick(args.bucket.as_deref(), from_env(|e| Some(&e.bucket)), "bucket", file)?
         .with_context(|| format!("no bucket: pass --bucket NAME or run where {} is", file.display()))?;
     validate_bucket(&bucket).map_err(anyhow::Error::msg)?;
-    let region = pick(
-        args.region.as_deref(),
+    // Flags override the env file here (a custom domain, say); only the
+    // bucket must agree, as the file describes that bucket's setup.
+    let prefer = |flag: &Option<String>, fallback: Option<&str>| {
+        flag.clone().or_else(|| fallback.map(str::to_string))
+    };
+    let region = prefer(
+        &args.region,
         from_env(|e| Some(e.region.as_str()).filter(|r| !r.is_empty())),
-        "region",
-        file,
-    )?
+    )
     .with_context(|| "no region: pass --region (for example eu-west-1)".to_string())?;
-    let cloudfront = pick(args.cloudfront.as_deref(), from_env(|e| e.cf_domain.as_deref()), "cloudfront", file)?;
-    let distribution_id = pick(
-        args.distribution_id.as_deref(),
-        from_env(|e| e.distribution_id.as_deref()),
-        "distribution-id",
-        file,
-    )?;
+    let cloudfront = prefer(&args.cloudfront, from_env(|e| e.cf_domain.as_deref()));
+    let distribution_id = prefer(&args.distribution_id, from_env(|e| e.distribution_id.as_deref()));
     let config = PublishConfig {
         bucket,
         prefix: args.prefix.clone(),

@@ -1,0 +1,531 @@
+//! `allure-host infra` against a moto server (S3, CloudFront, STS), run as
+//! a user would: the real binary in a directory of its own.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+use std::sync::Once;
+
+use serde_json::Value;
+use support::{failed, moto, ok, run_in, unique};
+
+/// Every distribution change stays InProgress for two status reads, so
+/// setup and cleanup really wait (moto would report Deployed at once).
+fn slow_cloudfront() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let body = r#"{"model_name":"cloudfront::distribution","transition":{"progression":"manual","times":2}}"#;
+        let url = format!("{}/moto-api/state-manager/set-transition", moto());
+        let post = "import sys, urllib.request; \
+                    urllib.request.urlopen(urllib.request.Request(sys.argv[1], sys.argv[2].encode(), method='POST'))";
+        let status = std::process::Command::new(support::moto_python())
+            .args(["-c", post, &url, body])
+            .status()
+            .expect("python");
+        assert!(status.success());
+    });
+}
+
+fn infra(dir: &Path, args: &[&str]) -> Output {
+    slow_cloudfront();
+    let mut full = vec!["infra"];
+    full.extend_from_slice(args);
+    let needs_aws = !matches!(args[0], "write-config" | "policy");
+    if needs_aws {
+        full.extend_from_slice(&["--endpoint-url", moto()]);
+    }
+    run_in(dir, &full)
+}
+
+fn setup(dir: &Path, bucket: &str, extra: &[&str]) -> String {
+    let mut args = vec!["setup", "--bucket", bucket, "--yes", "--poll-interval", "1"];
+    args.extend_from_slice(extra);
+    ok(&infra(dir, &args))
+}
+
+async fn cloudfront() -> aws_sdk_cloudfront::Client {
+    let creds = aws_sdk_cloudfront::config::Credentials::new("test", "test", None, None, "tests");
+    let conf = aws_sdk_cloudfront::config::Builder::new()
+        .behavior_version(aws_sdk_cloudfront::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudfront::config::Region::new("us-east-1"))
+        .credentials_provider(creds)
+        .endpoint_url(moto())
+        .build();
+    aws_sdk_cloudfront::Client::from_conf(conf)
+}
+
+fn env_value(dir: &Path, key: &str) -> String {
+    let text = std::fs::read_to_string(dir.join(".infra_env")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("export {key}=")))
+        .unwrap_or_else(|| panic!("{key} missing in\n{text}"))
+        .to_string()
+}
+
+async fn policy(s3: &aws_sdk_s3::Client, bucket: &str) -> Option<Value> {
+    match s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(out) => Some(serde_json::from_str(out.policy().unwrap()).unwrap()),
+        Err(_) => None,
+    }
+}
+
+fn statements(policy: &Value) -> Vec<Value> {
+    policy["Statement"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn setup_from_nothing_builds_a_private_bucket_behind_cloudfront() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("reports");
+    let out = setup(dir.path(), &bucket, &["--region", "eu-west-1", "--project", "web"]);
+    assert!(out.contains("takes 11 step(s)"), "{out}");
+
+    let s3 = support::s3().await;
+    let pab = s3.get_public_access_block().bucket(&bucket).send().await.unwrap();
+    let pab = pab.public_access_block_configuration().unwrap();
+    assert_eq!(
+        [
+            pab.block_public_acls(),
+            pab.ignore_public_acls(),
+            pab.block_public_policy(),
+            pab.restrict_public_buckets()
+        ],
+        [Some(true); 4]
+    );
+    let enc = s3.get_bucket_encryption().bucket(&bucket).send().await.unwrap();
+    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .unwrap()
+            .sse_algorithm()
+            .as_str(),
+        "AES256"
+    );
+    let own = s3.get_bucket_ownership_controls().bucket(&bucket).send().await.unwrap();
+    assert_eq!(
+        own.ownership_controls().unwrap().rules()[0].object_ownership().as_str(),
+        "BucketOwnerEnforced"
+    );
+    let rules = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let ttl30 = rules
+        .rules()
+        .iter()
+        .find(|r| r.id() == Some("allure-host-ttl-30-days"))
+        .expect("a rule for ttl-days=30");
+    let tag = ttl30.filter().unwrap().tag().unwrap();
+    assert_eq!((tag.key(), tag.value()), ("ttl-days", "30"));
+    assert_eq!(ttl30.expiration().unwrap().days(), Some(30));
+    assert!(rules.rules().iter().any(|r| r
+        .abort_incomplete_multipart_upload()
+        .is_some_and(|a| a.days_after_initiation().is_some())));
+    let page = support::get(&s3, &bucket, "~allure-host/404.html").await;
+    assert!(String::from_utf8(page).unwrap().contains("Report not found"));
+
+    // The distribution: S3 origin through the OAC, HTTPS, compression, the
+    // function on viewer request, error pages, the default price class.
+    let cf = cloudfront().await;
+    let id = env_value(dir.path(), "DISTRIBUTION_ID");
+    let got = cf.get_distribution().id(&id).send().await.unwrap();
+    let dist = got.distribution().unwrap();
+    let config = dist.distribution_config().unwrap();
+    let origin = &config.origins().unwrap().items()[0];
+    assert_eq!(origin.domain_name(), format!("{bucket}.s3.eu-west-1.amazonaws.com"));
+    assert_eq!(origin.origin_access_control_id(), Some(env_value(dir.path(), "OAC_ID").as_str()));
+    let behavior = config.default_cache_behavior().unwrap();
+    assert_eq!(behavior.viewer_protocol_policy().as_str(), "redirect-to-https");
+    assert_eq!(behavior.compress(), Some(true));
+    let assoc = &behavior.function_associations().unwrap().items()[0];
+    assert_eq!(assoc.event_type().as_str(), "viewer-request");
+    assert!(assoc.function_arn().ends_with(&format!("function/allure-host-index-{bucket}")));
+    assert_eq!(config.default_root_object(), Some("index.html"));
+    let errors: Vec<i32> = config
+        .custom_error_responses()
+        .unwrap()
+        .items()
+        .iter()
+        .map(|e| e.error_code())
+        .collect();
+    assert_eq!(errors, [403, 404]);
+    assert_eq!(config.price_class().unwrap().as_str(), "PriceClass_100");
+    assert_eq!(dist.status(), "Deployed");
+
+    // The function was published: its LIVE stage serves index.html.
+    let live = cf
+        .get_function()
+        .name(format!("allure-host-index-{bucket}"))
+        .stage(aws_sdk_cloudfront::types::FunctionStage::Live)
+        .send()
+        .await
+        .unwrap();
+    let code = String::from_utf8(live.function_code().unwrap().as_ref().to_vec()).unwrap();
+    assert!(code.contains("index.html"));
+
+    // Only this distribution may read, by its ARN.
+    let doc = policy(&s3, &bucket).await.unwrap();
+    let list = statements(&doc);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["Principal"]["Service"], "cloudfront.amazonaws.com");
+    assert_eq!(list[0]["Condition"]["StringEquals"]["AWS:SourceArn"], dist.arn());
+
+    // The files a publish and `source .infra_env` use.
+    assert_eq!(env_value(dir.path(), "BUCKET"), bucket);
+    assert_eq!(env_value(dir.path(), "CF_DOMAIN"), dist.domain_name());
+    let config_file = std::fs::read_to_string(dir.path().join("allure-host.yml")).unwrap();
+    assert!(config_file.contains(&format!("bucket: {bucket}\n")), "{config_file}");
+    assert!(config_file.contains(&format!("cloudfront: https://{}\n", dist.domain_name())));
+    assert!(config_file.contains("project: web\n"));
+    assert!(config_file.contains("aws_region: eu-west-1\n"));
+}
+
+#[tokio::test]
+async fn setup_again_changes_nothing_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("reports");
+    setup(dir.path(), &bucket, &[]);
+    let cf = cloudfront().await;
+    let id = env_value(dir.path(), "DISTRIBUTION_ID");
+    let etag = |out: aws_sdk_cloudfront::operation::get_distribution::GetDistributionOutput| {
+        out.e_tag().unwrap().to_string()
+    };
+    let before = etag(cf.get_distribution().id(&id).send().await.unwrap());
+    let env_before = std::fs::read_to_string(dir.path().join(".infra_env")).unwrap();
+
+    // Here: refused without --adopt, a no-op with it.
+    let refused = failed(&infra(dir.path(), &["setup", "--yes"]));
+    assert!(refused.contains(".infra_env already exists") && refused.contains("--adopt"), "{refused}");
+    let out = setup(dir.path(), &bucket, &["--adopt"]);
+    assert!(out.contains("nothing to change"), "{out}");
+    assert!(!out.contains("done:"), "{out}");
+    assert!(!out.contains("Wrote"), "{out}");
+    // In a fresh directory it finds the same resources by name.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = setup(elsewhere.path(), &bucket, &[]);
+    assert!(out.contains("nothing to change"), "{out}");
+    assert_eq!(env_value(elsewhere.path(), "DISTRIBUTION_ID"), id);
+
+    let after = etag(cf.get_distribution().id(&id).send().await.unwrap());
+    assert_eq!(before, after, "the distribution was updated");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".infra_env")).unwrap(),
+        env_before
+    );
+}
+
+#[tokio::test]
+async fn setup_refuses_to_run_unattended_without_yes_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("reports");
+    let err = failed(&infra(dir.path(), &["setup", "--bucket", &bucket]));
+    assert!(err.contains("--yes") && err.contains("--dry-run"), "{err}");
+    let plan = ok(&infra(dir.path(), &["setup", "--bucket", &bucket, "--dry-run"]));
+    assert!(plan.contains("would take 11 step(s)") && plan.contains("Dry run"), "{plan}");
+    let s3 = support::s3().await;
+    assert!(s3.head_bucket().bucket(&bucket).send().await.is_err(), "bucket was created");
+    assert!(!dir.path().join(".infra_env").exists());
+
+    let bad = failed(&infra(dir.path(), &["setup", "--bucket", "Bad_Bucket", "--yes"]));
+    assert!(bad.contains("not valid") && bad.contains("lowercase"), "{bad}");
+}
+
+#[tokio::test]
+async fn an_existing_bucket_keeps_its_own_policy_statements_and_rules() {
+    let s3 = support::s3().await;
+    let bucket = support::bucket(&s3).await;
+    let foreign = serde_json::json!({
+        "Sid": "TeamRead", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:role/team"},
+        "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/docs/*")
+    });
+    let doc = serde_json::json!({"Version": "2012-10-17", "Statement": [foreign.clone()]});
+    s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(doc.to_string())
+        .send()
+        .await
+        .unwrap();
+    let rule = aws_sdk_s3::types::LifecycleRule::builder()
+        .id("team-logs")
+        .status(aws_sdk_s3::types::ExpirationStatus::Enabled)
+        .filter(aws_sdk_s3::types::LifecycleRuleFilter::builder().prefix("logs/").build())
+        .expiration(aws_sdk_s3::types::LifecycleExpiration::builder().days(3).build())
+        .build()
+        .unwrap();
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(&bucket)
+        .lifecycle_configuration(
+            aws_sdk_s3::types::BucketLifecycleConfiguration::builder()
+                .rules(rule)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = setup(dir.path(), &bucket, &["--ttl-days", "7,30"]);
+    assert!(!out.contains("create bucket"), "{out}");
+    let list = statements(&policy(&s3, &bucket).await.unwrap());
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(list[0], foreign);
+    assert_eq!(list[1]["Sid"], "AllureHostCloudFrontRead");
+    let ids = lifecycle_ids(&s3, &bucket).await;
+    assert_eq!(
+        ids,
+        [
+            "allure-host-abort-incomplete-uploads",
+            "allure-host-ttl-30-days",
+            "allure-host-ttl-7-days",
+            "team-logs"
+        ]
+    );
+
+    // Cleanup without --delete-bucket takes back only what was ours.
+    ok(&infra(dir.path(), &["cleanup", "--yes", "--poll-interval", "1"]));
+    assert_eq!(statements(&policy(&s3, &bucket).await.unwrap()), [foreign]);
+    assert_eq!(lifecycle_ids(&s3, &bucket).await, ["team-logs"]);
+    assert!(s3.head_bucket().bucket(&bucket).send().await.is_ok());
+}
+
+async fn lifecycle_ids(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
+    let out = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let mut ids: Vec<String> = out
+        .rules()
+        .iter()
+        .filter_map(|r| r.id().map(str::to_string))
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn validate_catches_public_access_and_a_removed_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("reports");
+    setup(dir.path(), &bucket, &[]);
+    let table = ok(&infra(dir.path(), &["validate"]));
+    for check in [
+        "block public access",
+        "bucket policy",
+        "origin access control",
+        "index.html function",
+        "encryption",
+        "bucket not public",
+    ] {
+        let line = table.lines().find(|l| l.starts_with(check)).unwrap_or_else(|| panic!("{table}"));
+        assert!(line.contains(" ok "), "{line}");
+    }
+
+    let s3 = support::s3().await;
+    s3.delete_public_access_block().bucket(&bucket).send().await.unwrap();
+    let out = infra(dir.path(), &["validate"]);
+    failed(&out);
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = table.lines().find(|l| l.starts_with("block public access")).unwrap();
+    assert!(line.contains("FAIL") && line.contains("BlockPublicAcls"), "{line}");
+
+    // setup --adopt repairs it; then the statement goes missing.
+    let out = setup(dir.path(), &bucket, &["--adopt"]);
+    assert!(out.contains("takes 1 step(s)") && out.contains("Block Public Access"), "{out}");
+    ok(&infra(dir.path(), &["validate"]));
+    s3.delete_bucket_policy().bucket(&bucket).send().await.unwrap();
+    let out = infra(dir.path(), &["validate"]);
+    failed(&out);
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = table.lines().find(|l| l.starts_with("bucket policy")).unwrap();
+    assert!(line.contains("FAIL") && line.contains("AllureHostCloudFrontRead"), "{line}");
+
+    // A statement that lets any distribution read is not scoped.
+    let loose = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "AllureHostCloudFrontRead", "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*")
+    }]});
+    s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(loose.to_string())
+        .send()
+        .await
+        .unwrap();
+    let out = infra(dir.path(), &["validate"]);
+    failed(&out);
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(table.lines().any(|l| l.starts_with("bucket policy") && l.contains("FAIL")), "{table}");
+}
+
+#[tokio::test]
+async fn cleanup_removes_everything_setup_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("reports");
+    setup(dir.path(), &bucket, &[]);
+    let s3 = support::s3().await;
+    // Versions and delete markers must go too, or the bucket cannot be deleted.
+    s3.put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    ok(&run_in(
+        dir.path(),
+        &[
+            "publish",
+            "--results",
+            support::examples().to_str().unwrap(),
+            "--project",
+            "web",
+            "--branch",
+            "main",
+            "--s3-endpoint",
+            moto(),
+        ],
+    ));
+    s3.delete_object()
+        .bucket(&bucket)
+        .key("reports/web/main/latest.json")
+        .send()
+        .await
+        .unwrap();
+
+    let err = failed(&infra(dir.path(), &["cleanup", "--delete-bucket"]));
+    assert!(err.contains("--yes"), "{err}");
+    let id = env_value(dir.path(), "DISTRIBUTION_ID");
+    let plan = ok(&infra(dir.path(), &["cleanup", "--delete-bucket", "--dry-run"]));
+    assert!(plan.contains(&format!("disable distribution {id}")), "{plan}");
+    assert!(s3.head_bucket().bucket(&bucket).send().await.is_ok());
+
+    let out = ok(&infra(
+        dir.path(),
+        &["cleanup", "--yes", "--delete-bucket", "--poll-interval", "1"],
+    ));
+    assert!(out.contains("is InProgress"), "cleanup did not wait: {out}");
+    let cf = cloudfront().await;
+    let gone = cf.get_distribution().id(&id).send().await.unwrap_err();
+    assert!(format!("{gone:?}").contains("NoSuchDistribution"));
+    let function = cf
+        .describe_function()
+        .name(format!("allure-host-index-{bucket}"))
+        .send()
+        .await;
+    assert!(function.is_err(), "function left behind");
+    let oacs = cf.list_origin_access_controls().send().await.unwrap();
+    let left = oacs
+        .origin_access_control_list()
+        .map(|l| l.items().iter().any(|o| o.name() == format!("allure-host-{bucket}")))
+        .unwrap_or(false);
+    assert!(!left, "OAC left behind");
+    assert!(s3.head_bucket().bucket(&bucket).send().await.is_err(), "bucket left behind");
+    assert!(!dir.path().join(".infra_env").exists());
+}
+
+#[test]
+fn write_config_uses_the_env_file_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".infra_env"),
+        "export BUCKET=team-reports\nexport AWS_REGION=eu-west-1\nexport CF_DOMAIN=d111.cloudfront.net\nexport DISTRIBUTION_ID=E1ABC\n",
+    )
+    .unwrap();
+    ok(&infra(dir.path(), &["write-config", "--prefix", "qa", "--project", "web"]));
+    let written = std::fs::read_to_string(dir.path().join("allure-host.yml")).unwrap();
+    assert_eq!(
+        written,
+        "# Written by `allure-host infra`; regenerate with `allure-host infra write-config --force`.\n\
+         bucket: team-reports\nprefix: qa\nproject: web\naws_region: eu-west-1\n\
+         cloudfront: https://d111.cloudfront.net\ncloudfront_distribution_id: E1ABC\n"
+    );
+    let err = failed(&infra(dir.path(), &["write-config"]));
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("allure-host.yml")).unwrap(), written);
+    let err = failed(&infra(dir.path(), &["write-config", "--force", "--bucket", "other-bucket"]));
+    assert!(err.contains("disagrees"), "{err}");
+    ok(&infra(dir.path(), &["write-config", "--force", "--cloudfront", "https://reports.example.com"]));
+    let rewritten = std::fs::read_to_string(dir.path().join("allure-host.yml")).unwrap();
+    assert!(rewritten.contains("cloudfront: https://reports.example.com\n"), "{rewritten}");
+
+}
+
+#[test]
+fn policy_is_valid_json_scoped_to_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(&infra(
+        dir.path(),
+        &[
+            "policy",
+            "--bucket",
+            "team-reports",
+            "--project",
+            "web app",
+            "--repo",
+            "octo-org/web",
+            "--account-id",
+            "123456789012",
+            "--distribution-id",
+            "E1ABC",
+        ],
+    ));
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let perms = statements(&doc["PermissionsPolicy"]);
+    assert_eq!(perms[0]["Action"], "s3:ListBucket");
+    assert_eq!(
+        perms[0]["Condition"]["StringLike"]["s3:prefix"],
+        serde_json::json!(["reports/web~20app/", "reports/web~20app/*"])
+    );
+    assert_eq!(perms[1]["Resource"], "arn:aws:s3:::team-reports/reports/web~20app/*");
+    for s in &perms {
+        let resource = s["Resource"].as_str().unwrap();
+        assert!(!resource.ends_with(":::team-reports/*"), "bucket-wide: {s}");
+        assert_ne!(resource, "*");
+    }
+    assert_eq!(perms[2]["Resource"], "arn:aws:cloudfront::123456789012:distribution/E1ABC");
+    let trust = &doc["TrustPolicy"]["Statement"][0];
+    assert_eq!(
+        trust["Principal"]["Federated"],
+        "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    );
+    assert_eq!(
+        trust["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"],
+        "repo:octo-org/web:*"
+    );
+
+    // Without --repo: just the permissions document, ready for put-role-policy.
+    let plain: Value = serde_json::from_str(&ok(&infra(
+        dir.path(),
+        &["policy", "--bucket", "team-reports", "--project", "web"],
+    )))
+    .unwrap();
+    assert_eq!(plain["Version"], "2012-10-17");
+    assert_eq!(statements(&plain).len(), 2);
+    let err = failed(&infra(
+        dir.path(),
+        &["policy", "--bucket", "team-reports", "--project", "web", "--repo", "octo-org/web"],
+    ));
+    assert!(err.contains("--account-id"), "{err}");
+}
+
+#[test]
+fn precheck_reports_the_bucket_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("reports");
+    let table = ok(&infra(dir.path(), &["precheck", "--bucket", &bucket]));
+    assert!(table.contains("account 123456789012"), "{table}");
+    assert!(table.contains("available: setup will create it"), "{table}");
+    let out = infra(dir.path(), &["precheck", "--bucket", "x"]);
+    failed(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 to 63"));
+}
