@@ -26,7 +26,7 @@ pub enum Command {
     Action,
     /// Provision, check and tear down the private bucket and its CloudFront
     /// distribution (see docs/infrastructure.md).
-    Infra(InfraArgs),
+    Infra(Box<InfraArgs>),
 }
 
 const ENV_HELP: &str = "\
@@ -181,7 +181,12 @@ pub struct SetupArgs {
     #[arg(long, default_value = "PriceClass_100", value_parser = ["PriceClass_100", "PriceClass_200", "PriceClass_All"])]
     pub price_class: String,
     /// The ttl-days=N tag values that get an expiry rule (comma-separated).
-    #[arg(long, value_name = "N,...", value_delimiter = ',', default_value = "7,14,30,60,90,180,365")]
+    #[arg(
+        long,
+        value_name = "N,...",
+        value_delimiter = ',',
+        default_value = "7,14,30,60,90,180,365"
+    )]
     pub ttl_days: Vec<u32>,
     /// Give up waiting for the distribution to deploy after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 1800)]

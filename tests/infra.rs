@@ -78,11 +78,20 @@ fn statements(policy: &Value) -> Vec<Value> {
 async fn setup_from_nothing_builds_a_private_bucket_behind_cloudfront() {
     let dir = tempfile::tempdir().unwrap();
     let bucket = unique("reports");
-    let out = setup(dir.path(), &bucket, &["--region", "eu-west-1", "--project", "web"]);
+    let out = setup(
+        dir.path(),
+        &bucket,
+        &["--region", "eu-west-1", "--project", "web"],
+    );
     assert!(out.contains("takes 11 step(s)"), "{out}");
 
     let s3 = support::s3().await;
-    let pab = s3.get_public_access_block().bucket(&bucket).send().await.unwrap();
+    let pab = s3
+        .get_public_access_block()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
     let pab = pab.public_access_block_configuration().unwrap();
     assert_eq!(
         [
@@ -93,7 +102,12 @@ async fn setup_from_nothing_builds_a_private_bucket_behind_cloudfront() {
         ],
         [Some(true); 4]
     );
-    let enc = s3.get_bucket_encryption().bucket(&bucket).send().await.unwrap();
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
     let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
     assert_eq!(
         rule.apply_server_side_encryption_by_default()
@@ -102,9 +116,16 @@ async fn setup_from_nothing_builds_a_private_bucket_behind_cloudfront() {
             .as_str(),
         "AES256"
     );
-    let own = s3.get_bucket_ownership_controls().bucket(&bucket).send().await.unwrap();
+    let own = s3
+        .get_bucket_ownership_controls()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
-        own.ownership_controls().unwrap().rules()[0].object_ownership().as_str(),
+        own.ownership_controls().unwrap().rules()[0]
+            .object_ownership()
+            .as_str(),
         "BucketOwnerEnforced"
     );
     let rules = s3
@@ -121,11 +142,16 @@ async fn setup_from_nothing_builds_a_private_bucket_behind_cloudfront() {
     let tag = ttl30.filter().unwrap().tag().unwrap();
     assert_eq!((tag.key(), tag.value()), ("ttl-days", "30"));
     assert_eq!(ttl30.expiration().unwrap().days(), Some(30));
-    assert!(rules.rules().iter().any(|r| r
-        .abort_incomplete_multipart_upload()
-        .is_some_and(|a| a.days_after_initiation().is_some())));
+    assert!(rules.rules().iter().any(|r| {
+        r.abort_incomplete_multipart_upload()
+            .is_some_and(|a| a.days_after_initiation().is_some())
+    }));
     let page = support::get(&s3, &bucket, "~allure-host/404.html").await;
-    assert!(String::from_utf8(page).unwrap().contains("Report not found"));
+    assert!(
+        String::from_utf8(page)
+            .unwrap()
+            .contains("Report not found")
+    );
 
     // The distribution: S3 origin through the OAC, HTTPS, compression, the
     // function on viewer request, error pages, the default price class.
@@ -135,14 +161,27 @@ async fn setup_from_nothing_builds_a_private_bucket_behind_cloudfront() {
     let dist = got.distribution().unwrap();
     let config = dist.distribution_config().unwrap();
     let origin = &config.origins().unwrap().items()[0];
-    assert_eq!(origin.domain_name(), format!("{bucket}.s3.eu-west-1.amazonaws.com"));
-    assert_eq!(origin.origin_access_control_id(), Some(env_value(dir.path(), "OAC_ID").as_str()));
+    assert_eq!(
+        origin.domain_name(),
+        format!("{bucket}.s3.eu-west-1.amazonaws.com")
+    );
+    assert_eq!(
+        origin.origin_access_control_id(),
+        Some(env_value(dir.path(), "OAC_ID").as_str())
+    );
     let behavior = config.default_cache_behavior().unwrap();
-    assert_eq!(behavior.viewer_protocol_policy().as_str(), "redirect-to-https");
+    assert_eq!(
+        behavior.viewer_protocol_policy().as_str(),
+        "redirect-to-https"
+    );
     assert_eq!(behavior.compress(), Some(true));
     let assoc = &behavior.function_associations().unwrap().items()[0];
     assert_eq!(assoc.event_type().as_str(), "viewer-request");
-    assert!(assoc.function_arn().ends_with(&format!("function/allure-host-index-{bucket}")));
+    assert!(
+        assoc
+            .function_arn()
+            .ends_with(&format!("function/allure-host-index-{bucket}"))
+    );
     assert_eq!(config.default_root_object(), Some("index.html"));
     let errors: Vec<i32> = config
         .custom_error_responses()
@@ -171,13 +210,19 @@ async fn setup_from_nothing_builds_a_private_bucket_behind_cloudfront() {
     let list = statements(&doc);
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["Principal"]["Service"], "cloudfront.amazonaws.com");
-    assert_eq!(list[0]["Condition"]["StringEquals"]["AWS:SourceArn"], dist.arn());
+    assert_eq!(
+        list[0]["Condition"]["StringEquals"]["AWS:SourceArn"],
+        dist.arn()
+    );
 
     // The files a publish and `source .infra_env` use.
     assert_eq!(env_value(dir.path(), "BUCKET"), bucket);
     assert_eq!(env_value(dir.path(), "CF_DOMAIN"), dist.domain_name());
     let config_file = std::fs::read_to_string(dir.path().join("allure-host.yml")).unwrap();
-    assert!(config_file.contains(&format!("bucket: {bucket}\n")), "{config_file}");
+    assert!(
+        config_file.contains(&format!("bucket: {bucket}\n")),
+        "{config_file}"
+    );
     assert!(config_file.contains(&format!("cloudfront: https://{}\n", dist.domain_name())));
     assert!(config_file.contains("project: web\n"));
     assert!(config_file.contains("aws_region: eu-west-1\n"));
@@ -198,7 +243,10 @@ async fn setup_again_changes_nothing_and_says_so() {
 
     // Here: refused without --adopt, a no-op with it.
     let refused = failed(&infra(dir.path(), &["setup", "--yes"]));
-    assert!(refused.contains(".infra_env already exists") && refused.contains("--adopt"), "{refused}");
+    assert!(
+        refused.contains(".infra_env already exists") && refused.contains("--adopt"),
+        "{refused}"
+    );
     let out = setup(dir.path(), &bucket, &["--adopt"]);
     assert!(out.contains("nothing to change"), "{out}");
     assert!(!out.contains("done:"), "{out}");
@@ -223,14 +271,29 @@ async fn setup_refuses_to_run_unattended_without_yes_and_changes_nothing() {
     let bucket = unique("reports");
     let err = failed(&infra(dir.path(), &["setup", "--bucket", &bucket]));
     assert!(err.contains("--yes") && err.contains("--dry-run"), "{err}");
-    let plan = ok(&infra(dir.path(), &["setup", "--bucket", &bucket, "--dry-run"]));
-    assert!(plan.contains("would take 11 step(s)") && plan.contains("Dry run"), "{plan}");
+    let plan = ok(&infra(
+        dir.path(),
+        &["setup", "--bucket", &bucket, "--dry-run"],
+    ));
+    assert!(
+        plan.contains("would take 11 step(s)") && plan.contains("Dry run"),
+        "{plan}"
+    );
     let s3 = support::s3().await;
-    assert!(s3.head_bucket().bucket(&bucket).send().await.is_err(), "bucket was created");
+    assert!(
+        s3.head_bucket().bucket(&bucket).send().await.is_err(),
+        "bucket was created"
+    );
     assert!(!dir.path().join(".infra_env").exists());
 
-    let bad = failed(&infra(dir.path(), &["setup", "--bucket", "Bad_Bucket", "--yes"]));
-    assert!(bad.contains("not valid") && bad.contains("lowercase"), "{bad}");
+    let bad = failed(&infra(
+        dir.path(),
+        &["setup", "--bucket", "Bad_Bucket", "--yes"],
+    ));
+    assert!(
+        bad.contains("not valid") && bad.contains("lowercase"),
+        "{bad}"
+    );
 }
 
 #[tokio::test]
@@ -252,8 +315,16 @@ async fn an_existing_bucket_keeps_its_own_policy_statements_and_rules() {
     let rule = aws_sdk_s3::types::LifecycleRule::builder()
         .id("team-logs")
         .status(aws_sdk_s3::types::ExpirationStatus::Enabled)
-        .filter(aws_sdk_s3::types::LifecycleRuleFilter::builder().prefix("logs/").build())
-        .expiration(aws_sdk_s3::types::LifecycleExpiration::builder().days(3).build())
+        .filter(
+            aws_sdk_s3::types::LifecycleRuleFilter::builder()
+                .prefix("logs/")
+                .build(),
+        )
+        .expiration(
+            aws_sdk_s3::types::LifecycleExpiration::builder()
+                .days(3)
+                .build(),
+        )
         .build()
         .unwrap();
     s3.put_bucket_lifecycle_configuration()
@@ -287,7 +358,10 @@ async fn an_existing_bucket_keeps_its_own_policy_statements_and_rules() {
     );
 
     // Cleanup without --delete-bucket takes back only what was ours.
-    ok(&infra(dir.path(), &["cleanup", "--yes", "--poll-interval", "1"]));
+    ok(&infra(
+        dir.path(),
+        &["cleanup", "--yes", "--poll-interval", "1"],
+    ));
     assert_eq!(statements(&policy(&s3, &bucket).await.unwrap()), [foreign]);
     assert_eq!(lifecycle_ids(&s3, &bucket).await, ["team-logs"]);
     assert!(s3.head_bucket().bucket(&bucket).send().await.is_ok());
@@ -323,28 +397,54 @@ async fn validate_catches_public_access_and_a_removed_statement() {
         "encryption",
         "bucket not public",
     ] {
-        let line = table.lines().find(|l| l.starts_with(check)).unwrap_or_else(|| panic!("{table}"));
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(check))
+            .unwrap_or_else(|| panic!("{table}"));
         assert!(line.contains(" ok "), "{line}");
     }
 
     let s3 = support::s3().await;
-    s3.delete_public_access_block().bucket(&bucket).send().await.unwrap();
+    s3.delete_public_access_block()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
     let out = infra(dir.path(), &["validate"]);
     failed(&out);
     let table = String::from_utf8_lossy(&out.stdout).into_owned();
-    let line = table.lines().find(|l| l.starts_with("block public access")).unwrap();
-    assert!(line.contains("FAIL") && line.contains("BlockPublicAcls"), "{line}");
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("block public access"))
+        .unwrap();
+    assert!(
+        line.contains("FAIL") && line.contains("BlockPublicAcls"),
+        "{line}"
+    );
 
     // setup --adopt repairs it; then the statement goes missing.
     let out = setup(dir.path(), &bucket, &["--adopt"]);
-    assert!(out.contains("takes 1 step(s)") && out.contains("Block Public Access"), "{out}");
+    assert!(
+        out.contains("takes 1 step(s)") && out.contains("Block Public Access"),
+        "{out}"
+    );
     ok(&infra(dir.path(), &["validate"]));
-    s3.delete_bucket_policy().bucket(&bucket).send().await.unwrap();
+    s3.delete_bucket_policy()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
     let out = infra(dir.path(), &["validate"]);
     failed(&out);
     let table = String::from_utf8_lossy(&out.stdout).into_owned();
-    let line = table.lines().find(|l| l.starts_with("bucket policy")).unwrap();
-    assert!(line.contains("FAIL") && line.contains("AllureHostCloudFrontRead"), "{line}");
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("bucket policy"))
+        .unwrap();
+    assert!(
+        line.contains("FAIL") && line.contains("AllureHostCloudFrontRead"),
+        "{line}"
+    );
 
     // A statement that lets any distribution read is not scoped.
     let loose = serde_json::json!({"Version": "2012-10-17", "Statement": [{
@@ -361,7 +461,12 @@ async fn validate_catches_public_access_and_a_removed_statement() {
     let out = infra(dir.path(), &["validate"]);
     failed(&out);
     let table = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(table.lines().any(|l| l.starts_with("bucket policy") && l.contains("FAIL")), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("bucket policy") && l.contains("FAIL")),
+        "{table}"
+    );
 }
 
 #[tokio::test]
@@ -405,13 +510,25 @@ async fn cleanup_removes_everything_setup_created() {
     let err = failed(&infra(dir.path(), &["cleanup", "--delete-bucket"]));
     assert!(err.contains("--yes"), "{err}");
     let id = env_value(dir.path(), "DISTRIBUTION_ID");
-    let plan = ok(&infra(dir.path(), &["cleanup", "--delete-bucket", "--dry-run"]));
-    assert!(plan.contains(&format!("disable distribution {id}")), "{plan}");
+    let plan = ok(&infra(
+        dir.path(),
+        &["cleanup", "--delete-bucket", "--dry-run"],
+    ));
+    assert!(
+        plan.contains(&format!("disable distribution {id}")),
+        "{plan}"
+    );
     assert!(s3.head_bucket().bucket(&bucket).send().await.is_ok());
 
     let out = ok(&infra(
         dir.path(),
-        &["cleanup", "--yes", "--delete-bucket", "--poll-interval", "1"],
+        &[
+            "cleanup",
+            "--yes",
+            "--delete-bucket",
+            "--poll-interval",
+            "1",
+        ],
     ));
     assert!(out.contains("is InProgress"), "cleanup did not wait: {out}");
     let cf = cloudfront().await;
@@ -426,10 +543,17 @@ async fn cleanup_removes_everything_setup_created() {
     let oacs = cf.list_origin_access_controls().send().await.unwrap();
     let left = oacs
         .origin_access_control_list()
-        .map(|l| l.items().iter().any(|o| o.name() == format!("allure-host-{bucket}")))
+        .map(|l| {
+            l.items()
+                .iter()
+                .any(|o| o.name() == format!("allure-host-{bucket}"))
+        })
         .unwrap_or(false);
     assert!(!left, "OAC left behind");
-    assert!(s3.head_bucket().bucket(&bucket).send().await.is_err(), "bucket left behind");
+    assert!(
+        s3.head_bucket().bucket(&bucket).send().await.is_err(),
+        "bucket left behind"
+    );
     assert!(!dir.path().join(".infra_env").exists());
 }
 
@@ -441,7 +565,10 @@ fn write_config_uses_the_env_file_and_refuses_to_overwrite() {
         "export BUCKET=team-reports\nexport AWS_REGION=eu-west-1\nexport CF_DOMAIN=d111.cloudfront.net\nexport DISTRIBUTION_ID=E1ABC\n",
     )
     .unwrap();
-    ok(&infra(dir.path(), &["write-config", "--prefix", "qa", "--project", "web"]));
+    ok(&infra(
+        dir.path(),
+        &["write-config", "--prefix", "qa", "--project", "web"],
+    ));
     let written = std::fs::read_to_string(dir.path().join("allure-host.yml")).unwrap();
     assert_eq!(
         written,
@@ -451,13 +578,29 @@ fn write_config_uses_the_env_file_and_refuses_to_overwrite() {
     );
     let err = failed(&infra(dir.path(), &["write-config"]));
     assert!(err.contains("--force"), "{err}");
-    assert_eq!(std::fs::read_to_string(dir.path().join("allure-host.yml")).unwrap(), written);
-    let err = failed(&infra(dir.path(), &["write-config", "--force", "--bucket", "other-bucket"]));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("allure-host.yml")).unwrap(),
+        written
+    );
+    let err = failed(&infra(
+        dir.path(),
+        &["write-config", "--force", "--bucket", "other-bucket"],
+    ));
     assert!(err.contains("disagrees"), "{err}");
-    ok(&infra(dir.path(), &["write-config", "--force", "--cloudfront", "https://reports.example.com"]));
+    ok(&infra(
+        dir.path(),
+        &[
+            "write-config",
+            "--force",
+            "--cloudfront",
+            "https://reports.example.com",
+        ],
+    ));
     let rewritten = std::fs::read_to_string(dir.path().join("allure-host.yml")).unwrap();
-    assert!(rewritten.contains("cloudfront: https://reports.example.com\n"), "{rewritten}");
-
+    assert!(
+        rewritten.contains("cloudfront: https://reports.example.com\n"),
+        "{rewritten}"
+    );
 }
 
 #[test]
@@ -486,13 +629,19 @@ fn policy_is_valid_json_scoped_to_the_project() {
         perms[0]["Condition"]["StringLike"]["s3:prefix"],
         serde_json::json!(["reports/web~20app/", "reports/web~20app/*"])
     );
-    assert_eq!(perms[1]["Resource"], "arn:aws:s3:::team-reports/reports/web~20app/*");
+    assert_eq!(
+        perms[1]["Resource"],
+        "arn:aws:s3:::team-reports/reports/web~20app/*"
+    );
     for s in &perms {
         let resource = s["Resource"].as_str().unwrap();
         assert!(!resource.ends_with(":::team-reports/*"), "bucket-wide: {s}");
         assert_ne!(resource, "*");
     }
-    assert_eq!(perms[2]["Resource"], "arn:aws:cloudfront::123456789012:distribution/E1ABC");
+    assert_eq!(
+        perms[2]["Resource"],
+        "arn:aws:cloudfront::123456789012:distribution/E1ABC"
+    );
     let trust = &doc["TrustPolicy"]["Statement"][0];
     assert_eq!(
         trust["Principal"]["Federated"],
@@ -513,7 +662,15 @@ fn policy_is_valid_json_scoped_to_the_project() {
     assert_eq!(statements(&plain).len(), 2);
     let err = failed(&infra(
         dir.path(),
-        &["policy", "--bucket", "team-reports", "--project", "web", "--repo", "octo-org/web"],
+        &[
+            "policy",
+            "--bucket",
+            "team-reports",
+            "--project",
+            "web",
+            "--repo",
+            "octo-org/web",
+        ],
     ));
     assert!(err.contains("--account-id"), "{err}");
 }

@@ -55,6 +55,9 @@ mod tests {
             crate::settings::file::parse(&text, std::path::Path::new("allure-host.yml")).unwrap();
         assert!(unknown.is_empty(), "{unknown:?}");
         assert_eq!(layer.bucket.as_deref(), Some("reports-b"));
-        assert_eq!(layer.cloudfront.as_deref(), Some("https://d111.cloudfront.net"));
+        assert_eq!(
+            layer.cloudfront.as_deref(),
+            Some("https://d111.cloudfront.net")
+        );
     }
 }

@@ -7,10 +7,9 @@
 //! WAF, other origins and behaviours) is carried over untouched on update.
 
 use aws_sdk_cloudfront::types::{
-    AllowedMethods, CachedMethods, CustomErrorResponse, CustomErrorResponses,
-    DefaultCacheBehavior, DistributionConfig, EventType, FunctionAssociation,
-    FunctionAssociations, HttpVersion, Method, Origin, Origins, PriceClass, S3OriginConfig,
-    ViewerProtocolPolicy,
+    AllowedMethods, CachedMethods, CustomErrorResponse, CustomErrorResponses, DefaultCacheBehavior,
+    DistributionConfig, EventType, FunctionAssociation, FunctionAssociations, HttpVersion, Method,
+    Origin, Origins, PriceClass, S3OriginConfig, ViewerProtocolPolicy,
 };
 
 use super::names::{NOT_FOUND_KEY, Names, ORIGIN_ID};
@@ -70,7 +69,10 @@ fn viewer_request(function_arn: &str) -> FunctionAssociation {
 
 /// Our viewer-request function plus any function the user associated with
 /// other events.
-fn associations(current: Option<&DefaultCacheBehavior>, function_arn: &str) -> FunctionAssociations {
+fn associations(
+    current: Option<&DefaultCacheBehavior>,
+    function_arn: &str,
+) -> FunctionAssociations {
     let mut items: Vec<FunctionAssociation> = current
         .and_then(DefaultCacheBehavior::function_associations)
         .map(|a| a.items().to_vec())
@@ -204,7 +206,9 @@ fn with_enabled_and(
         .set_web_acl_id(c.web_acl_id().map(str::to_string))
         .set_http_version(c.http_version().cloned())
         .set_is_ipv6_enabled(c.is_ipv6_enabled())
-        .set_continuous_deployment_policy_id(c.continuous_deployment_policy_id().map(str::to_string))
+        .set_continuous_deployment_policy_id(
+            c.continuous_deployment_policy_id().map(str::to_string),
+        )
         .set_staging(c.staging())
         .set_anycast_ip_list_id(c.anycast_ip_list_id().map(str::to_string))
         .set_tenant_config(c.tenant_config().cloned())
@@ -257,7 +261,10 @@ pub fn drift(current: &DistributionConfig, w: &Wanted) -> Vec<String> {
         origin.is_some_and(|o| o.domain_name() == w.names.origin_domain()),
         "S3 origin",
     );
-    differs(attached_oac(current) == Some(w.oac_id), "origin access control");
+    differs(
+        attached_oac(current) == Some(w.oac_id),
+        "origin access control",
+    );
     differs(
         origin
             .and_then(Origin::s3_origin_config)
@@ -270,10 +277,14 @@ pub fn drift(current: &DistributionConfig, w: &Wanted) -> Vec<String> {
         "default behaviour targets the S3 origin",
     );
     differs(
-        behavior.is_some_and(|b| b.viewer_protocol_policy() == &ViewerProtocolPolicy::RedirectToHttps),
+        behavior
+            .is_some_and(|b| b.viewer_protocol_policy() == &ViewerProtocolPolicy::RedirectToHttps),
         "HTTPS redirect",
     );
-    differs(behavior.and_then(|b| b.compress()) == Some(true), "compression");
+    differs(
+        behavior.and_then(|b| b.compress()) == Some(true),
+        "compression",
+    );
     differs(
         behavior.and_then(|b| b.cache_policy_id()) == Some(CACHE_POLICY_ID),
         "cache policy",
@@ -344,7 +355,10 @@ mod tests {
         assert_eq!(attached_oac(&c), Some("OAC1"));
         assert_eq!(viewer_request_function(&c), Some(w.function_arn));
         let b = c.default_cache_behavior().unwrap();
-        assert_eq!(b.viewer_protocol_policy(), &ViewerProtocolPolicy::RedirectToHttps);
+        assert_eq!(
+            b.viewer_protocol_policy(),
+            &ViewerProtocolPolicy::RedirectToHttps
+        );
         assert_eq!(c.custom_error_responses().unwrap().items().len(), 2);
     }
 
@@ -393,7 +407,13 @@ mod tests {
             .unwrap();
         let fixed = reconciled(&user, &w);
         assert_eq!(fixed.web_acl_id(), Some("arn:aws:wafv2::acl"));
-        let ids: Vec<&str> = fixed.origins().unwrap().items().iter().map(Origin::id).collect();
+        let ids: Vec<&str> = fixed
+            .origins()
+            .unwrap()
+            .items()
+            .iter()
+            .map(Origin::id)
+            .collect();
         assert_eq!(ids, [ORIGIN_ID, "api"]);
         assert_eq!(fixed.comment(), names.comment);
     }

@@ -31,9 +31,8 @@ fn shell_value(v: &str) -> String {
 
 impl InfraEnv {
     pub fn render(&self) -> String {
-        let mut out = String::from(
-            "# Written by `allure-host infra setup`. Load with: source .infra_env\n",
-        );
+        let mut out =
+            String::from("# Written by `allure-host infra setup`. Load with: source .infra_env\n");
         let mut line = |k: &str, v: Option<&str>| {
             if let Some(v) = v {
                 out.push_str(&format!("export {k}={}\n", shell_value(v)));
@@ -60,10 +59,7 @@ impl InfraEnv {
             }
             let line = line.strip_prefix("export ").unwrap_or(line).trim();
             let Some((key, value)) = line.split_once('=') else {
-                return Err(format!(
-                    "line {}: expected KEY=VALUE, found {raw:?}",
-                    n + 1
-                ));
+                return Err(format!("line {}: expected KEY=VALUE, found {raw:?}", n + 1));
             };
             let value = unquote(value.trim());
             let value = (!value.is_empty()).then_some(value);

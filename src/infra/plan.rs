@@ -42,13 +42,23 @@ impl SetupStep {
         match self {
             Self::CreateBucket => format!("create bucket {} in {}", n.bucket, n.region),
             Self::BlockPublicAccess => {
-                format!("turn on all four Block Public Access settings of {}", n.bucket)
+                format!(
+                    "turn on all four Block Public Access settings of {}",
+                    n.bucket
+                )
             }
-            Self::EnableEncryption => format!("turn on default encryption (SSE-S3) of {}", n.bucket),
+            Self::EnableEncryption => {
+                format!("turn on default encryption (SSE-S3) of {}", n.bucket)
+            }
             Self::EnforceOwnership => {
-                format!("enforce bucket-owner object ownership (no ACLs) on {}", n.bucket)
+                format!(
+                    "enforce bucket-owner object ownership (no ACLs) on {}",
+                    n.bucket
+                )
             }
-            Self::PutNotFoundPage => format!("write the not-found page s3://{}/{NOT_FOUND_KEY}", n.bucket),
+            Self::PutNotFoundPage => {
+                format!("write the not-found page s3://{}/{NOT_FOUND_KEY}", n.bucket)
+            }
             Self::PutLifecycle => format!(
                 "set lifecycle rules: expire objects tagged ttl-days=N after N days for N in {}, abort incomplete uploads",
                 d.ttl_days
@@ -58,8 +68,13 @@ impl SetupStep {
                     .join(",")
             ),
             Self::CreateOac => format!("create origin access control {}", n.oac),
-            Self::CreateFunction => format!("create CloudFront function {} (index.html for folder URLs)", n.function),
-            Self::UpdateFunction => format!("update the code of CloudFront function {}", n.function),
+            Self::CreateFunction => format!(
+                "create CloudFront function {} (index.html for folder URLs)",
+                n.function
+            ),
+            Self::UpdateFunction => {
+                format!("update the code of CloudFront function {}", n.function)
+            }
             Self::PublishFunction => format!("publish CloudFront function {} to LIVE", n.function),
             Self::CreateDistribution => format!(
                 "create a CloudFront distribution for {} ({}, HTTPS only)",
@@ -86,7 +101,12 @@ pub fn setup(d: &Desired, obs: &Observed) -> Vec<SetupStep> {
     use SetupStep::*;
     let mut steps = Vec::new();
     match &obs.bucket {
-        None => steps.extend([CreateBucket, BlockPublicAccess, EnableEncryption, EnforceOwnership]),
+        None => steps.extend([
+            CreateBucket,
+            BlockPublicAccess,
+            EnableEncryption,
+            EnforceOwnership,
+        ]),
         Some(b) => {
             if b.public_access_block != [true; 4] {
                 steps.push(BlockPublicAccess);
@@ -122,7 +142,10 @@ pub fn setup(d: &Desired, obs: &Observed) -> Vec<SetupStep> {
     let wanted = Wanted {
         names: d.names,
         oac_id: obs.oac.as_ref().map_or(NEW_OAC, |o| o.id.as_str()),
-        function_arn: obs.function.as_ref().map_or(NEW_FUNCTION, |f| f.arn.as_str()),
+        function_arn: obs
+            .function
+            .as_ref()
+            .map_or(NEW_FUNCTION, |f| f.arn.as_str()),
         price_class: d.price_class,
     };
     match &obs.distribution {
@@ -179,7 +202,10 @@ impl CleanupStep {
                 names.bucket
             ),
             Self::RemoveLifecycleRules => {
-                format!("remove the allure-host-* lifecycle rules of {}", names.bucket)
+                format!(
+                    "remove the allure-host-* lifecycle rules of {}",
+                    names.bucket
+                )
             }
             Self::DeleteNotFoundPage => format!("delete s3://{}/{NOT_FOUND_KEY}", names.bucket),
             Self::EmptyBucket => format!(
@@ -213,7 +239,11 @@ pub fn cleanup(obs: &Observed, delete_bucket: bool) -> Vec<CleanupStep> {
         steps.extend([EmptyBucket, DeleteBucket]);
         return steps;
     }
-    if bucket.policy.as_deref().is_some_and(bucket_policy::has_ours) {
+    if bucket
+        .policy
+        .as_deref()
+        .is_some_and(bucket_policy::has_ours)
+    {
         steps.push(RemovePolicyStatement);
     }
     if bucket.lifecycle.iter().any(lifecycle::is_ours) {
@@ -232,9 +262,56 @@ pub fn observed_distribution_arn(obs: &Observed) -> Option<String> {
         .map(|d| distribution_arn(&obs.account, &d.id))
 }
 
+/// What the world looks like once setup has run.
+#[cfg(test)]
+pub(crate) fn finished(names: &Names) -> Observed {
+    use super::state::{BucketState, DistributionState, FunctionState, OacState};
+
+    let function_arn = "arn:aws:cloudfront::123456789012:function/f".to_string();
+    let config = distribution::new_config(
+        &Wanted {
+            names,
+            oac_id: "OAC1",
+            function_arn: &function_arn,
+            price_class: "PriceClass_100",
+        },
+        "ref",
+    );
+    let arn = distribution_arn("123456789012", "E1");
+    let policy = bucket_policy::merge(None, bucket_policy::statement(&names.bucket, &arn))
+        .unwrap()
+        .to_string();
+    Observed {
+        account: "123456789012".into(),
+        bucket: Some(BucketState {
+            public_access_block: [true; 4],
+            encryption: Some("AES256".into()),
+            ownership: Some(OWNERSHIP.into()),
+            policy: Some(policy),
+            policy_is_public: Some(false),
+            lifecycle: lifecycle::desired(&[7, 30]),
+            not_found_page: Some(NOT_FOUND_PAGE.as_bytes().to_vec()),
+        }),
+        oac: Some(OacState { id: "OAC1".into() }),
+        function: Some(FunctionState {
+            arn: function_arn,
+            etag: "e".into(),
+            code: FUNCTION_CODE.as_bytes().to_vec(),
+            live_code: Some(FUNCTION_CODE.as_bytes().to_vec()),
+        }),
+        distribution: Some(DistributionState {
+            id: "E1".into(),
+            arn,
+            domain: "d1.cloudfront.net".into(),
+            status: "Deployed".into(),
+            etag: "e".into(),
+            config,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::state::{BucketState, DistributionState, FunctionState, OacState};
     use super::*;
 
     fn desired(names: &Names) -> Desired<'_> {
@@ -242,51 +319,6 @@ mod tests {
             names,
             price_class: "PriceClass_100",
             ttl_days: &[7, 30],
-        }
-    }
-
-    /// What the world looks like once setup has run.
-    fn done(names: &Names) -> Observed {
-        let function_arn = "arn:aws:cloudfront::123456789012:function/f".to_string();
-        let config = distribution::new_config(
-            &Wanted {
-                names,
-                oac_id: "OAC1",
-                function_arn: &function_arn,
-                price_class: "PriceClass_100",
-            },
-            "ref",
-        );
-        let arn = distribution_arn("123456789012", "E1");
-        let policy = bucket_policy::merge(None, bucket_policy::statement(&names.bucket, &arn))
-            .unwrap()
-            .to_string();
-        Observed {
-            account: "123456789012".into(),
-            bucket: Some(BucketState {
-                public_access_block: [true; 4],
-                encryption: Some("AES256".into()),
-                ownership: Some(OWNERSHIP.into()),
-                policy: Some(policy),
-                policy_is_public: Some(false),
-                lifecycle: lifecycle::desired(&[7, 30]),
-                not_found_page: Some(NOT_FOUND_PAGE.as_bytes().to_vec()),
-            }),
-            oac: Some(OacState { id: "OAC1".into() }),
-            function: Some(FunctionState {
-                arn: function_arn,
-                etag: "e".into(),
-                code: FUNCTION_CODE.as_bytes().to_vec(),
-                live_code: Some(FUNCTION_CODE.as_bytes().to_vec()),
-            }),
-            distribution: Some(DistributionState {
-                id: "E1".into(),
-                arn,
-                domain: "d1.cloudfront.net".into(),
-                status: "Deployed".into(),
-                etag: "e".into(),
-                config,
-            }),
         }
     }
 
@@ -316,14 +348,14 @@ mod tests {
     #[test]
     fn when_everything_is_in_place_nothing_runs() {
         let names = Names::new("reports-b", "eu-west-1").unwrap();
-        assert_eq!(setup(&desired(&names), &done(&names)), []);
+        assert_eq!(setup(&desired(&names), &finished(&names)), []);
     }
 
     #[test]
     fn each_drift_maps_to_its_own_step() {
         let names = Names::new("reports-b", "eu-west-1").unwrap();
         let d = desired(&names);
-        let mut obs = done(&names);
+        let mut obs = finished(&names);
         let bucket = obs.bucket.as_mut().unwrap();
         bucket.public_access_block[2] = false;
         bucket.policy = None;
@@ -336,7 +368,7 @@ mod tests {
                 SetupStep::PutBucketPolicy
             ]
         );
-        let mut obs = done(&names);
+        let mut obs = finished(&names);
         obs.oac = None;
         let steps = setup(&d, &obs);
         assert_eq!(steps[0], SetupStep::CreateOac);
@@ -351,7 +383,7 @@ mod tests {
     #[test]
     fn cleanup_disables_before_deleting_and_keeps_the_bucket_unless_asked() {
         let names = Names::new("reports-b", "eu-west-1").unwrap();
-        let obs = done(&names);
+        let obs = finished(&names);
         use CleanupStep::*;
         assert_eq!(
             cleanup(&obs, false),

@@ -3,11 +3,11 @@
 
 use aws_sdk_cloudfront::types::ViewerProtocolPolicy;
 
+use super::names::Names;
 use super::plan::{FUNCTION_CODE, OWNERSHIP};
 use super::state::Observed;
 use super::{bucket_policy, distribution, lifecycle};
 use crate::checks::{Row, Status, pass_if, row};
-use super::names::Names;
 
 pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
     let mut rows = Vec::new();
@@ -22,20 +22,32 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
         ));
         return rows;
     };
-    rows.push(row("bucket", Status::Ok, format!("{} in {}", names.bucket, names.region)));
-    let off: Vec<&str> = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"]
-        .iter()
-        .zip(bucket.public_access_block)
-        .filter(|(_, on)| !on)
-        .map(|(name, _)| *name)
-        .collect();
+    rows.push(row(
+        "bucket",
+        Status::Ok,
+        format!("{} in {}", names.bucket, names.region),
+    ));
+    let off: Vec<&str> = [
+        "BlockPublicAcls",
+        "IgnorePublicAcls",
+        "BlockPublicPolicy",
+        "RestrictPublicBuckets",
+    ]
+    .iter()
+    .zip(bucket.public_access_block)
+    .filter(|(_, on)| !on)
+    .map(|(name, _)| *name)
+    .collect();
     rows.push(pass_if(
         "block public access",
         off.is_empty(),
         if off.is_empty() {
             "all four settings on".to_string()
         } else {
-            format!("off: {}; run `allure-host infra setup --adopt` to turn them on", off.join(", "))
+            format!(
+                "off: {}; run `allure-host infra setup --adopt` to turn them on",
+                off.join(", ")
+            )
         },
     ));
     rows.push(pass_if(
@@ -49,7 +61,10 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
     rows.push(pass_if(
         "object ownership",
         bucket.ownership.as_deref() == Some(OWNERSHIP),
-        bucket.ownership.clone().unwrap_or_else(|| "not set (ACLs in use)".into()),
+        bucket
+            .ownership
+            .clone()
+            .unwrap_or_else(|| "not set (ACLs in use)".into()),
     ));
 
     let dist_arn = obs.distribution.as_ref().map(|d| d.arn.as_str());
@@ -91,18 +106,38 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
             dist.id,
             dist.domain,
             dist.status,
-            if dist.config.enabled() { "enabled" } else { "DISABLED" },
-            if https { ", HTTPS redirect" } else { ", HTTP allowed" }
+            if dist.config.enabled() {
+                "enabled"
+            } else {
+                "DISABLED"
+            },
+            if https {
+                ", HTTPS redirect"
+            } else {
+                ", HTTP allowed"
+            }
         ),
     ));
     let attached = distribution::attached_oac(&dist.config);
     rows.push(match (&obs.oac, attached) {
-        (Some(oac), Some(id)) if oac.id == id => row("origin access control", Status::Ok, format!("{id} attached")),
-        (None, _) => row("origin access control", Status::Fail, format!("{} not found", names.oac)),
+        (Some(oac), Some(id)) if oac.id == id => row(
+            "origin access control",
+            Status::Ok,
+            format!("{id} attached"),
+        ),
+        (None, _) => row(
+            "origin access control",
+            Status::Fail,
+            format!("{} not found", names.oac),
+        ),
         (Some(oac), other) => row(
             "origin access control",
             Status::Fail,
-            format!("{} is not attached (origin uses {})", oac.id, other.unwrap_or("none")),
+            format!(
+                "{} is not attached (origin uses {})",
+                oac.id,
+                other.unwrap_or("none")
+            ),
         ),
     });
     if let Ok(s) = &scope {
@@ -113,9 +148,16 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
             if ok {
                 format!("read only by {}", dist.id)
             } else if !s.grants_distribution {
-                format!("no statement {} for {}; run `allure-host infra setup --adopt`", bucket_policy::SID, dist.id)
+                format!(
+                    "no statement {} for {}; run `allure-host infra setup --adopt`",
+                    bucket_policy::SID,
+                    dist.id
+                )
             } else {
-                format!("CloudFront may read without naming this distribution: {}", s.loose_cloudfront.join(", "))
+                format!(
+                    "CloudFront may read without naming this distribution: {}",
+                    s.loose_cloudfront.join(", ")
+                )
             },
         ));
     }
@@ -138,16 +180,74 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
     let aborts = lifecycle::aborts_incomplete_uploads(&bucket.lifecycle);
     rows.push(row(
         "lifecycle",
-        if days.is_empty() || !aborts { Status::Warn } else { Status::Ok },
+        if days.is_empty() || !aborts {
+            Status::Warn
+        } else {
+            Status::Ok
+        },
         format!(
             "ttl-days rules: {}; incomplete uploads {}",
             if days.is_empty() {
                 "none (--ttl-days tags expire nothing)".to_string()
             } else {
-                days.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+                days.iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
             },
             if aborts { "aborted" } else { "kept" }
         ),
     ));
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::infra::plan::finished;
+
+    fn status_of(rows: &[Row], name: &str) -> Status {
+        rows.iter().find(|r| r.name == name).unwrap().status
+    }
+
+    #[test]
+    fn a_finished_setup_passes_every_check() {
+        let names = Names::new("reports-b", "eu-west-1").unwrap();
+        let rows = checks(&names, &finished(&names));
+        assert!(rows.iter().all(|r| r.status == Status::Ok), "{rows:?}");
+        assert_eq!(rows.len(), 10);
+    }
+
+    #[test]
+    fn each_fault_fails_its_own_row() {
+        let names = Names::new("reports-b", "eu-west-1").unwrap();
+        let mut obs = finished(&names);
+        let b = obs.bucket.as_mut().unwrap();
+        b.public_access_block[3] = false;
+        b.policy_is_public = Some(true);
+        b.encryption = None;
+        let rows = checks(&names, &obs);
+        assert_eq!(status_of(&rows, "block public access"), Status::Fail);
+        assert_eq!(status_of(&rows, "bucket not public"), Status::Fail);
+        assert_eq!(status_of(&rows, "encryption"), Status::Fail);
+        assert_eq!(status_of(&rows, "bucket policy"), Status::Ok);
+
+        let mut obs = finished(&names);
+        obs.oac = Some(crate::infra::state::OacState { id: "OTHER".into() });
+        obs.function.as_mut().unwrap().arn = "arn:aws:cloudfront::1:function/other".into();
+        obs.distribution.as_mut().unwrap().status = "InProgress".into();
+        let rows = checks(&names, &obs);
+        assert_eq!(status_of(&rows, "origin access control"), Status::Fail);
+        assert_eq!(status_of(&rows, "index.html function"), Status::Fail);
+        assert_eq!(status_of(&rows, "distribution"), Status::Fail);
+
+        let mut obs = finished(&names);
+        obs.bucket.as_mut().unwrap().lifecycle.clear();
+        assert_eq!(status_of(&checks(&names, &obs), "lifecycle"), Status::Warn);
+        obs.distribution = None;
+        assert_eq!(
+            status_of(&checks(&names, &obs), "distribution"),
+            Status::Fail
+        );
+    }
 }

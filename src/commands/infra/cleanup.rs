@@ -15,7 +15,11 @@ pub async fn run(args: &CleanupArgs) -> Result<bool> {
     if !args.yes && !args.dry_run {
         bail!(
             "cleanup deletes the distribution, its function and OAC{}: pass --yes to confirm, or --dry-run to see the plan",
-            if args.delete_bucket { ", and every object in the bucket with the bucket" } else { "" }
+            if args.delete_bucket {
+                ", and every object in the bucket with the bucket"
+            } else {
+                ""
+            }
         );
     }
     let env_path = &args.aws.env_file;

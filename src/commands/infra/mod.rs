@@ -42,7 +42,12 @@ fn read_env_file(path: &Path) -> Result<Option<InfraEnv>> {
 }
 
 /// A flag, else the env file's value; and they must agree when both are given.
-fn pick(flag: Option<&str>, from_file: Option<&str>, what: &str, file: &Path) -> Result<Option<String>> {
+fn pick(
+    flag: Option<&str>,
+    from_file: Option<&str>,
+    what: &str,
+    file: &Path,
+) -> Result<Option<String>> {
     match (flag, from_file) {
         (Some(f), Some(e)) if f != e => bail!(
             "--{what} {f} disagrees with {} ({e}); drop the flag, or pass --env-file for the other setup",
@@ -56,13 +61,18 @@ fn pick(flag: Option<&str>, from_file: Option<&str>, what: &str, file: &Path) ->
 /// Clients and names for the bucket the flags or the env file point at.
 async fn connect(args: &AwsArgs, env: Option<&InfraEnv>) -> Result<(Aws, Names)> {
     let file = &args.env_file;
-    let bucket = pick(args.bucket.as_deref(), env.map(|e| e.bucket.as_str()), "bucket", file)?
-        .with_context(|| {
-            format!(
-                "no bucket: pass --bucket NAME (or run where {} from `allure-host infra setup` is)",
-                file.display()
-            )
-        })?;
+    let bucket = pick(
+        args.bucket.as_deref(),
+        env.map(|e| e.bucket.as_str()),
+        "bucket",
+        file,
+    )?
+    .with_context(|| {
+        format!(
+            "no bucket: pass --bucket NAME (or run where {} from `allure-host infra setup` is)",
+            file.display()
+        )
+    })?;
     let region = pick(
         args.region.as_deref(),
         env.map(|e| e.region.as_str()).filter(|r| !r.is_empty()),
@@ -71,10 +81,11 @@ async fn connect(args: &AwsArgs, env: Option<&InfraEnv>) -> Result<(Aws, Names)>
     )?;
     // Validate before any call, so a bad name costs no network round trip.
     Names::new(&bucket, region.as_deref().unwrap_or("us-east-1")).map_err(anyhow::Error::msg)?;
-    let endpoint = args
-        .endpoint_url
-        .clone()
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty()));
+    let endpoint = args.endpoint_url.clone().or_else(|| {
+        std::env::var("AWS_ENDPOINT_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+    });
     let aws = Aws::connect(region.as_deref(), endpoint.as_deref()).await?;
     let names = Names::new(&bucket, &aws.region).map_err(anyhow::Error::msg)?;
     Ok((aws, names))
@@ -83,7 +94,9 @@ async fn connect(args: &AwsArgs, env: Option<&InfraEnv>) -> Result<(Aws, Names)>
 /// Ask on a terminal; refuse when nobody can answer.
 fn confirm(question: &str, flag: &str) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
-        bail!("not confirmed: pass {flag} to run without a terminal (or --dry-run to see the plan)");
+        bail!(
+            "not confirmed: pass {flag} to run without a terminal (or --dry-run to see the plan)"
+        );
     }
     print!("{question} [y/N] ");
     std::io::stdout().flush()?;

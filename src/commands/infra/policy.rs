@@ -12,8 +12,18 @@ use crate::output;
 pub fn run(args: &PolicyArgs) -> Result<bool> {
     let env = read_env_file(&args.env_file)?;
     let file = &args.env_file;
-    let bucket = pick(args.bucket.as_deref(), env.as_ref().map(|e| e.bucket.as_str()), "bucket", file)?
-        .with_context(|| format!("no bucket: pass --bucket NAME or run where {} is", file.display()))?;
+    let bucket = pick(
+        args.bucket.as_deref(),
+        env.as_ref().map(|e| e.bucket.as_str()),
+        "bucket",
+        file,
+    )?
+    .with_context(|| {
+        format!(
+            "no bucket: pass --bucket NAME or run where {} is",
+            file.display()
+        )
+    })?;
     validate_bucket(&bucket).map_err(anyhow::Error::msg)?;
     let account = args
         .account_id

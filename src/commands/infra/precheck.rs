@@ -20,7 +20,11 @@ pub async fn run(args: &AwsArgs) -> Result<bool> {
             return Ok(false);
         }
     };
-    rows.push(row("bucket name", Status::Ok, format!("{} is a valid name", names.bucket)));
+    rows.push(row(
+        "bucket name",
+        Status::Ok,
+        format!("{} is a valid name", names.bucket),
+    ));
     rows.push(row("region", Status::Ok, names.region.clone()));
     match aws.identity().await {
         Ok(id) => rows.push(row(
@@ -47,14 +51,22 @@ pub async fn run(args: &AwsArgs) -> Result<bool> {
         ),
         Err(e) => row("bucket", Status::Fail, format!("{e:#}")),
     });
-    rows.push(match aws.cloudfront.list_distributions().max_items(1).send().await {
-        Ok(_) => row("cloudfront", Status::Ok, "distributions can be listed"),
-        Err(e) => row(
-            "cloudfront",
-            Status::Fail,
-            format!("{}", aws_sdk_cloudfront::error::DisplayErrorContext(&e)),
-        ),
-    });
+    rows.push(
+        match aws
+            .cloudfront
+            .list_distributions()
+            .max_items(1)
+            .send()
+            .await
+        {
+            Ok(_) => row("cloudfront", Status::Ok, "distributions can be listed"),
+            Err(e) => row(
+                "cloudfront",
+                Status::Fail,
+                format!("{}", aws_sdk_cloudfront::error::DisplayErrorContext(&e)),
+            ),
+        },
+    );
     if let Some(e) = &env {
         rows.push(row(
             "env file",

@@ -17,9 +17,20 @@ pub fn run(args: &WriteConfigArgs) -> Result<bool> {
     }
     let env = read_env_file(&args.env_file)?;
     let file = &args.env_file;
-    let from_env = |f: fn(&crate::infra::env_file::InfraEnv) -> Option<&str>| env.as_ref().and_then(f);
-    let bucket = pick(args.bucket.as_deref(), from_env(|e| Some(&e.bucket)), "bucket", file)?
-        .with_context(|| format!("no bucket: pass --bucket NAME or run where {} is", file.display()))?;
+    let from_env =
+        |f: fn(&crate::infra::env_file::InfraEnv) -> Option<&str>| env.as_ref().and_then(f);
+    let bucket = pick(
+        args.bucket.as_deref(),
+        from_env(|e| Some(&e.bucket)),
+        "bucket",
+        file,
+    )?
+    .with_context(|| {
+        format!(
+            "no bucket: pass --bucket NAME or run where {} is",
+            file.display()
+        )
+    })?;
     validate_bucket(&bucket).map_err(anyhow::Error::msg)?;
     // Flags override the env file here (a custom domain, say); only the
     // bucket must agree, as the file describes that bucket's setup.
@@ -32,7 +43,10 @@ pub fn run(args: &WriteConfigArgs) -> Result<bool> {
     )
     .with_context(|| "no region: pass --region (for example eu-west-1)".to_string())?;
     let cloudfront = prefer(&args.cloudfront, from_env(|e| e.cf_domain.as_deref()));
-    let distribution_id = prefer(&args.distribution_id, from_env(|e| e.distribution_id.as_deref()));
+    let distribution_id = prefer(
+        &args.distribution_id,
+        from_env(|e| e.distribution_id.as_deref()),
+    );
     let config = PublishConfig {
         bucket,
         prefix: args.prefix.clone(),

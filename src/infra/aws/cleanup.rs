@@ -41,7 +41,12 @@ impl Aws {
                     .map_err(|e| failed("UpdateDistribution", &d.id, e))?;
             }
             CleanupStep::WaitUntilDisabled => {
-                let id = obs.distribution.as_ref().context("no distribution")?.id.clone();
+                let id = obs
+                    .distribution
+                    .as_ref()
+                    .context("no distribution")?
+                    .id
+                    .clone();
                 obs.distribution = Some(self.wait_for(&id, false, wait, progress).await?);
             }
             CleanupStep::DeleteDistribution => {
@@ -95,7 +100,9 @@ impl Aws {
                 let Some(current) = current else {
                     return Ok(());
                 };
-                match bucket_policy::remove(&current).map_err(|e| anyhow::anyhow!("{bucket}: {e}"))? {
+                match bucket_policy::remove(&current)
+                    .map_err(|e| anyhow::anyhow!("{bucket}: {e}"))?
+                {
                     Some(rest) => {
                         s3.put_bucket_policy()
                             .bucket(bucket)
@@ -114,7 +121,11 @@ impl Aws {
                 }
             }
             CleanupStep::RemoveLifecycleRules => {
-                let existing = obs.bucket.as_ref().map(|b| b.lifecycle.clone()).unwrap_or_default();
+                let existing = obs
+                    .bucket
+                    .as_ref()
+                    .map(|b| b.lifecycle.clone())
+                    .unwrap_or_default();
                 let rest = lifecycle::without_ours(&existing);
                 if rest.is_empty() {
                     s3.delete_bucket_lifecycle()
@@ -126,7 +137,9 @@ impl Aws {
                     s3.put_bucket_lifecycle_configuration()
                         .bucket(bucket)
                         .lifecycle_configuration(
-                            BucketLifecycleConfiguration::builder().set_rules(Some(rest)).build()?,
+                            BucketLifecycleConfiguration::builder()
+                                .set_rules(Some(rest))
+                                .build()?,
                         )
                         .send()
                         .await
@@ -139,7 +152,9 @@ impl Aws {
                     .key(NOT_FOUND_KEY)
                     .send()
                     .await
-                    .map_err(|e| failed("DeleteObject", format!("s3://{bucket}/{NOT_FOUND_KEY}"), e))?;
+                    .map_err(|e| {
+                        failed("DeleteObject", format!("s3://{bucket}/{NOT_FOUND_KEY}"), e)
+                    })?;
             }
             CleanupStep::EmptyBucket => self.empty_bucket(bucket).await?,
             CleanupStep::DeleteBucket => {
@@ -186,7 +201,12 @@ impl Aws {
                 let out = s3
                     .delete_objects()
                     .bucket(bucket)
-                    .delete(Delete::builder().set_objects(Some(batch.to_vec())).quiet(true).build()?)
+                    .delete(
+                        Delete::builder()
+                            .set_objects(Some(batch.to_vec()))
+                            .quiet(true)
+                            .build()?,
+                    )
                     .send()
                     .await
                     .map_err(|e| failed("DeleteObjects", bucket, e))?;

@@ -34,7 +34,9 @@ pub struct Identity {
 pub enum BucketProbe {
     Available,
     /// Exists and these credentials can use it.
-    Ours { region: Option<String> },
+    Ours {
+        region: Option<String>,
+    },
     /// Exists, but these credentials may not use it (another account's).
     Taken,
 }
@@ -134,15 +136,22 @@ where
     let detail = DisplayErrorContext(&err).to_string();
     let hint = match code.as_str() {
         "AccessDenied" | "AccessDeniedException" => {
-            format!("; the credentials may not call {op}: grant it, or run with an administrator role")
+            format!(
+                "; the credentials may not call {op}: grant it, or run with an administrator role"
+            )
         }
         "InvalidClientTokenId" | "ExpiredToken" | "SignatureDoesNotMatch" => {
-            "; the AWS credentials are not valid: refresh them (aws sso login, or new keys)".to_string()
+            "; the AWS credentials are not valid: refresh them (aws sso login, or new keys)"
+                .to_string()
         }
         _ => String::new(),
     };
     let target = target.to_string();
-    let on = if target.is_empty() { String::new() } else { format!(" on {target}") };
+    let on = if target.is_empty() {
+        String::new()
+    } else {
+        format!(" on {target}")
+    };
     anyhow!("{op}{on} failed: {detail}{hint}")
 }
 

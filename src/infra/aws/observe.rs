@@ -5,7 +5,7 @@ use aws_sdk_cloudfront::types::FunctionStage;
 
 use super::{Aws, BucketProbe, failed, is_code, missing};
 use crate::infra::names::{NOT_FOUND_KEY, Names};
-use crate::infra::state::{BucketState, DistributionState, FunctionState, Observed, OacState};
+use crate::infra::state::{BucketState, DistributionState, FunctionState, OacState, Observed};
 
 impl Aws {
     /// Everything setup manages for `names`. `distribution_id` (from
@@ -49,14 +49,16 @@ impl Aws {
     async fn bucket_state(&self, bucket: &str) -> Result<BucketState> {
         let s3 = &self.s3;
         let pab = match s3.get_public_access_block().bucket(bucket).send().await {
-            Ok(out) => out.public_access_block_configuration().map_or([false; 4], |c| {
-                [
-                    c.block_public_acls() == Some(true),
-                    c.ignore_public_acls() == Some(true),
-                    c.block_public_policy() == Some(true),
-                    c.restrict_public_buckets() == Some(true),
-                ]
-            }),
+            Ok(out) => out
+                .public_access_block_configuration()
+                .map_or([false; 4], |c| {
+                    [
+                        c.block_public_acls() == Some(true),
+                        c.ignore_public_acls() == Some(true),
+                        c.block_public_policy() == Some(true),
+                        c.restrict_public_buckets() == Some(true),
+                    ]
+                }),
             Err(e) if is_code(&e, &["NoSuchPublicAccessBlockConfiguration"]) => [false; 4],
             Err(e) => return Err(failed("GetPublicAccessBlock", bucket, e)),
         };
@@ -69,7 +71,12 @@ impl Aws {
             Err(e) if is_code(&e, &["ServerSideEncryptionConfigurationNotFoundError"]) => None,
             Err(e) => return Err(failed("GetBucketEncryption", bucket, e)),
         };
-        let ownership = match s3.get_bucket_ownership_controls().bucket(bucket).send().await {
+        let ownership = match s3
+            .get_bucket_ownership_controls()
+            .bucket(bucket)
+            .send()
+            .await
+        {
             Ok(out) => out
                 .ownership_controls()
                 .and_then(|c| c.rules().first())
@@ -97,7 +104,13 @@ impl Aws {
             Err(e) if is_code(&e, &["NoSuchLifecycleConfiguration"]) => Vec::new(),
             Err(e) => return Err(failed("GetBucketLifecycleConfiguration", bucket, e)),
         };
-        let not_found_page = match s3.get_object().bucket(bucket).key(NOT_FOUND_KEY).send().await {
+        let not_found_page = match s3
+            .get_object()
+            .bucket(bucket)
+            .key(NOT_FOUND_KEY)
+            .send()
+            .await
+        {
             Ok(out) => Some(
                 out.body
                     .collect()
@@ -106,7 +119,13 @@ impl Aws {
                     .to_vec(),
             ),
             Err(e) if is_code(&e, &["NoSuchKey"]) => None,
-            Err(e) => return Err(failed("GetObject", format!("s3://{bucket}/{NOT_FOUND_KEY}"), e)),
+            Err(e) => {
+                return Err(failed(
+                    "GetObject",
+                    format!("s3://{bucket}/{NOT_FOUND_KEY}"),
+                    e,
+                ));
+            }
         };
         Ok(BucketState {
             public_access_block: pab,
@@ -137,7 +156,10 @@ impl Aws {
                     id: found.id().to_string(),
                 }));
             }
-            match list.next_marker().filter(|m| !m.is_empty() && list.is_truncated()) {
+            match list
+                .next_marker()
+                .filter(|m| !m.is_empty() && list.is_truncated())
+            {
                 Some(next) => marker = Some(next.to_string()),
                 None => return Ok(None),
             }
@@ -160,7 +182,10 @@ impl Aws {
             if let Some(found) = list.items().iter().find(|d| d.comment() == comment) {
                 return Ok(Some(found.id().to_string()));
             }
-            match list.next_marker().filter(|m| !m.is_empty() && list.is_truncated()) {
+            match list
+                .next_marker()
+                .filter(|m| !m.is_empty() && list.is_truncated())
+            {
                 Some(next) => marker = Some(next.to_string()),
                 None => return Ok(None),
             }

@@ -20,11 +20,16 @@ use super::{Aws, failed, is_code, missing};
 use crate::infra::distribution::{self, Wanted};
 use crate::infra::names::NOT_FOUND_KEY;
 use crate::infra::plan::{Desired, FUNCTION_CODE, NOT_FOUND_PAGE, SetupStep};
-use crate::infra::state::{BucketState, FunctionState, Observed, OacState};
+use crate::infra::state::{BucketState, FunctionState, OacState, Observed};
 use crate::infra::{bucket_policy, lifecycle};
 
 impl Aws {
-    pub async fn apply_setup(&self, step: &SetupStep, d: &Desired<'_>, obs: &mut Observed) -> Result<()> {
+    pub async fn apply_setup(
+        &self,
+        step: &SetupStep,
+        d: &Desired<'_>,
+        obs: &mut Observed,
+    ) -> Result<()> {
         let bucket = d.names.bucket.as_str();
         let s3 = &self.s3;
         let cf = &self.cloudfront;
@@ -38,7 +43,9 @@ impl Aws {
                 if d.names.region != "us-east-1" {
                     req = req.create_bucket_configuration(
                         CreateBucketConfiguration::builder()
-                            .location_constraint(BucketLocationConstraint::from(d.names.region.as_str()))
+                            .location_constraint(BucketLocationConstraint::from(
+                                d.names.region.as_str(),
+                            ))
                             .build(),
                     );
                 }
@@ -111,10 +118,16 @@ impl Aws {
                     .body(ByteStream::from_static(NOT_FOUND_PAGE.as_bytes()))
                     .send()
                     .await
-                    .map_err(|e| failed("PutObject", format!("s3://{bucket}/{NOT_FOUND_KEY}"), e))?;
+                    .map_err(|e| {
+                        failed("PutObject", format!("s3://{bucket}/{NOT_FOUND_KEY}"), e)
+                    })?;
             }
             SetupStep::PutLifecycle => {
-                let existing = obs.bucket.as_ref().map(|b| b.lifecycle.clone()).unwrap_or_default();
+                let existing = obs
+                    .bucket
+                    .as_ref()
+                    .map(|b| b.lifecycle.clone())
+                    .unwrap_or_default();
                 let rules = lifecycle::merge(&existing, lifecycle::desired(d.ttl_days));
                 s3.put_bucket_lifecycle_configuration()
                     .bucket(bucket)
@@ -207,11 +220,16 @@ impl Aws {
                     .send()
                     .await
                     .map_err(|e| failed("CreateDistribution", bucket, e))?;
-                let id = missing(out.distribution(), "the new distribution")?.id().to_string();
+                let id = missing(out.distribution(), "the new distribution")?
+                    .id()
+                    .to_string();
                 obs.distribution = self.distribution(&id).await?;
             }
             SetupStep::UpdateDistribution { .. } => {
-                let current = obs.distribution.as_ref().context("no distribution to update")?;
+                let current = obs
+                    .distribution
+                    .as_ref()
+                    .context("no distribution to update")?;
                 // Read again: the ETag must be the latest one.
                 let fresh = self
                     .distribution(&current.id)
@@ -228,7 +246,10 @@ impl Aws {
                 obs.distribution = self.distribution(&fresh.id).await?;
             }
             SetupStep::PutBucketPolicy => {
-                let dist = obs.distribution.as_ref().context("no distribution for the policy")?;
+                let dist = obs
+                    .distribution
+                    .as_ref()
+                    .context("no distribution for the policy")?;
                 // Read again so a statement added since observing is kept.
                 let current = match s3.get_bucket_policy().bucket(bucket).send().await {
                     Ok(out) => out.policy().map(str::to_string),
@@ -239,7 +260,9 @@ impl Aws {
                     current.as_deref(),
                     bucket_policy::statement(bucket, &dist.arn),
                 )
-                .map_err(|e| anyhow::anyhow!("{bucket}: {e}; fix or delete the policy, then run setup again"))?;
+                .map_err(|e| {
+                    anyhow::anyhow!("{bucket}: {e}; fix or delete the policy, then run setup again")
+                })?;
                 s3.put_bucket_policy()
                     .bucket(bucket)
                     .policy(merged.to_string())
@@ -263,7 +286,11 @@ fn wanted<'a>(d: &'a Desired<'a>, obs: &'a Observed) -> Result<Wanted<'a>> {
     Ok(Wanted {
         names: d.names,
         oac_id: &obs.oac.as_ref().context("the OAC is missing")?.id,
-        function_arn: &obs.function.as_ref().context("the function is missing")?.arn,
+        function_arn: &obs
+            .function
+            .as_ref()
+            .context("the function is missing")?
+            .arn,
         price_class: d.price_class,
     })
 }
