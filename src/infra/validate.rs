@@ -119,7 +119,11 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
         ),
     ));
     let attached = distribution::attached_oac(&dist.config);
+    let lossy = distribution::lossy_server(&dist.config);
+    const UNREPORTED: &str =
+        "this endpoint does not report it (an emulator such as moto); not checked";
     rows.push(match (&obs.oac, attached) {
+        (Some(_), _) if lossy => row("origin access control", Status::Warn, UNREPORTED),
         (Some(oac), Some(id)) if oac.id == id => row(
             "origin access control",
             Status::Ok,
@@ -164,6 +168,7 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
     let associated = distribution::viewer_request_function(&dist.config);
     rows.push(match &obs.function {
         None => row("index.html function", Status::Fail, format!("{} not found", names.function)),
+        Some(_) if lossy => row("index.html function", Status::Warn, UNREPORTED),
         Some(f) if associated != Some(f.arn.as_str()) => row(
             "index.html function",
             Status::Fail,

@@ -10,6 +10,7 @@ pub mod wait;
 use std::fmt::Display;
 
 use anyhow::{Context, Result, anyhow};
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use crate::storage::S3Store;
@@ -104,19 +105,9 @@ impl Aws {
     }
 }
 
-fn status<E, R: HasStatus>(err: &SdkError<E, R>) -> Option<u16> {
-    err.raw_response().map(HasStatus::status_code)
-}
-
-/// Both SDKs' raw responses, so one helper reads the status of either.
-trait HasStatus {
-    fn status_code(&self) -> u16;
-}
-
-impl HasStatus for aws_sdk_s3::config::http::HttpResponse {
-    fn status_code(&self) -> u16 {
-        self.status().as_u16()
-    }
+/// The HTTP status of a failed call (every SDK shares this response type).
+fn status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
+    err.raw_response().map(|r| r.status().as_u16())
 }
 
 /// True when the error is one of `codes`: "there is none" answers that
@@ -127,14 +118,25 @@ fn is_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, codes: &[&str]) -> 
 
 /// An SDK failure as a message that names the call and the resource, and
 /// says what to do when it is a permission problem.
-fn failed<E, R>(op: &str, target: impl Display, err: SdkError<E, R>) -> anyhow::Error
+fn failed<E>(op: &str, target: impl Display, err: SdkError<E, HttpResponse>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let code = err.code().unwrap_or_default().to_string();
-    let detail = DisplayErrorContext(&err).to_string();
-    let hint = match code.as_str() {
+    let target = target.to_string();
+    let on = if target.is_empty() {
+        String::new()
+    } else {
+        format!(" on {target}")
+    };
+    let detail = match (err.code(), status(&err)) {
+        (Some(code), _) => format!("{code}: {}", err.message().unwrap_or_default()),
+        // An answer that is not an AWS error: the endpoint is not AWS's.
+        (None, Some(http)) => format!(
+            "HTTP {http} without an AWS error; is the endpoint an AWS API that implements {op}?"
+        ),
+        (None, None) => DisplayErrorContext(&err).to_string(),
+    };
+    let hint = match err.code().unwrap_or_default() {
         "AccessDenied" | "AccessDeniedException" => {
             format!(
                 "; the credentials may not call {op}: grant it, or run with an administrator role"
@@ -145,12 +147,6 @@ where
                 .to_string()
         }
         _ => String::new(),
-    };
-    let target = target.to_string();
-    let on = if target.is_empty() {
-        String::new()
-    } else {
-        format!(" on {target}")
     };
     anyhow!("{op}{on} failed: {detail}{hint}")
 }

@@ -16,7 +16,9 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule,
 };
 
-use super::{Aws, failed, is_code, missing};
+use aws_sdk_s3::error::ProvideErrorMetadata;
+
+use super::{Aws, failed, is_code, missing, status};
 use crate::infra::distribution::{self, Wanted};
 use crate::infra::names::NOT_FOUND_KEY;
 use crate::infra::plan::{Desired, FUNCTION_CODE, NOT_FOUND_PAGE, SetupStep};
@@ -196,12 +198,22 @@ impl Aws {
             }
             SetupStep::PublishFunction => {
                 let f = obs.function.as_mut().context("no function to publish")?;
-                cf.publish_function()
+                match cf
+                    .publish_function()
                     .name(&d.names.function)
                     .if_match(&f.etag)
                     .send()
                     .await
-                    .map_err(|e| failed("PublishFunction", &d.names.function, e))?;
+                {
+                    Ok(_) => {}
+                    // AWS answers every call it knows; a bare 404 is a server
+                    // without PublishFunction (moto). Its only stage serves.
+                    Err(e) if e.code().is_none() && status(&e) == Some(404) => eprintln!(
+                        "warning: this endpoint does not implement PublishFunction (an emulator such as moto?); {} stays as created",
+                        d.names.function
+                    ),
+                    Err(e) => return Err(failed("PublishFunction", &d.names.function, e)),
+                }
                 // Publishing issues a new ETag; later deletes need it.
                 let described = cf
                     .describe_function()
