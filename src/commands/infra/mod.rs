@@ -58,6 +58,19 @@ fn pick(
     }
 }
 
+/// The bucket a flag or the env file names, checked against S3's rules.
+fn bucket_from(flag: Option<&str>, env: Option<&InfraEnv>, file: &Path) -> Result<String> {
+    let bucket =
+        pick(flag, env.map(|e| e.bucket.as_str()), "bucket", file)?.with_context(|| {
+            format!(
+                "no bucket: pass --bucket NAME or run where {} from `allure-host infra setup` is",
+                file.display()
+            )
+        })?;
+    crate::infra::names::validate_bucket(&bucket).map_err(anyhow::Error::msg)?;
+    Ok(bucket)
+}
+
 /// Clients and names for the bucket the flags or the env file point at.
 async fn connect(args: &AwsArgs, env: Option<&InfraEnv>) -> Result<(Aws, Names)> {
     let file = &args.env_file;

@@ -3,28 +3,16 @@
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::{pick, read_env_file};
+use super::{bucket_from, read_env_file};
 use crate::cli::PolicyArgs;
 use crate::infra::iam::{PublisherScope, github_trust_policy, publisher_policy};
-use crate::infra::names::{distribution_arn, validate_bucket};
+use crate::infra::names::distribution_arn;
 use crate::output;
 
 pub fn run(args: &PolicyArgs) -> Result<bool> {
     let env = read_env_file(&args.env_file)?;
     let file = &args.env_file;
-    let bucket = pick(
-        args.bucket.as_deref(),
-        env.as_ref().map(|e| e.bucket.as_str()),
-        "bucket",
-        file,
-    )?
-    .with_context(|| {
-        format!(
-            "no bucket: pass --bucket NAME or run where {} is",
-            file.display()
-        )
-    })?;
-    validate_bucket(&bucket).map_err(anyhow::Error::msg)?;
+    let bucket = bucket_from(args.bucket.as_deref(), env.as_ref(), file)?;
     let account = args
         .account_id
         .clone()

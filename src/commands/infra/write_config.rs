@@ -2,10 +2,9 @@
 
 use anyhow::{Context, Result, bail};
 
-use super::{pick, read_env_file};
+use super::{bucket_from, read_env_file};
 use crate::cli::WriteConfigArgs;
 use crate::infra::config_file::{PublishConfig, cloudfront_url};
-use crate::infra::names::validate_bucket;
 use crate::output;
 
 pub fn run(args: &WriteConfigArgs) -> Result<bool> {
@@ -19,19 +18,7 @@ pub fn run(args: &WriteConfigArgs) -> Result<bool> {
     let file = &args.env_file;
     let from_env =
         |f: fn(&crate::infra::env_file::InfraEnv) -> Option<&str>| env.as_ref().and_then(f);
-    let bucket = pick(
-        args.bucket.as_deref(),
-        from_env(|e| Some(&e.bucket)),
-        "bucket",
-        file,
-    )?
-    .with_context(|| {
-        format!(
-            "no bucket: pass --bucket NAME or run where {} is",
-            file.display()
-        )
-    })?;
-    validate_bucket(&bucket).map_err(anyhow::Error::msg)?;
+    let bucket = bucket_from(args.bucket.as_deref(), env.as_ref(), file)?;
     // Flags override the env file here (a custom domain, say); only the
     // bucket must agree, as the file describes that bucket's setup.
     let prefer = |flag: &Option<String>, fallback: Option<&str>| {

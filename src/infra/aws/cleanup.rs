@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use aws_sdk_s3::types::{BucketLifecycleConfiguration, Delete, ObjectIdentifier};
 
-use super::{Aws, Wait, failed, is_code, missing};
+use super::{Aws, Wait, failed, missing};
 use crate::infra::distribution;
 use crate::infra::names::{NOT_FOUND_KEY, Names};
 use crate::infra::plan::CleanupStep;
@@ -92,11 +92,7 @@ impl Aws {
                 obs.oac = None;
             }
             CleanupStep::RemovePolicyStatement => {
-                let current = match s3.get_bucket_policy().bucket(bucket).send().await {
-                    Ok(out) => out.policy().map(str::to_string),
-                    Err(e) if is_code(&e, &["NoSuchBucketPolicy"]) => None,
-                    Err(e) => return Err(failed("GetBucketPolicy", bucket, e)),
-                };
+                let current = self.bucket_policy(bucket).await?;
                 let Some(current) = current else {
                     return Ok(());
                 };

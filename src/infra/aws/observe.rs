@@ -84,11 +84,7 @@ impl Aws {
             Err(e) if is_code(&e, &["OwnershipControlsNotFoundError"]) => None,
             Err(e) => return Err(failed("GetBucketOwnershipControls", bucket, e)),
         };
-        let policy = match s3.get_bucket_policy().bucket(bucket).send().await {
-            Ok(out) => out.policy().map(str::to_string),
-            Err(e) if is_code(&e, &["NoSuchBucketPolicy"]) => None,
-            Err(e) => return Err(failed("GetBucketPolicy", bucket, e)),
-        };
+        let policy = self.bucket_policy(bucket).await?;
         let policy_is_public = match s3.get_bucket_policy_status().bucket(bucket).send().await {
             Ok(out) => out.policy_status().and_then(|s| s.is_public()),
             Err(e) if is_code(&e, &["NoSuchBucketPolicy"]) => None,
@@ -136,6 +132,15 @@ impl Aws {
             lifecycle,
             not_found_page,
         })
+    }
+
+    /// The bucket's policy document; None when it has none.
+    pub async fn bucket_policy(&self, bucket: &str) -> Result<Option<String>> {
+        match self.s3.get_bucket_policy().bucket(bucket).send().await {
+            Ok(out) => Ok(out.policy().map(str::to_string)),
+            Err(e) if is_code(&e, &["NoSuchBucketPolicy"]) => Ok(None),
+            Err(e) => Err(failed("GetBucketPolicy", bucket, e)),
+        }
     }
 
     async fn find_oac(&self, name: &str) -> Result<Option<OacState>> {

@@ -263,11 +263,7 @@ impl Aws {
                     .as_ref()
                     .context("no distribution for the policy")?;
                 // Read again so a statement added since observing is kept.
-                let current = match s3.get_bucket_policy().bucket(bucket).send().await {
-                    Ok(out) => out.policy().map(str::to_string),
-                    Err(e) if is_code(&e, &["NoSuchBucketPolicy"]) => None,
-                    Err(e) => return Err(failed("GetBucketPolicy", bucket, e)),
-                };
+                let current = self.bucket_policy(bucket).await?;
                 let merged = bucket_policy::merge(
                     current.as_deref(),
                     bucket_policy::statement(bucket, &dist.arn),
