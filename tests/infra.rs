@@ -410,13 +410,7 @@ async fn validate_catches_public_access_and_a_removed_statement() {
         .send()
         .await
         .unwrap();
-    let out = infra(dir.path(), &["validate"]);
-    failed(&out);
-    let table = String::from_utf8_lossy(&out.stdout).into_owned();
-    let line = table
-        .lines()
-        .find(|l| l.starts_with("block public access"))
-        .unwrap();
+    let line = failing_row(dir.path(), "block public access");
     assert!(
         line.contains("FAIL") && line.contains("BlockPublicAcls"),
         "{line}"
@@ -434,13 +428,7 @@ async fn validate_catches_public_access_and_a_removed_statement() {
         .send()
         .await
         .unwrap();
-    let out = infra(dir.path(), &["validate"]);
-    failed(&out);
-    let table = String::from_utf8_lossy(&out.stdout).into_owned();
-    let line = table
-        .lines()
-        .find(|l| l.starts_with("bucket policy"))
-        .unwrap();
+    let line = failing_row(dir.path(), "bucket policy");
     assert!(
         line.contains("FAIL") && line.contains("AllureHostCloudFrontRead"),
         "{line}"
@@ -458,15 +446,20 @@ async fn validate_catches_public_access_and_a_removed_statement() {
         .send()
         .await
         .unwrap();
-    let out = infra(dir.path(), &["validate"]);
+    let line = failing_row(dir.path(), "bucket policy");
+    assert!(line.contains("FAIL"), "{line}");
+}
+
+/// Runs validate, which must fail, and returns the row of `check`.
+fn failing_row(dir: &Path, check: &str) -> String {
+    let out = infra(dir, &["validate"]);
     failed(&out);
     let table = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        table
-            .lines()
-            .any(|l| l.starts_with("bucket policy") && l.contains("FAIL")),
-        "{table}"
-    );
+    table
+        .lines()
+        .find(|l| l.starts_with(check))
+        .unwrap_or_else(|| panic!("no {check} row in\n{table}"))
+        .to_string()
 }
 
 #[tokio::test]
