@@ -308,7 +308,11 @@ def mib(kib: int) -> str:
     return f"{kib / 1024:.0f}"
 
 
-def table(inp: Input, figures: dict[str, Figures]) -> list[str]:
+def median_own(f: Figures, keys: tuple[str, ...]) -> float:
+    return statistics.median(sum(o[k] for k in keys) for o in f.own)
+
+
+def table(files: int, figures: dict[str, Figures]) -> list[str]:
     floor = figures["s5cmd"].median() if "s5cmd" in figures else None
     lines = [
         "| tool | median s | × s5cmd | writes / file | total requests | requests by kind | peak RSS MiB |",
@@ -318,7 +322,7 @@ def table(inp: Input, figures: dict[str, Figures]) -> list[str]:
         ratio = f"{f.median() / floor:.2f}" if floor else "–"
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(f.counts.items()))
         lines.append(
-            f"| {tool} | {f.median():.2f} | {ratio} | {f.writes() / inp.files:.2f} "
+            f"| {tool} | {f.median():.2f} | {ratio} | {f.writes() / files:.2f} "
             f"| {sum(f.counts.values())} | {kinds} | {mib(max(f.rss_kib))} |"
         )
     return lines
@@ -329,26 +333,74 @@ def phases(figures: dict[str, Figures]) -> list[str]:
     lines = ["| tool | generate s | upload s | promote s | total s (own) |",
              "|---|---:|---:|---:|---:|"]
     for tool, f in figures.items():
-        if not f.own:
-            continue
-        med = {k: statistics.median(o[k] for o in f.own) for k in f.own[0]}
-        lines.append(f"| {tool} | {med['generate']:.2f} | {med['upload']:.2f} "
-                     f"| {med['promote']:.2f} | {med['total']:.2f} |")
+        if f.own:
+            cells = " | ".join(f"{median_own(f, (k,)):.2f}"
+                               for k in ("generate", "upload", "promote", "total"))
+            lines.append(f"| {tool} | {cells} |")
     return lines
 
 
-def ratios(figures: dict[str, Figures]) -> list[str]:
+def versus_peer(figures: dict[str, Figures]) -> tuple[float, float] | None:
+    """pytest-allure-host ÷ allure-host: end to end, and upload + promote."""
     ours, theirs = figures.get("allure-host (from results)"), figures.get("pytest-allure-host")
     if not (ours and theirs and ours.own and theirs.own):
-        return []
+        return None
+    publish = ("upload", "promote")
+    return (theirs.median() / ours.median(),
+            median_own(theirs, publish) / median_own(ours, publish))
 
-    def med(f: Figures, keys: tuple[str, ...]) -> float:
-        return statistics.median(sum(o[k] for k in keys) for o in f.own)
 
-    end_to_end = theirs.median() / ours.median()
-    publish = med(theirs, ("upload", "promote")) / med(ours, ("upload", "promote"))
-    return [f"pytest-allure-host ÷ allure-host: end to end {end_to_end:.1f}×; "
-            f"upload + promote (their own timings against ours) {publish:.1f}×."]
+def scaling(sections: list[dict]) -> list[str]:
+    lines = ["| server | report files | allure-host s | s5cmd s | × s5cmd | requests "
+             "| writes − files | allure-host MiB | s5cmd MiB | vs pytest-allure-host: "
+             "end to end | upload + promote |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for sec in sections:
+        if sec["kind"] != "tools":
+            continue
+        f = sec["figures"]
+        ours, floor = f["allure-host"], f["s5cmd"]
+        peer = versus_peer(f)
+        e2e, pub = (f"{peer[0]:.1f}×", f"{peer[1]:.1f}×") if peer else ("–", "–")
+        lines.append(
+            f"| {sec['server']} | {sec['files']} | {ours.median():.2f} | {floor.median():.2f} "
+            f"| {ours.median() / floor.median():.2f} | {sum(ours.counts.values())} "
+            f"| {ours.writes() - sec['files']} | {mib(max(ours.rss_kib))} "
+            f"| {mib(max(floor.rss_kib))} | {e2e} | {pub} |"
+        )
+    return lines
+
+
+def render(run: dict) -> str:
+    md = ["# Benchmark run", "", f"Command: `{run['command']}`", ""]
+    md += [f"- {k}: {v}" for k, v in {**run["machine"], **run["versions"]}.items()]
+    sections = run["sections"]
+    md += ["", "## Scaling", ""] + scaling(sections)
+    for sec in sections:
+        f = sec["figures"]
+        if sec["kind"] == "tools":
+            md += ["", f"## {sec['server']}: {sec['files']} report files, "
+                   f"{sec['bytes'] / 1e6:.1f} MB (median of {sec['reps']})", ""]
+            md += table(sec["files"], f) + [""] + phases(f)
+            peer = versus_peer(f)
+            if peer:
+                md += ["", f"pytest-allure-host ÷ allure-host: end to end {peer[0]:.1f}×; "
+                       f"upload + promote (their own timings against ours) {peer[1]:.1f}×."]
+        else:
+            md += ["", f"## {sec['server']}: one more run into a branch that already holds "
+                   f"runs ({sec['files']} report files, median of {sec['reps']})", ""]
+            md += table(sec["files"], f)
+    return "\n".join(md) + "\n"
+
+
+def load(path: Path) -> dict:
+    run = json.loads(path.read_text())
+    for sec in run["sections"]:
+        sec["figures"] = {
+            tool: Figures(f["seconds"], f["rss_kib"], Counter(f["counts"]), f["own"])
+            for tool, f in sec["figures"].items()
+        }
+    return run
 
 
 # ------------------------------------------------------------------ checks
@@ -378,7 +430,12 @@ def main() -> int:
                     help="runs already in the branch for the scaling check [200]")
     ap.add_argument("--smoke", action="store_true",
                     help="a tiny size, one round, 3 runs deep: proves the benchmark works")
+    ap.add_argument("--render", type=Path, metavar="JSON",
+                    help="print the tables of a saved run (bench/out/*.json) and exit")
     args = ap.parse_args()
+    if args.render:
+        print(render(load(args.render)))
+        return 0
     if args.smoke:
         args.sizes, args.reps, args.deep_runs = "60", 1, 3
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -388,9 +445,8 @@ def main() -> int:
     runner = Runner(client_env())
     inputs = {size: prepare(size) for size in sizes}
     seed = prepare(60)
-    md = ["# Benchmark run", "", f"Command: `bench/run {' '.join(sys.argv[1:])}`".rstrip(), ""]
-    md += [f"- {k}: {v}" for k, v in {**machine(), **versions()}.items()]
-    raw: dict = {}
+    run = {"command": " ".join(["bench/run"] + sys.argv[1:]), "machine": machine(),
+           "versions": versions(), "sections": []}
     problems: list[str] = []
     for name in args.servers.split(","):
         server = Server(name)
@@ -404,29 +460,27 @@ def main() -> int:
                 figures = measure(runner, server, proxy, inp, REPORT_TOOLS + RESULTS_TOOLS,
                                   reps, f"s{size}")
                 problems += [f"{name} {size}: {p}" for p in check(inp, figures)]
-                md += ["", f"## {name}: {inp.files} report files, {inp.bytes / 1e6:.1f} MB "
-                       f"(median of {reps})", ""]
-                md += table(inp, figures) + [""] + phases(figures) + [""] + ratios(figures)
-                raw[f"{name}/{size}"] = {t: f.__dict__ for t, f in figures.items()}
+                run["sections"].append({"kind": "tools", "server": name, "files": inp.files,
+                                        "bytes": inp.bytes, "reps": reps, "figures": figures})
             if name == "s3s-fs":
                 inp = inputs[min(sizes)]
                 reps = args.reps or 5
                 deep = deep_branch(runner, server, proxy, inp, seed, args.deep_runs, reps)
-                md += ["", f"## {name}: one more run into a branch that already holds runs "
-                       f"({inp.files} report files)", ""]
-                md += table(inp, deep)
-                raw[f"{name}/deep"] = {t: f.__dict__ for t, f in deep.items()}
+                run["sections"].append({"kind": "deep", "server": name, "files": inp.files,
+                                        "bytes": inp.bytes, "reps": reps, "figures": deep})
                 counts = [f.counts for f in deep.values()]
                 if counts[0] != counts[1]:
                     problems.append(f"deep branch: requests differ: {counts[0]} vs {counts[1]}")
         finally:
             server.stop()
 
-    text = "\n".join(md) + "\n"
+    text = render(run)
     print("\n" + text)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (OUT / f"{stamp}.md").write_text(text)
-    (OUT / f"{stamp}.json").write_text(json.dumps(raw, indent=1, default=str))
+    (OUT / f"{stamp}.json").write_text(
+        json.dumps(run, indent=1, default=lambda o: o.__dict__)
+    )
     if problems:
         print("FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 1

@@ -59,6 +59,8 @@ class CountingProxy:
         self.lock = threading.Lock()
         self.port = 0
         self._ready = threading.Event()
+        # asyncio holds tasks weakly; these keep every relay alive until done.
+        self._tasks: set[asyncio.Task] = set()
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._run, daemon=True).start()
         self._ready.wait()
@@ -77,22 +79,29 @@ class CountingProxy:
         self._ready.set()
         self._loop.run_forever()
 
-    async def _serve(self, client_r, client_w) -> None:
+    def _serve(self, client_r, client_w) -> None:
+        task = asyncio.ensure_future(self._relay(client_r, client_w))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _relay(self, client_r, client_w) -> None:
         try:
             server_r, server_w = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         except OSError:
             client_w.close()
             return
-        back = asyncio.create_task(_pipe(server_r, client_w))
+        back = asyncio.ensure_future(_pipe(server_r, client_w))
         try:
             while await self._one_request(client_r, server_w):
                 pass
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
+            # The client has hung up: nothing more to send it.
+            back.cancel()
             server_w.close()
-            await asyncio.gather(back, return_exceptions=True)
             client_w.close()
+            await asyncio.gather(back, return_exceptions=True)
 
     async def _one_request(self, r, w) -> bool:
         try:
