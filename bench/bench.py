@@ -8,6 +8,7 @@ figures as JSON, to bench/out/.
 """
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -304,13 +305,11 @@ def versions() -> dict[str, str]:
         "allure-host": f"{version([PUBLISHER, '--version'])} ({sha})",
         "s5cmd": version([VENV_BIN / "s5cmd", "version"]),
         "aws s3 cp": version([VENV_BIN / "aws", "--version"]),
-        "pytest-allure-host": version([VENV_BIN / "python", "-c",
-                                       "import importlib.metadata as m;"
-                                       "print(m.version('pytest-allure-host'))"]),
+        # The peers' packages live in the venv this script runs in.
+        "pytest-allure-host": importlib.metadata.version("pytest-allure-host"),
         "Allure CLI": version([ALLURE, "--version"]),
         "s3s-fs": "0.14.1, served by bench/s3-server with TCP_NODELAY",
-        "moto": version([VENV_BIN / "python", "-c",
-                         "import importlib.metadata as m; print(m.version('moto'))"]),
+        "moto": importlib.metadata.version("moto"),
         "Java": version(["java", "-version"]),
     }
 
