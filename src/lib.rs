@@ -1,6 +1,7 @@
 //! allure-host: publish Allure reports privately to S3 + CloudFront, or to a
 //! local directory.
 
+pub mod aws;
 pub mod checks;
 pub mod cli;
 pub mod commands;
@@ -11,37 +12,40 @@ pub mod output;
 pub mod pages;
 pub mod report;
 pub mod settings;
+pub mod state;
 pub mod storage;
 pub mod transfer;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 
 use cli::{Cli, Command, PublishArgs};
+use output::{Mode, Output};
 
 /// Run a parsed command line. Ok(false) means "ran, but report failure".
 pub async fn run(cli: Cli) -> Result<bool> {
+    let out = Output::new(Mode::Terminal);
     match cli.command {
-        Command::Publish(args) => publish(&args).await,
+        Command::Publish(args) => publish(&args, &out).await,
         Command::Action => commands::action::run().await,
-        Command::Infra(args) => commands::infra::run(&args.command).await,
+        Command::Infra(args) => commands::infra::run(&args.command, &out).await,
     }
 }
 
-async fn publish(args: &PublishArgs) -> Result<bool> {
-    let (settings, warnings) = settings::load(args).map_err(|e| anyhow!(e))?;
+async fn publish(args: &PublishArgs, out: &Output) -> Result<bool> {
+    let (settings, warnings) = settings::load(&args.settings, args.config.as_deref())?;
     for w in warnings {
-        eprintln!("warning: {w}");
+        out.warning(&w);
     }
     if args.check {
         let rows = commands::check::run(&settings).await?;
-        let ok = output::check_table(&rows);
+        let ok = out.check_table(&rows);
         if !args.dry_run || !ok {
             return Ok(ok);
         }
     }
-    let summary = commands::publish::run(&settings, args.dry_run).await?;
+    let summary = commands::publish::run(&settings, args.dry_run, out).await?;
     if !args.dry_run {
-        output::published(&summary);
+        out.published(&summary);
     }
     if let (Some(path), false) = (&settings.summary_json, args.dry_run) {
         output::write_summary(path, &summary)?;

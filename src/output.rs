@@ -1,41 +1,196 @@
-//! Everything the publish prints on stdout, and the summary JSON file.
+//! The one place that prints. Commands hand their results here; library
+//! modules return data. Two modes: a terminal (notes and warnings on stderr,
+//! results on stdout) and a GitHub Actions log (warnings, errors, groups and
+//! masks as workflow commands).
 
+use std::fmt::Display;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
 use crate::checks::{Row, Status, all_ok};
-use crate::commands::publish::PublishSummary;
+use crate::github::workflow;
+use crate::model::plan::PublishPlan;
+use crate::model::summary::PublishSummary;
 
-pub fn published(s: &PublishSummary) {
-    let st = &s.stats;
-    println!(
-        "Published {} / {} run {} (build #{}): {} passed, {} failed, {} broken, {} skipped of {} tests, {} files in {:.1}s",
-        s.project,
-        s.branch,
-        s.run_id,
-        s.build_order,
-        st.passed,
-        st.failed,
-        st.broken,
-        st.skipped,
-        st.total,
-        s.report_files,
-        s.timings.total
-    );
-    if !s.latest_moved {
-        println!("Latest was not moved: a newer build is already shown there.");
+/// Title of warnings and errors that have no more specific one.
+const TITLE: &str = "allure-host";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Terminal,
+    GitHub,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    mode: Mode,
+}
+
+impl Output {
+    pub fn new(mode: Mode) -> Self {
+        Self { mode }
     }
-    if !s.pruned_runs.is_empty() {
+
+    /// Progress of a command, for people watching it run.
+    pub fn note(&self, text: impl Display) {
+        eprintln!("{text}");
+    }
+
+    /// A result line (stdout).
+    pub fn line(&self, text: impl Display) {
+        println!("{text}");
+    }
+
+    pub fn warning(&self, text: &str) {
+        self.warning_titled(TITLE, text);
+    }
+
+    pub fn warning_titled(&self, title: &str, text: &str) {
+        match self.mode {
+            Mode::Terminal => eprintln!("warning: {text}"),
+            Mode::GitHub => println!("{}", workflow::warning(title, text)),
+        }
+    }
+
+    /// An error annotation; the terminal gets a plain `error:` line.
+    pub fn error_titled(&self, title: &str, text: &str) {
+        match self.mode {
+            Mode::Terminal => eprintln!("error: {title}: {text}"),
+            Mode::GitHub => println!("{}", workflow::error(title, text)),
+        }
+    }
+
+    pub fn error(&self, text: &str) {
+        self.error_titled(TITLE, text);
+    }
+
+    /// Start a collapsible log section (GitHub only).
+    pub fn group(&self, title: &str) {
+        if self.mode == Mode::GitHub {
+            println!("{}", workflow::group(title));
+        }
+    }
+
+    pub fn end_group(&self) {
+        if self.mode == Mode::GitHub {
+            println!("{}", workflow::end_group());
+        }
+    }
+
+    /// Hide `secret` in every later log line (GitHub only).
+    pub fn mask(&self, secret: &str) {
+        if self.mode == Mode::GitHub {
+            for line in workflow::mask(secret) {
+                println!("{line}");
+            }
+        }
+    }
+
+    pub fn published(&self, s: &PublishSummary) {
+        let st = &s.stats;
         println!(
-            "Removed {} old run(s): {}",
-            s.pruned_runs.len(),
-            s.pruned_runs.join(", ")
+            "Published {} / {} run {} (build #{}): {} passed, {} failed, {} broken, {} skipped of {} tests, {} files in {:.1}s",
+            s.project,
+            s.branch,
+            s.run_id,
+            s.build_order,
+            st.passed,
+            st.failed,
+            st.broken,
+            st.skipped,
+            st.total,
+            s.report_files,
+            s.timings.total
         );
+        if !s.latest_moved {
+            println!("Latest was not moved: a newer build is already shown there.");
+        }
+        if !s.pruned_runs.is_empty() {
+            println!(
+                "Removed {} old run(s): {}",
+                s.pruned_runs.len(),
+                s.pruned_runs.join(", ")
+            );
+        }
+        self.links(&s.run_url, &s.latest_url, &s.runs_index_url);
     }
-    println!("Run URL:    {}", s.run_url);
-    println!("Latest URL: {}", s.latest_url);
-    println!("Runs index: {}", s.runs_index_url);
+
+    fn links(&self, run: &str, latest: &str, runs_index: &str) {
+        println!("Run URL:    {run}");
+        println!("Latest URL: {latest}");
+        println!("Runs index: {runs_index}");
+    }
+
+    pub fn plan(&self, p: &PublishPlan) {
+        println!("Plan (dry run: nothing is written or deleted)");
+        for l in &p.lines {
+            let noun = if l.objects == 1 && l.bytes.is_none() {
+                "object "
+            } else {
+                "objects"
+            };
+            let bytes = l
+                .bytes
+                .map(|b| format!("  {b:>12} bytes"))
+                .unwrap_or_default();
+            println!(
+                "  {:<6} {:<15} {:>6} {noun}{bytes}  {}",
+                l.verb, l.what, l.objects, l.detail
+            );
+        }
+        self.links(&p.run_url, &p.latest_url, &p.runs_index_url);
+    }
+
+    /// Prints the preflight table; true when nothing failed.
+    pub fn check_table(&self, rows: &[Row]) -> bool {
+        let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
+        println!("{:width$}  STATUS  DETAIL", "CHECK");
+        for r in rows {
+            let status = match r.status {
+                Status::Ok => "ok",
+                Status::Warn => "warn",
+                Status::Fail => "FAIL",
+            };
+            println!("{:width$}  {status:<6}  {}", r.name, r.detail);
+        }
+        all_ok(rows)
+    }
+
+    /// An infra plan: numbered steps, or a plain "nothing to change".
+    pub fn infra_plan(&self, title: &str, steps: &[String], dry_run: bool) {
+        if steps.is_empty() {
+            println!("{title}: nothing to change.");
+            return;
+        }
+        let verb = if dry_run { "would take" } else { "takes" };
+        println!("{title} {verb} {} step(s):", steps.len());
+        for (i, step) in steps.iter().enumerate() {
+            println!("  {}. {step}", i + 1);
+        }
+        if dry_run {
+            println!("Dry run: nothing was changed.");
+        }
+    }
+
+    pub fn infra_step_done(&self, step: &str) {
+        println!("  done: {step}");
+    }
+
+    /// Ask a question on the terminal; the answer line.
+    pub fn ask(&self, question: &str) -> std::io::Result<String> {
+        use std::io::{BufRead, Write};
+        print!("{question} [y/N] ");
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        Ok(answer)
+    }
+
+    pub fn json(&self, value: &serde_json::Value) -> Result<()> {
+        println!("{}", serde_json::to_string_pretty(value)?);
+        Ok(())
+    }
 }
 
 pub fn write_summary(path: &Path, s: &PublishSummary) -> Result<()> {
@@ -49,48 +204,4 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = std::path::PathBuf::from(tmp);
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Prints the preflight table; true when nothing failed.
-pub fn check_table(rows: &[Row]) -> bool {
-    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
-    println!("{:width$}  STATUS  DETAIL", "CHECK");
-    for r in rows {
-        let status = match r.status {
-            Status::Ok => "ok",
-            Status::Warn => "warn",
-            Status::Fail => "FAIL",
-        };
-        println!("{:width$}  {status:<6}  {}", r.name, r.detail);
-    }
-    all_ok(rows)
-}
-
-/// An infra plan: numbered steps, or a plain "nothing to change".
-pub fn infra_plan(title: &str, steps: &[String], dry_run: bool) {
-    if steps.is_empty() {
-        println!("{title}: nothing to change.");
-        return;
-    }
-    let verb = if dry_run { "would take" } else { "takes" };
-    println!("{title} {verb} {} step(s):", steps.len());
-    for (i, step) in steps.iter().enumerate() {
-        println!("  {}. {step}", i + 1);
-    }
-    if dry_run {
-        println!("Dry run: nothing was changed.");
-    }
-}
-
-pub fn infra_step_done(step: &str) {
-    println!("  done: {step}");
-}
-
-pub fn infra_note(text: &str) {
-    println!("{text}");
-}
-
-pub fn json(value: &serde_json::Value) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
 }

@@ -60,7 +60,7 @@ fn every_input_reaches_a_setting_and_every_output_is_declared() {
         );
     }
     // The runner's INPUT_* fallbacks name the same variables as action.yml.
-    let mut table: Vec<(String, String)> = allure_host::github::context::INPUT_VARS
+    let mut table: Vec<(String, String)> = allure_host::github::context::input_vars()
         .iter()
         .map(|(i, v)| (i.to_string(), v.to_string()))
         .collect();

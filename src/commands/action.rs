@@ -3,38 +3,37 @@
 //! by the environment that action.yml sets; the publish settings resolve
 //! exactly as for the CLI.
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 
-use crate::cli::PublishArgs;
-use crate::commands::publish::{self, PublishSummary};
+use crate::commands::publish;
 use crate::github::api::GitHub;
 use crate::github::context::{ActionInputs, Runner, with_input_fallbacks};
-use crate::github::step_summary::{self, status};
-use crate::github::workflow::{end_group, error, group, mask, warning};
+use crate::github::step_summary;
 use crate::github::{append_file, artifacts, oidc, outputs, pr_comment};
 use crate::model::layout::Layout;
-use crate::output;
-use crate::settings::{self, Settings, Source, Target};
+use crate::model::summary::PublishSummary;
+use crate::output::{self, Mode, Output};
+use crate::settings::{self, Layer, Settings, Source, Target};
 
 /// Ok(false): published, but the quality gate (`fail-on`) failed the step.
 pub async fn run() -> Result<bool> {
+    let out = Output::new(Mode::GitHub);
     let vars: Vec<(String, String)> = std::env::vars().collect();
-    match run_with(&with_input_fallbacks(&vars)).await {
+    match run_with(&with_input_fallbacks(&vars), &out).await {
         Ok(passed) => Ok(passed),
         Err(e) => {
-            println!("{}", error("allure-host", &format!("{e:#}")));
+            out.error(&format!("{e:#}"));
             Ok(false)
         }
     }
 }
 
-async fn run_with(vars: &[(String, String)]) -> Result<bool> {
+async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
     let runner = Runner::from_vars(vars);
-    let inputs = ActionInputs::from_vars(vars).map_err(|e| anyhow!(e))?;
-    let (mut settings, warnings) =
-        settings::load_from(&PublishArgs::default(), vars).map_err(|e| anyhow!(e))?;
+    let inputs = ActionInputs::from_vars(vars)?;
+    let (mut settings, warnings) = settings::load_from(&Layer::default(), None, vars)?;
     for w in warnings {
-        println!("{}", warning("allure-host", &w));
+        out.warning(&w);
     }
     if let Target::Local {
         defaulted: true, ..
@@ -46,21 +45,23 @@ async fn run_with(vars: &[(String, String)]) -> Result<bool> {
 
     if let Some(role) = &inputs.role_to_assume {
         section(
+            out,
             "AWS credentials",
-            assume_role(&gh, &runner, &inputs, role, &mut settings),
+            assume_role(&gh, &runner, &inputs, role, &mut settings, out),
         )
         .await?;
     }
     if let Some(pattern) = &inputs.artifact_name {
         section(
+            out,
             "Artifacts",
-            download(&gh, &runner, &inputs, pattern, &settings),
+            download(&gh, &runner, &inputs, pattern, &settings, out),
         )
         .await?;
     }
-    let summary = section("Publish", async {
-        let summary = publish::run(&settings, false).await?;
-        output::published(&summary);
+    let summary = section(out, "Publish", async {
+        let summary = publish::run(&settings, false, out).await?;
+        out.published(&summary);
         if let Some(path) = &settings.summary_json {
             output::write_summary(path, &summary)?;
         }
@@ -78,34 +79,28 @@ async fn run_with(vars: &[(String, String)]) -> Result<bool> {
     }
     if inputs.pr_comment
         && let Some(pr) = runner.pull_request()
-        && let Err(e) = comment(&gh, &runner, &settings, pr, &summary).await
+        && let Err(e) = comment(&gh, &runner, &settings, pr, &summary, out).await
     {
         // The report is out; a missing comment must not fail the job (pull
         // requests from forks get a read-only token).
         let hint = "The job needs `permissions: pull-requests: write` to comment.";
         let title = "allure-host: pull request comment";
-        println!("{}", warning(title, &format!("{e:#}. {hint}")));
+        out.warning_titled(title, &format!("{e:#}. {hint}"));
     }
 
     // Annotations put the failed tests on the run's summary page.
     for t in &summary.failed_tests {
         let title = format!("{} test: {}", t.status, t.name);
-        println!(
-            "{}",
-            error(&title, t.message.as_deref().unwrap_or(&t.status))
-        );
+        out.error_titled(&title, t.message.as_deref().unwrap_or(&t.status));
     }
     let st = &summary.stats;
     if inputs.fail_on.trips(st.failed, st.broken) {
-        println!(
-            "{}",
-            error(
-                "Allure: tests failed",
-                &format!(
-                    "{} failed and {} broken of {} tests (fail-on: {:?}). Report: {}",
-                    st.failed, st.broken, st.total, inputs.fail_on, summary.run_url
-                )
-            )
+        out.error_titled(
+            "Allure: tests failed",
+            &format!(
+                "{} failed and {} broken of {} tests (fail-on: {:?}). Report: {}",
+                st.failed, st.broken, st.total, inputs.fail_on, summary.run_url
+            ),
         );
         return Ok(false);
     }
@@ -113,11 +108,11 @@ async fn run_with(vars: &[(String, String)]) -> Result<bool> {
 }
 
 /// Run `work` inside a collapsible log group.
-async fn section<T>(title: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
-    println!("{}", group(title));
-    let out = work.await;
-    println!("{}", end_group());
-    out
+async fn section<T>(out: &Output, title: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+    out.group(title);
+    let result = work.await;
+    out.end_group();
+    result
 }
 
 async fn assume_role(
@@ -126,12 +121,13 @@ async fn assume_role(
     inputs: &ActionInputs,
     role: &str,
     settings: &mut Settings,
+    out: &Output,
 ) -> Result<()> {
     let Target::S3(opts) = &mut settings.target else {
         bail!("role-to-assume is set but no bucket is: set the bucket input");
     };
     let token = oidc::id_token(gh, runner).await?;
-    mask_all(&[&token]);
+    out.mask(&token);
     let hint = inputs.role_session_name.clone().unwrap_or_else(|| {
         format!(
             "allure-host-{}",
@@ -146,22 +142,18 @@ async fn assume_role(
         opts.endpoint.as_deref(),
     )
     .await?;
-    mask_all(&[
+    for secret in [
         creds.access_key_id(),
         creds.secret_access_key(),
         creds.session_token().unwrap_or_default(),
-    ]);
-    println!("Assumed role {role} with the job's OIDC token");
+    ] {
+        out.mask(secret);
+    }
+    out.line(format_args!(
+        "Assumed role {role} with the job's OIDC token"
+    ));
     opts.credentials = Some(creds);
     Ok(())
-}
-
-fn mask_all(secrets: &[&str]) {
-    for s in secrets {
-        for line in mask(s) {
-            println!("{line}");
-        }
-    }
 }
 
 async fn download(
@@ -170,11 +162,12 @@ async fn download(
     inputs: &ActionInputs,
     pattern: &str,
     settings: &Settings,
+    out: &Output,
 ) -> Result<()> {
     let Source::Results(dir) = &settings.source else {
         bail!("artifact-name needs a results folder, but a generated report is configured");
     };
-    let (owner, name) = runner.repo().map_err(|e| anyhow!(e))?;
+    let (owner, name) = runner.repo()?;
     let repo = format!("{owner}/{name}");
     let run_id = runner
         .run_id
@@ -182,14 +175,26 @@ async fn download(
         .context("GITHUB_RUN_ID is not set; artifact-name works inside GitHub Actions only")?;
     let all = artifacts::list(gh, &repo, run_id).await?;
     let picked = artifacts::select(&all, pattern)?;
-    let merged = artifacts::fetch_into(gh, &repo, &picked, dir, inputs.max_artifact_bytes).await?;
-    println!(
+    let fetched = artifacts::fetch_into(gh, &repo, &picked, dir, inputs.max_artifact_bytes).await?;
+    for a in &fetched.artifacts {
+        out.line(format_args!(
+            "Artifact {:?}: {} bytes, {} files ({} bytes) unpacked",
+            a.name, a.downloaded, a.files, a.unpacked
+        ));
+    }
+    let merged = &fetched.merged;
+    for (from, to) in &merged.renamed {
+        out.line(format_args!(
+            "Two artifacts hold {from} with different content; the second is kept as {to}"
+        ));
+    }
+    out.line(format_args!(
         "Merged {} artifact(s) into {}: {} files ({} identical duplicates kept once)",
         picked.len(),
         dir.display(),
         merged.files,
         merged.identical
-    );
+    ));
     Ok(())
 }
 
@@ -199,10 +204,11 @@ async fn comment(
     settings: &Settings,
     pr: u64,
     summary: &PublishSummary,
+    out: &Output,
 ) -> Result<()> {
-    let (owner, name) = runner.repo().map_err(|e| anyhow!(e))?;
+    let (owner, name) = runner.repo()?;
     let layout = Layout::new(&settings.prefix, &settings.project, &settings.branch)?;
-    let store = super::open_store(&settings.target, true).await?;
+    let store = super::open_store(&settings.target, true, out).await?;
     let thread = pr_comment::Thread {
         store: &store,
         state_key: layout.pull_request_state(pr),
@@ -212,7 +218,9 @@ async fn comment(
         project: settings.project.clone(),
     };
     let id = pr_comment::publish(gh, &thread, pr_comment::Section::from_summary(summary)).await?;
-    println!("Pull request #{pr}: comment {id} is up to date");
+    out.line(format_args!(
+        "Pull request #{pr}: comment {id} is up to date"
+    ));
     Ok(())
 }
 
@@ -243,6 +251,6 @@ pub fn output_values(s: &PublishSummary) -> Vec<(&'static str, String)> {
         ("broken", st.broken.to_string()),
         ("skipped", st.skipped.to_string()),
         ("total", st.total.to_string()),
-        ("status", status(st).to_string()),
+        ("status", st.status().to_string()),
     ]
 }

@@ -3,46 +3,41 @@
 //! fails when any row failed. Changes nothing.
 
 use anyhow::Result;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 use crate::checks::{Row, Status, row};
+use crate::infra::aws::Aws;
+use crate::infra::preflight::{self, S3Readings};
+use crate::infra::state::BucketProbe;
 use crate::report::allure_cli::AllureCli;
 use crate::report::results;
 use crate::settings::{Settings, Source, Target};
-use crate::storage::{S3Store, StoreError};
+use crate::storage::s3::S3Options;
 
 pub async fn run(settings: &Settings) -> Result<Vec<Row>> {
-    let mut rows = Vec::new();
-    match &settings.source {
-        Source::Report(dir) => {
-            rows.push(row(
+    let mut rows = source_rows(&settings.source).await;
+    match &settings.target {
+        Target::Local { dir, .. } => rows.push(local_row(dir)),
+        Target::S3(opts) => rows.extend(s3_rows(opts).await),
+    }
+    Ok(rows)
+}
+
+async fn source_rows(source: &Source) -> Vec<Row> {
+    match source {
+        Source::Report(dir) => vec![
+            row(
                 "allure cli",
                 Status::Ok,
                 "not needed: publishing a generated report",
-            ));
-            rows.push(match super::publish::check_report_dir(dir) {
+            ),
+            match results::check_report_dir(dir) {
                 Ok(()) => row("report", Status::Ok, dir.display().to_string()),
-                Err(e) => row("report", Status::Fail, format!("{e:#}")),
-            });
-        }
-        Source::Results(dir) => {
-            rows.push(match AllureCli::find() {
-                Ok(Some(cli)) => match cli.version().await {
-                    Ok(v) => row(
-                        "allure cli",
-                        Status::Ok,
-                        format!("{} ({v})", cli.path.display()),
-                    ),
-                    Err(e) => row("allure cli", Status::Fail, format!("{e:#}")),
-                },
-                Ok(None) => row(
-                    "allure cli",
-                    Status::Warn,
-                    "not found: it will be installed with npm on first publish (or set ALLURE_BIN)",
-                ),
-                Err(e) => row("allure cli", Status::Fail, format!("{e:#}")),
-            });
-            rows.push(match results::check(dir) {
+                Err(e) => row("report", Status::Fail, e.to_string()),
+            },
+        ],
+        Source::Results(dir) => vec![
+            allure_row().await,
+            match results::check(dir) {
                 Ok(info) => row(
                     "results",
                     Status::Ok,
@@ -54,128 +49,77 @@ pub async fn run(settings: &Settings) -> Result<Vec<Row>> {
                     ),
                 ),
                 Err(e) => row("results", Status::Fail, e.to_string()),
-            });
-        }
+            },
+        ],
     }
-    match &settings.target {
-        Target::Local { dir, .. } => {
-            let probe = dir.join(".allure-host-check");
-            let writable = std::fs::create_dir_all(dir)
-                .and_then(|_| std::fs::write(&probe, b""))
-                .and_then(|_| std::fs::remove_file(&probe));
-            rows.push(match writable {
-                Ok(()) => row(
-                    "local directory",
-                    Status::Ok,
-                    format!("{} is writable", dir.display()),
-                ),
-                Err(e) => row(
-                    "local directory",
-                    Status::Fail,
-                    format!("{}: {e}", dir.display()),
-                ),
-            });
-        }
-        Target::S3(opts) => match S3Store::connect(opts.clone()).await {
-            Err(e) => rows.push(row("credentials", Status::Fail, e.to_string())),
-            Ok(store) => s3_rows(&store, opts.endpoint.as_deref(), &mut rows).await,
-        },
-    }
-    Ok(rows)
 }
 
-async fn s3_rows(store: &S3Store, endpoint: Option<&str>, rows: &mut Vec<Row>) {
-    let mut sts = aws_sdk_sts::config::Builder::from(store.sdk_config());
-    if let Some(endpoint) = endpoint {
-        sts = sts.endpoint_url(endpoint);
-    }
-    let sts = aws_sdk_sts::Client::from_conf(sts.build());
-    rows.push(match sts.get_caller_identity().send().await {
-        Ok(id) => row(
-            "credentials",
-            Status::Ok,
-            format!(
-                "account {} as {}",
-                id.account().unwrap_or("?"),
-                id.arn().unwrap_or("?")
+async fn allure_row() -> Row {
+    match AllureCli::find() {
+        Ok(Some(cli)) => match cli.version().await {
+            Ok(v) => row(
+                "allure cli",
+                Status::Ok,
+                format!("{} ({v})", cli.path.display()),
             ),
+            Err(e) => row("allure cli", Status::Fail, format!("{e:#}")),
+        },
+        Ok(None) => row(
+            "allure cli",
+            Status::Warn,
+            "not found: it will be installed with npm on first publish (or set ALLURE_BIN)",
+        ),
+        Err(e) => row("allure cli", Status::Fail, format!("{e:#}")),
+    }
+}
+
+fn local_row(dir: &std::path::Path) -> Row {
+    let probe = dir.join(".allure-host-check");
+    let writable = std::fs::create_dir_all(dir)
+        .and_then(|_| std::fs::write(&probe, b""))
+        .and_then(|_| std::fs::remove_file(&probe));
+    match writable {
+        Ok(()) => row(
+            "local directory",
+            Status::Ok,
+            format!("{} is writable", dir.display()),
         ),
         Err(e) => row(
-            "credentials",
+            "local directory",
             Status::Fail,
-            DisplayErrorContext(&e).to_string(),
+            format!("{}: {e}", dir.display()),
         ),
-    });
-    let client = store.client();
-    let bucket = store.bucket();
-    match client.head_bucket().bucket(bucket).send().await {
-        Ok(_) => rows.push(row("bucket", Status::Ok, format!("{bucket} is reachable"))),
-        Err(e) => {
-            let detail = if e.raw_response().map(|r| r.status().as_u16()) == Some(404) {
-                StoreError::NoSuchBucket {
-                    bucket: bucket.into(),
-                }
-                .to_string()
-            } else {
-                DisplayErrorContext(&e).to_string()
-            };
-            rows.push(row("bucket", Status::Fail, detail));
-            return;
-        }
     }
-    rows.push(match client.get_public_access_block().bucket(bucket).send().await {
-        Ok(out) => {
-            let c = out.public_access_block_configuration();
-            let all = c.is_some_and(|c| {
-                [
-                    c.block_public_acls(),
-                    c.ignore_public_acls(),
-                    c.block_public_policy(),
-                    c.restrict_public_buckets(),
-                ]
-                .iter()
-                .all(|v| *v == Some(true))
-            });
-            if all {
-                row("public access block", Status::Ok, "all four settings on")
-            } else {
-                row(
-                    "public access block",
-                    Status::Fail,
-                    "not all four settings are on; run `allure-host infra setup` or enable Block Public Access",
-                )
-            }
-        }
-        Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => row(
-            "public access block",
-            Status::Fail,
-            "no Block Public Access configuration; enable all four settings",
-        ),
-        Err(e) => row("public access block", Status::Fail, DisplayErrorContext(&e).to_string()),
-    });
-    rows.push(
-        match client
-            .get_bucket_policy_status()
-            .bucket(bucket)
-            .send()
-            .await
-        {
-            Ok(out) => match out.policy_status().and_then(|s| s.is_public()) {
-                Some(true) => row(
-                    "bucket policy",
-                    Status::Fail,
-                    "the bucket policy makes the bucket public",
-                ),
-                _ => row("bucket policy", Status::Ok, "not public"),
-            },
-            Err(e) if e.code() == Some("NoSuchBucketPolicy") => {
-                row("bucket policy", Status::Ok, "no bucket policy (not public)")
-            }
-            Err(e) => row(
-                "bucket policy",
-                Status::Warn,
-                DisplayErrorContext(&e).to_string(),
-            ),
-        },
-    );
+}
+
+/// infra's readers, each allowed to fail on its own, turned into rows.
+async fn s3_rows(opts: &S3Options) -> Vec<Row> {
+    let aws = match Aws::connect(opts.region.as_deref(), opts.endpoint.as_deref()).await {
+        Ok(aws) => aws,
+        Err(e) => return vec![row("credentials", Status::Fail, format!("{e:#}"))],
+    };
+    let bucket = opts.bucket.as_str();
+    let text = |e: anyhow::Error| format!("{e:#}");
+    let identity = aws
+        .identity()
+        .await
+        .map(|i| (i.account, i.arn))
+        .map_err(text);
+    let probe = aws.probe_bucket(bucket).await.map_err(text);
+    let usable = matches!(probe, Ok(BucketProbe::Ours { .. }));
+    let (public_access_block, policy_is_public) = if usable {
+        (
+            Some(aws.public_access_block(bucket).await.map_err(text)),
+            Some(aws.policy_is_public(bucket).await.map_err(text)),
+        )
+    } else {
+        (None, None)
+    };
+    preflight::rows(&S3Readings {
+        bucket: bucket.to_string(),
+        identity,
+        probe,
+        public_access_block,
+        policy_is_public,
+    })
 }

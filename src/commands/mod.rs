@@ -7,20 +7,21 @@ pub mod publish;
 
 use anyhow::Result;
 
+use crate::output::Output;
 use crate::settings::Target;
 use crate::storage::{LocalStore, S3Store, Store};
 
 /// Open the configured store. `write` is false for plans and checks, which
 /// must not create anything.
-pub async fn open_store(target: &Target, write: bool) -> Result<Store> {
+pub async fn open_store(target: &Target, write: bool, out: &Output) -> Result<Store> {
     Ok(match target {
         Target::S3(opts) => Store::s3(S3Store::connect(opts.clone()).await?),
         Target::Local { dir, defaulted } => {
             if *defaulted {
-                eprintln!(
+                out.note(format_args!(
                     "No bucket configured: publishing to the local directory ./{} (pass --bucket to publish to S3)",
                     dir.display()
-                );
+                ));
             }
             if write {
                 Store::local(LocalStore::open(dir)?)

@@ -77,6 +77,24 @@ pub fn select(all: &[Artifact], pattern: &str) -> Result<Vec<Artifact>> {
     Ok(picked)
 }
 
+/// One artifact as it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unpacked {
+    pub name: String,
+    /// Bytes of the zip downloaded.
+    pub downloaded: u64,
+    pub files: u64,
+    /// Bytes unpacked.
+    pub unpacked: u64,
+}
+
+/// What `fetch_into` did: each artifact, then the merge.
+#[derive(Debug)]
+pub struct Fetched {
+    pub artifacts: Vec<Unpacked>,
+    pub merged: Merged,
+}
+
 /// Download and unpack `artifacts`, then merge them into `results`. Nothing
 /// lands in `results` unless every artifact downloaded and unpacked.
 pub async fn fetch_into(
@@ -85,7 +103,7 @@ pub async fn fetch_into(
     artifacts: &[Artifact],
     results: &Path,
     max_bytes: u64,
-) -> Result<Merged> {
+) -> Result<Fetched> {
     let parent = match results.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -98,6 +116,7 @@ pub async fn fetch_into(
         .with_context(|| format!("cannot create a work folder in {}", parent.display()))?;
     let mut budget = max_bytes;
     let mut sources = Vec::new();
+    let mut unpacked = Vec::new();
     for (i, a) in artifacts.iter().enumerate() {
         let route = format!("/repos/{repo}/actions/artifacts/{}/zip", a.id);
         let target = gh
@@ -124,17 +143,19 @@ pub async fn fetch_into(
         let got = extract::unzip(&zip_path, &dir, &mut budget)
             .with_context(|| format!("artifact {:?}", a.name))?;
         std::fs::remove_file(&zip_path)?;
-        println!(
-            "Artifact {:?}: {bytes} bytes, {} files ({} bytes) unpacked",
-            a.name, got.files, got.bytes
-        );
+        unpacked.push(Unpacked {
+            name: a.name.clone(),
+            downloaded: bytes,
+            files: got.files,
+            unpacked: got.bytes,
+        });
         sources.push((a.name.clone(), dir));
     }
     let merged = extract::merge(&sources, results)?;
-    for (from, to) in &merged.renamed {
-        println!("Two artifacts hold {from} with different content; the second is kept as {to}");
-    }
-    Ok(merged)
+    Ok(Fetched {
+        artifacts: unpacked,
+        merged,
+    })
 }
 
 #[cfg(test)]

@@ -7,7 +7,17 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::settings::layer::{lookup, read_allure_vars};
+use crate::settings::layer::{KEYS, lookup, read_allure_vars};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    #[error("fail-on {0:?} is not valid; use none, failed or broken")]
+    FailOn(String),
+    #[error("action inputs: {0}; fix the input in the workflow")]
+    Inputs(String),
+    #[error("GITHUB_REPOSITORY is not set to OWNER/NAME; run this inside GitHub Actions")]
+    NoRepository,
+}
 
 /// `fail-on`: when the step fails after publishing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -21,14 +31,12 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    pub fn parse(v: &str) -> Result<Self, String> {
+    pub fn parse(v: &str) -> Result<Self, ContextError> {
         match v.trim().to_ascii_lowercase().as_str() {
             "" | "none" => Ok(Self::None),
             "failed" => Ok(Self::Failed),
             "broken" => Ok(Self::Broken),
-            other => Err(format!(
-                "fail-on {other:?} is not valid; use none, failed or broken"
-            )),
+            other => Err(ContextError::FailOn(other.to_string())),
         }
     }
 
@@ -73,9 +81,8 @@ pub struct ActionInputs {
 pub const DEFAULT_MAX_ARTIFACT_BYTES: u64 = 4 << 30;
 
 impl ActionInputs {
-    pub fn from_vars(vars: &[(String, String)]) -> Result<Self, String> {
-        let raw: RawInputs = read_allure_vars(vars)
-            .map_err(|msg| format!("action inputs: {msg}; fix the input in the workflow"))?;
+    pub fn from_vars(vars: &[(String, String)]) -> Result<Self, ContextError> {
+        let raw: RawInputs = read_allure_vars(vars).map_err(ContextError::Inputs)?;
         Ok(Self {
             artifact_name: raw.artifact_name,
             role_to_assume: raw.role_to_assume,
@@ -89,38 +96,29 @@ impl ActionInputs {
     }
 }
 
-/// Each input of action.yml and the variable its `runs.env` sets.
-pub const INPUT_VARS: &[(&str, &str)] = &[
-    ("results", "ALLURE_RESULTS_DIR"),
+/// The inputs of action.yml that only the action reads, and their variables.
+/// The publish inputs come from `settings::layer::KEYS`.
+const ACTION_INPUTS: &[(&str, &str)] = &[
     ("artifact-name", "ALLURE_ARTIFACT_NAME"),
-    ("bucket", "ALLURE_BUCKET"),
-    ("prefix", "ALLURE_PREFIX"),
-    ("project", "ALLURE_PROJECT"),
-    ("branch", "ALLURE_BRANCH"),
-    ("run-id", "ALLURE_RUN_ID"),
-    ("variant", "ALLURE_VARIANT"),
-    ("cloudfront", "ALLURE_CLOUDFRONT"),
-    ("aws-region", "ALLURE_REGION"),
     ("role-to-assume", "ALLURE_ROLE_TO_ASSUME"),
-    ("endpoint-url", "ALLURE_S3_ENDPOINT"),
-    ("max-keep-runs", "ALLURE_MAX_KEEP_RUNS"),
-    ("ttl-days", "ALLURE_TTL_DAYS"),
-    ("sse", "ALLURE_SSE"),
-    ("sse-kms-key-id", "ALLURE_SSE_KMS_KEY_ID"),
-    ("context-url", "ALLURE_CONTEXT_URL"),
-    ("meta", "ALLURE_META"),
     ("github-token", "ALLURE_GITHUB_TOKEN"),
     ("pr-comment", "ALLURE_PR_COMMENT"),
     ("fail-on", "ALLURE_FAIL_ON"),
     ("summary", "ALLURE_SUMMARY"),
 ];
 
+/// Each input of action.yml and the variable its `runs.env` sets.
+pub fn input_vars() -> Vec<(&'static str, &'static str)> {
+    let publish = KEYS.iter().filter_map(|k| Some((k.input?, k.env)));
+    publish.chain(ACTION_INPUTS.iter().copied()).collect()
+}
+
 /// The runner also hands every input over as `INPUT_<NAME>` (upper case,
 /// hyphens kept). Use those where action.yml's variable is absent, so the
 /// image works however it is started.
 pub fn with_input_fallbacks(vars: &[(String, String)]) -> Vec<(String, String)> {
     let mut out = vars.to_vec();
-    for (input, var) in INPUT_VARS {
+    for (input, var) in input_vars() {
         let runner_name = format!("INPUT_{}", input.to_ascii_uppercase());
         if lookup(vars, var).is_none()
             && let Some(v) = lookup(vars, &runner_name)
@@ -167,14 +165,12 @@ impl Runner {
     }
 
     /// `(owner, name)` of the repository.
-    pub fn repo(&self) -> Result<(String, String), String> {
+    pub fn repo(&self) -> Result<(String, String), ContextError> {
         self.repository
             .as_deref()
             .and_then(|r| r.split_once('/'))
             .map(|(o, n)| (o.to_string(), n.to_string()))
-            .ok_or_else(|| {
-                "GITHUB_REPOSITORY is not set to OWNER/NAME; run this inside GitHub Actions".into()
-            })
+            .ok_or(ContextError::NoRepository)
     }
 
     /// The pull request number on `pull_request` events: from the event
@@ -221,9 +217,13 @@ mod tests {
         assert!(!i.pr_comment);
         assert_eq!(i.fail_on, FailOn::Broken);
         assert_eq!(i.artifact_name.as_deref(), Some("allure-results-*"));
-        let err = ActionInputs::from_vars(&vars(&[("ALLURE_FAIL_ON", "sometimes")])).unwrap_err();
+        let err = ActionInputs::from_vars(&vars(&[("ALLURE_FAIL_ON", "sometimes")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("none, failed or broken"), "{err}");
-        let err = ActionInputs::from_vars(&vars(&[("ALLURE_SUMMARY", "maybe")])).unwrap_err();
+        let err = ActionInputs::from_vars(&vars(&[("ALLURE_SUMMARY", "maybe")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("ALLURE_SUMMARY"), "{err}");
     }
 

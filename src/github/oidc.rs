@@ -3,13 +3,12 @@
 //! AssumeRoleWithWebIdentity for short-lived keys.
 
 use anyhow::{Context, Result, anyhow};
-use aws_config::meta::region::RegionProviderChain;
-use aws_sdk_s3::config::{Credentials, Region};
-use aws_sdk_sts::error::DisplayErrorContext;
+use aws_sdk_s3::config::Credentials;
 use serde::Deserialize;
 
 use super::api::{GitHub, bearer, body_json};
 use super::context::Runner;
+use crate::aws::{self, Signing};
 
 pub const AUDIENCE: &str = "sts.amazonaws.com";
 
@@ -67,20 +66,9 @@ pub async fn assume_role(
     region: Option<String>,
     endpoint: Option<&str>,
 ) -> Result<Credentials> {
-    let region = RegionProviderChain::first_try(region.map(Region::new))
-        .or_default_provider()
-        .or_else(Region::from_static("us-east-1"));
     // The call is unsigned: no credentials needed (or looked up).
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(region)
-        .no_credentials()
-        .load()
-        .await;
-    let mut builder = aws_sdk_sts::config::Builder::from(&conf);
-    if let Some(ep) = endpoint {
-        builder = builder.endpoint_url(ep);
-    }
-    let sts = aws_sdk_sts::Client::from_conf(builder.build());
+    let conf = aws::config(region.as_deref(), Signing::Anonymous).await;
+    let sts = aws::sts(&conf, endpoint);
     let out = sts
         .assume_role_with_web_identity()
         .role_arn(role_arn)
@@ -88,14 +76,17 @@ pub async fn assume_role(
         .web_identity_token(token)
         .send()
         .await
-        .map_err(|e| {
-            anyhow!(
-                "AssumeRoleWithWebIdentity for {role_arn} failed: {}; check the role's trust \
+        .map_err(
+            |e| match aws::unreachable(&e, endpoint, &aws::region(&conf)) {
+                Some(u) => anyhow!(u),
+                None => anyhow!(
+                    "AssumeRoleWithWebIdentity for {role_arn} failed: {}; check the role's trust \
                  policy allows this repository (token.actions.githubusercontent.com, \
                  audience {AUDIENCE})",
-                DisplayErrorContext(&e)
-            )
-        })?;
+                    aws::describe(&e)
+                ),
+            },
+        )?;
     let c = out
         .credentials
         .ok_or_else(|| anyhow!("STS returned no credentials for {role_arn}"))?;

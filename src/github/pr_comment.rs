@@ -13,8 +13,9 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::api::{GitHub, status_of};
-use super::step_summary::{duration, icon, link, md, status};
-use crate::commands::publish::PublishSummary;
+use super::step_summary::{duration, icon, link, md};
+use crate::model::stats::Stats;
+use crate::model::summary::PublishSummary;
 use crate::storage::cas::{self, Step};
 use crate::storage::{ObjectMeta, Store};
 
@@ -29,11 +30,8 @@ pub struct Section {
     pub run_id: String,
     pub build_order: u64,
     pub status: String,
-    pub passed: u64,
-    pub failed: u64,
-    pub broken: u64,
-    pub skipped: u64,
-    pub total: u64,
+    #[serde(flatten)]
+    pub stats: Stats,
     pub duration_ms: u64,
     pub run_url: String,
     pub latest_url: String,
@@ -47,12 +45,8 @@ impl Section {
             variant: s.variant.clone(),
             run_id: s.run_id.clone(),
             build_order: s.build_order,
-            status: status(&s.stats).to_string(),
-            passed: s.stats.passed,
-            failed: s.stats.failed,
-            broken: s.stats.broken,
-            skipped: s.stats.skipped,
-            total: s.stats.total,
+            status: s.stats.status().to_string(),
+            stats: s.stats,
             duration_ms: s.duration_ms,
             run_url: s.run_url.clone(),
             latest_url: s.latest_url.clone(),
@@ -121,10 +115,10 @@ pub fn render(state: &CommentState, marker: &str) -> String {
             icon(&s.status),
             md(&s.branch, 120),
             md(s.variant.as_deref().unwrap_or("–"), 120),
-            s.passed,
-            s.failed,
-            s.broken,
-            s.skipped,
+            s.stats.passed,
+            s.stats.failed,
+            s.stats.broken,
+            s.stats.skipped,
             duration(s.duration_ms),
             format_args!("build #{}", s.build_order),
             link(&s.run_url),
@@ -267,11 +261,13 @@ mod tests {
             run_id: format!("100-1-{build}"),
             build_order: build,
             status: if failed > 0 { "failed" } else { "passed" }.into(),
-            passed: 5,
-            failed,
-            broken: 0,
-            skipped: 1,
-            total: 6 + failed,
+            stats: Stats {
+                passed: 5,
+                failed,
+                skipped: 1,
+                total: 6 + failed,
+                ..Stats::default()
+            },
             duration_ms: 3_000,
             run_url: format!("https://r.example/p/feat~2Fx/100-1-{build}/index.html"),
             latest_url: "https://r.example/p/feat~2Fx/latest/index.html".into(),

@@ -3,27 +3,13 @@
 //! users is escaped and shortened, so the summary renders as intended and
 //! stays far below GitHub's 1 MiB limit per step.
 
-use crate::commands::publish::PublishSummary;
-use crate::report::summary::Stats;
+use crate::model::summary::PublishSummary;
 pub use crate::report::summary::human_duration as duration;
 
 /// GitHub refuses a step summary over 1 MiB.
 pub const MAX_BYTES: usize = 1024 * 1024;
 const MAX_NAME: usize = 200;
 const MAX_MESSAGE: usize = 300;
-
-/// The run's overall status, as the `status` output reports it.
-pub fn status(stats: &Stats) -> &'static str {
-    if stats.failed > 0 {
-        "failed"
-    } else if stats.broken > 0 {
-        "broken"
-    } else if stats.total == 0 {
-        "no-tests"
-    } else {
-        "passed"
-    }
-}
 
 pub fn icon(status: &str) -> &'static str {
     match status {
@@ -68,7 +54,7 @@ pub fn link(u: &str) -> String {
 
 pub fn render(s: &PublishSummary) -> String {
     let st = &s.stats;
-    let status = status(st);
+    let status = st.status();
     let mut out = format!(
         "### {} Allure report: {} / {}{}\n\n",
         icon(status),
@@ -139,8 +125,8 @@ pub fn render(s: &PublishSummary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::publish::{PublishSummary, Timings};
-    use crate::report::failures::FailedTest;
+    use crate::model::stats::Stats;
+    use crate::model::summary::{FailedTest, Timings};
 
     pub fn sample() -> PublishSummary {
         PublishSummary {
@@ -210,19 +196,5 @@ mod tests {
         let out = render(&s);
         assert!(out.len() < 32 * 1024, "{} bytes", out.len());
         assert!(!out.contains("<img"));
-    }
-
-    #[test]
-    fn status_words() {
-        let st = |failed, broken, total| Stats {
-            failed,
-            broken,
-            total,
-            ..Stats::default()
-        };
-        assert_eq!(status(&st(1, 1, 2)), "failed");
-        assert_eq!(status(&st(0, 1, 2)), "broken");
-        assert_eq!(status(&st(0, 0, 2)), "passed");
-        assert_eq!(status(&st(0, 0, 0)), "no-tests");
     }
 }

@@ -12,5 +12,6 @@ pub mod iam;
 pub mod lifecycle;
 pub mod names;
 pub mod plan;
+pub mod preflight;
 pub mod state;
 pub mod validate;

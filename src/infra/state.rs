@@ -58,3 +58,15 @@ pub struct Observed {
     pub function: Option<FunctionState>,
     pub distribution: Option<DistributionState>,
 }
+
+/// Where a bucket name stands, for precheck and setup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BucketProbe {
+    Available,
+    /// Exists and these credentials can use it.
+    Ours {
+        region: Option<String>,
+    },
+    /// Exists, but these credentials may not use it (another account's).
+    Taken,
+}

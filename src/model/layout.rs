@@ -12,6 +12,7 @@
 //! <prefix>/<project>/<branch>/runs/build-order.json  last build number handed out
 //! ```
 
+use super::run_id::RunId;
 use super::segment::{self, SegmentError};
 
 /// Run ids that would land on the branch's own files.
@@ -111,11 +112,22 @@ impl Layout {
     pub fn branch_root(&self) -> String {
         format!("{}{}/", self.project_root(), self.branch)
     }
-    pub fn run_root(&self, run_segment: &str) -> String {
-        format!("{}{run_segment}/", self.branch_root())
+    pub fn run_root(&self, run: &RunId) -> String {
+        format!("{}{}/", self.branch_root(), run.segment())
+    }
+    /// A file of a run's report, `rel` relative to the report's root.
+    pub fn run_file(&self, run: &RunId, rel: &str) -> String {
+        format!("{}{rel}", self.run_root(run))
+    }
+    /// One of the trend files Allure writes into `history/` of a report.
+    pub fn history_file(&self, run: &RunId, name: &str) -> String {
+        self.run_file(run, &format!("history/{name}"))
+    }
+    pub fn latest_prefix(&self) -> String {
+        format!("{}latest/", self.branch_root())
     }
     pub fn latest_page(&self) -> String {
-        format!("{}latest/index.html", self.branch_root())
+        format!("{}index.html", self.latest_prefix())
     }
     pub fn latest_pointer(&self) -> String {
         format!("{}latest.json", self.branch_root())
@@ -153,7 +165,13 @@ mod tests {
         assert_eq!(l.project_root(), "reports/shop/");
         assert_eq!(l.project_page(), "reports/shop/index.html");
         assert_eq!(l.branch_root(), "reports/shop/main/");
-        assert_eq!(l.run_root("42-1"), "reports/shop/main/42-1/");
+        let run = RunId::new("42-1").unwrap();
+        assert_eq!(l.run_root(&run), "reports/shop/main/42-1/");
+        assert_eq!(
+            l.history_file(&run, "history.json"),
+            "reports/shop/main/42-1/history/history.json"
+        );
+        assert_eq!(l.latest_prefix(), "reports/shop/main/latest/");
         assert_eq!(l.latest_page(), "reports/shop/main/latest/index.html");
         assert_eq!(l.latest_pointer(), "reports/shop/main/latest.json");
         assert_eq!(l.manifest(), "reports/shop/main/runs/index.json");
@@ -183,8 +201,7 @@ mod tests {
     fn hostile_names_stay_inside_the_project() {
         for name in ["../x", "..", "/etc/passwd", "a/../../b", "<script>"] {
             let l = Layout::new("reports", "p", name).unwrap();
-            let seg = Layout::run_segment(name).unwrap();
-            let key = l.run_root(&seg);
+            let key = l.run_root(&RunId::new(name).unwrap());
             assert!(key.starts_with("reports/p/"));
             let rest = key.strip_prefix("reports/p/").unwrap();
             assert_eq!(rest.matches('/').count(), 2, "{key}");

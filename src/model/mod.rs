@@ -1,8 +1,11 @@
 //! Pure data and pure functions: no I/O lives here, so all of it is unit-tested
-//! in isolation.
+//! in isolation. Nothing here imports another module of the crate.
 
 pub mod layout;
 pub mod manifest;
+pub mod plan;
 pub mod pointer;
 pub mod run_id;
 pub mod segment;
+pub mod stats;
+pub mod summary;

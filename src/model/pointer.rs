@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::stats::Stats;
+
 /// `latest.json`: which run readers of the branch see. Field names match
 /// pytest-allure-host's pointer, plus the build order that guards it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,11 +70,8 @@ pub struct BranchEntry {
     pub run_id: String,
     pub build_order: u64,
     pub time: i64,
-    pub passed: u64,
-    pub failed: u64,
-    pub broken: u64,
-    pub skipped: u64,
-    pub total: u64,
+    #[serde(flatten)]
+    pub stats: Stats,
 }
 
 impl ProjectIndex {
@@ -122,11 +121,11 @@ mod tests {
             run_id: format!("run{order}"),
             build_order: order,
             time: 0,
-            passed: 1,
-            failed: 0,
-            broken: 0,
-            skipped: 0,
-            total: 1,
+            stats: Stats {
+                passed: 1,
+                total: 1,
+                ..Stats::default()
+            },
         }
     }
 

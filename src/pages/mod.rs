@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::model::layout::Layout;
 use crate::model::manifest::Manifest;
 use crate::model::pointer::ProjectIndex;
+use crate::model::stats::Stats;
 use crate::report::summary::human_duration;
 
 const STYLE: &str = include_str!("../../templates/style.css");
@@ -83,11 +84,8 @@ struct RunRow {
     segment: Option<String>,
     build_order: Option<u64>,
     time: String,
-    passed: u64,
-    failed: u64,
-    broken: u64,
-    skipped: Option<u64>,
-    total: Option<u64>,
+    #[serde(flatten)]
+    stats: Stats,
     duration: String,
     commit: Option<String>,
     context_link: Option<String>,
@@ -127,11 +125,7 @@ pub fn runs(m: &Manifest) -> String {
                 segment: Layout::run_segment(&r.run_id).ok(),
                 build_order: r.build_order,
                 time: when(r.time),
-                passed: r.passed,
-                failed: r.failed,
-                broken: r.broken,
-                skipped: r.skipped,
-                total: r.total,
+                stats: r.stats,
                 duration: duration(r.duration_ms),
                 commit: r.commit.clone(),
                 context_link: safe_link(&context).map(str::to_string),
@@ -156,11 +150,8 @@ struct BranchRow<'a> {
     run_id: &'a str,
     build_order: u64,
     time: String,
-    passed: u64,
-    failed: u64,
-    broken: u64,
-    skipped: u64,
-    total: u64,
+    #[serde(flatten)]
+    stats: Stats,
 }
 
 /// `<project>/index.html`: the branches of a project.
@@ -174,11 +165,7 @@ pub fn project(p: &ProjectIndex) -> String {
             run_id: &b.run_id,
             build_order: b.build_order,
             time: when(b.time),
-            passed: b.passed,
-            failed: b.failed,
-            broken: b.broken,
-            skipped: b.skipped,
-            total: b.total,
+            stats: b.stats,
         })
         .collect();
     render(
@@ -206,12 +193,14 @@ mod tests {
             branch: EVIL.into(),
             run_url: String::new(),
             context_url: Some(context.into()),
-            passed: 1,
-            failed: 2,
-            broken: 3,
-            skipped: Some(4),
-            unknown: Some(0),
-            total: Some(10),
+            stats: Stats {
+                passed: 1,
+                failed: 2,
+                broken: 3,
+                skipped: 4,
+                unknown: 0,
+                total: 10,
+            },
             duration_ms: Some(65_000),
             build_order: Some(7),
             commit: Some("0123456789abcdef".into()),
@@ -282,11 +271,11 @@ mod tests {
                 run_id: "1".into(),
                 build_order: 1,
                 time: 0,
-                passed: 1,
-                failed: 0,
-                broken: 0,
-                skipped: 0,
-                total: 1,
+                stats: Stats {
+                    passed: 1,
+                    total: 1,
+                    ..Stats::default()
+                },
             },
             5,
         );

@@ -49,21 +49,19 @@ impl AllureCli {
             .map(|path| Self { path }))
     }
 
-    /// Find the CLI, installing the pinned release with npm on first use.
-    pub async fn find_or_install() -> Result<Self> {
-        if let Some(cli) = Self::find()? {
-            return Ok(cli);
-        }
+    /// Where `install` puts the pinned release.
+    pub fn install_dir() -> PathBuf {
+        cache_dir()
+    }
+
+    /// Install the pinned release with npm into `install_dir()` (first use).
+    pub async fn install() -> Result<Self> {
         let Some(npm) = on_path("npm") else {
             bail!(
                 "the Allure 2 CLI was not found: install it (`npm install -g allure-commandline@{PINNED_VERSION}`, needs Java) or set ALLURE_BIN to its path"
             );
         };
         let dir = cache_dir();
-        eprintln!(
-            "Allure CLI not found; installing allure-commandline@{PINNED_VERSION} into {} (first use only)",
-            dir.display()
-        );
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         let out = Command::new(npm)

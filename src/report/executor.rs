@@ -17,22 +17,11 @@ pub struct Executor {
     pub report_name: String,
 }
 
-/// Which CI we run on, as Allure names executor types (it has icons for them).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CiKind {
-    pub name: &'static str,
-    pub kind: &'static str,
-}
-
-impl CiKind {
-    pub const LOCAL: CiKind = CiKind {
-        name: "allure-host",
-        kind: "local",
-    };
-}
-
 pub struct ExecutorInput<'a> {
-    pub ci: &'a CiKind,
+    /// The CI's name, and its type as Allure names executor types (it has
+    /// icons for them).
+    pub ci_name: &'a str,
+    pub ci_kind: &'a str,
     pub project: &'a str,
     pub branch: &'a str,
     pub run_id: &'a str,
@@ -43,8 +32,8 @@ pub struct ExecutorInput<'a> {
 
 pub fn executor(input: ExecutorInput<'_>) -> Executor {
     Executor {
-        name: input.ci.name.to_string(),
-        kind: input.ci.kind.to_string(),
+        name: input.ci_name.to_string(),
+        kind: input.ci_kind.to_string(),
         build_name: format!(
             "{} / {} #{} ({})",
             input.project, input.branch, input.build_order, input.run_id
@@ -63,10 +52,8 @@ mod tests {
     #[test]
     fn executor_json_has_the_fields_allure_reads() {
         let e = executor(ExecutorInput {
-            ci: &CiKind {
-                name: "GitHub Actions",
-                kind: "github",
-            },
+            ci_name: "GitHub Actions",
+            ci_kind: "github",
             project: "shop",
             branch: "main",
             run_id: "77-1",

@@ -4,16 +4,9 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FailedTest {
-    pub name: String,
-    pub full_name: Option<String>,
-    /// `failed` or `broken`.
-    pub status: String,
-    pub message: Option<String>,
-}
+use crate::model::summary::FailedTest;
 
 #[derive(Deserialize)]
 struct Node {

@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
     #[error(
+        "{0} is not a generated Allure report (index.html and widgets/summary.json are missing); pass the output of `allure generate`, or use --results to generate one"
+    )]
+    NotAReport(PathBuf),
+    #[error(
         "results directory {0} does not exist; run your tests with Allure enabled (e.g. pytest --alluredir={0}) or pass --results DIR"
     )]
     Missing(PathBuf),
@@ -79,6 +83,14 @@ pub fn check(dir: &Path) -> Result<ResultsInfo, ResultsError> {
         return Err(ResultsError::Empty(dir.to_path_buf()));
     }
     Ok(info)
+}
+
+/// A generated report has an index page and the summary widget we read.
+pub fn check_report_dir(dir: &Path) -> Result<(), ResultsError> {
+    if !dir.join("index.html").is_file() || !dir.join("widgets/summary.json").is_file() {
+        return Err(ResultsError::NotAReport(dir.to_path_buf()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

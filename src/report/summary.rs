@@ -1,23 +1,9 @@
 //! Test counts and duration, read from the generated report's
 //! `widgets/summary.json`.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stats {
-    #[serde(default)]
-    pub passed: u64,
-    #[serde(default)]
-    pub failed: u64,
-    #[serde(default)]
-    pub broken: u64,
-    #[serde(default)]
-    pub skipped: u64,
-    #[serde(default)]
-    pub unknown: u64,
-    #[serde(default)]
-    pub total: u64,
-}
+use crate::model::stats::Stats;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReportSummary {

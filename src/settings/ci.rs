@@ -1,13 +1,42 @@
 //! The CI context layer: what the CI system (or git) says about this build.
 
-use crate::report::executor::CiKind;
-
 use super::layer::{Layer, lookup};
+
+/// The CI system a publish runs in (or none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ci {
+    GitHubActions,
+    GitLab,
+    Jenkins,
+    Local,
+}
+
+impl Ci {
+    /// The name Allure shows for the executor.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ci::GitHubActions => "GitHub Actions",
+            Ci::GitLab => "GitLab CI",
+            Ci::Jenkins => "Jenkins",
+            Ci::Local => "allure-host",
+        }
+    }
+
+    /// Allure's executor type, which picks its icon.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Ci::GitHubActions => "github",
+            Ci::GitLab => "gitlab",
+            Ci::Jenkins => "jenkins",
+            Ci::Local => "local",
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CiContext {
     pub layer: Layer,
-    pub kind: CiKind,
+    pub kind: Ci,
     /// Link to the CI build, for executor.json and the runs index.
     pub build_url: Option<String>,
 }
@@ -36,10 +65,7 @@ pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>
                 commit: get("GITHUB_SHA"),
                 ..Layer::default()
             },
-            kind: CiKind {
-                name: "GitHub Actions",
-                kind: "github",
-            },
+            kind: Ci::GitHubActions,
             build_url,
         };
     }
@@ -53,10 +79,7 @@ pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>
                 commit: get("CI_COMMIT_SHA"),
                 ..Layer::default()
             },
-            kind: CiKind {
-                name: "GitLab CI",
-                kind: "gitlab",
-            },
+            kind: Ci::GitLab,
             build_url,
         };
     }
@@ -78,14 +101,7 @@ pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>
             commit,
             ..Layer::default()
         },
-        kind: if jenkins {
-            CiKind {
-                name: "Jenkins",
-                kind: "jenkins",
-            }
-        } else {
-            CiKind::LOCAL
-        },
+        kind: if jenkins { Ci::Jenkins } else { Ci::Local },
         build_url,
     }
 }
@@ -135,7 +151,7 @@ mod tests {
             c.build_url.as_deref(),
             Some("https://github.com/acme/shop/actions/runs/987/attempts/2")
         );
-        assert_eq!(c.kind.kind, "github");
+        assert_eq!(c.kind.kind(), "github");
     }
 
     #[test]
@@ -163,7 +179,7 @@ mod tests {
         assert_eq!(c.layer.branch.as_deref(), Some("topic"));
         assert_eq!(c.layer.project.as_deref(), Some("checkout-name"));
         assert_eq!(c.layer.run_id, None);
-        assert_eq!(c.kind, CiKind::LOCAL);
+        assert_eq!(c.kind, Ci::Local);
         let jenkins = detect(
             &vars(&[
                 ("JENKINS_URL", "http://j"),

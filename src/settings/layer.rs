@@ -1,97 +1,203 @@
-//! One source of settings: every field optional, merged by precedence.
+//! One source of settings, every field optional, merged by precedence.
+//!
+//! Each setting is declared once, in the `layer!` table below: its flag
+//! (clap attributes and help), its environment variable and config-file key
+//! (serde names, read by envy and serde_norway), and its action input. The
+//! flags, the env layer, the file layer, `--help`'s variable list and the
+//! action's input table all come from it.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Layer {
-    pub bucket: Option<String>,
-    pub prefix: Option<String>,
-    pub project: Option<String>,
-    pub branch: Option<String>,
-    pub run_id: Option<String>,
-    pub cloudfront: Option<String>,
-    pub results: Option<PathBuf>,
-    pub report: Option<PathBuf>,
-    pub ttl_days: Option<u32>,
-    pub max_keep_runs: Option<u32>,
-    pub sse: Option<String>,
-    pub sse_kms_key_id: Option<String>,
-    pub s3_endpoint: Option<String>,
-    pub region: Option<String>,
-    pub local_dir: Option<PathBuf>,
-    pub concurrency: Option<usize>,
-    pub summary_json: Option<PathBuf>,
-    pub context_url: Option<String>,
-    pub commit: Option<String>,
-    pub keep_analytics: Option<bool>,
-    /// Which leg of a CI matrix this run is (shown in the runs index).
-    pub variant: Option<String>,
-    /// Merged key by key: a higher layer wins per key.
-    pub meta: BTreeMap<String, String>,
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+use super::SettingsError;
+
+/// Where one setting can come from, for help and the action's inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub field: &'static str,
+    /// The `ALLURE_*` variable (also the action's `runs.env` name).
+    pub env: &'static str,
+    /// The `allure-host.yml` key.
+    pub file: &'static str,
+    /// The action.yml input that sets `env`, if the action offers it.
+    pub input: Option<&'static str>,
 }
 
-macro_rules! prefer {
-    ($hi:ident, $lo:ident, $($field:ident),*) => {
-        Layer {
-            $($field: $hi.$field.or($lo.$field),)*
-            meta: {
-                let mut meta = $lo.meta;
-                meta.extend($hi.meta);
-                meta
-            },
+macro_rules! layer {
+    ($(
+        $(#[doc = $doc:literal])*
+        #[arg($($arg:tt)*)]
+        $(#[serde($($serde:tt)*)])*
+        $field:ident: $ty:ty => env $env:literal, file $file:literal, input $input:expr;
+    )*) => {
+        #[derive(Debug, Default, Clone, PartialEq, clap::Args, serde::Deserialize)]
+        pub struct Layer {
+            $(
+                $(#[doc = $doc])*
+                #[arg($($arg)*)]
+                $(#[serde($($serde)*)])*
+                pub $field: Option<$ty>,
+            )*
+            /// Extra KEY=VALUE recorded with the run (repeatable).
+            #[arg(long = "meta", value_name = "KEY=VALUE", value_parser = parse_meta_item)]
+            #[serde(default, deserialize_with = "meta_lines_or_map")]
+            pub meta: Vec<(String, String)>,
+            /// The commit, from CI or git only.
+            #[arg(skip)]
+            #[serde(skip)]
+            pub commit: Option<String>,
+        }
+
+        /// Every setting with its names; `meta` comes last.
+        pub const KEYS: &[Key] = &[
+            $(Key { field: stringify!($field), env: $env, file: $file, input: $input },)*
+            Key { field: "meta", env: "ALLURE_META", file: "meta", input: Some("meta") },
+        ];
+
+        impl Layer {
+            /// `self` wins over `lower` field by field; meta key by key.
+            pub fn over(self, lower: Layer) -> Layer {
+                let mut meta = lower.meta;
+                meta.extend(self.meta);
+                Layer {
+                    $($field: self.$field.or(lower.$field),)*
+                    meta,
+                    commit: self.commit.or(lower.commit),
+                }
+            }
         }
     };
 }
 
-impl Layer {
-    /// `self` wins over `lower` field by field.
-    pub fn over(self, lower: Layer) -> Layer {
-        let (hi, lo) = (self, lower);
-        prefer!(
-            hi,
-            lo,
-            bucket,
-            prefix,
-            project,
-            branch,
-            run_id,
-            cloudfront,
-            results,
-            report,
-            ttl_days,
-            max_keep_runs,
-            sse,
-            sse_kms_key_id,
-            s3_endpoint,
-            region,
-            local_dir,
-            concurrency,
-            summary_json,
-            context_url,
-            commit,
-            keep_analytics,
-            variant
-        )
-    }
+layer! {
+    /// S3 bucket. Without a bucket the report goes to ./allure-site.
+    #[arg(long)]
+    bucket: String => env "ALLURE_BUCKET", file "bucket", input Some("bucket");
+    /// Key prefix in the bucket [default: reports].
+    #[arg(long)]
+    prefix: String => env "ALLURE_PREFIX", file "prefix", input Some("prefix");
+    /// Project name [default: repository or directory name].
+    #[arg(long)]
+    project: String => env "ALLURE_PROJECT", file "project", input Some("project");
+    /// Branch name [default: from CI, else the git branch].
+    #[arg(long)]
+    branch: String => env "ALLURE_BRANCH", file "branch", input Some("branch");
+    /// Run id [default: from CI, else a UTC timestamp with a random suffix].
+    #[arg(long)]
+    run_id: String => env "ALLURE_RUN_ID", file "run_id", input Some("run-id");
+    /// CloudFront base URL (https://dxxxx.cloudfront.net) used in printed links.
+    #[arg(long, value_name = "URL")]
+    cloudfront: String => env "ALLURE_CLOUDFRONT", file "cloudfront", input Some("cloudfront");
+    /// allure-results directory [default: allure-results].
+    #[arg(long, alias = "results-dir", value_name = "DIR")]
+    #[serde(alias = "results_dir")]
+    results: PathBuf => env "ALLURE_RESULTS_DIR", file "results", input Some("results");
+    /// Publish this already generated report instead of generating one.
+    #[arg(long, alias = "report-dir", value_name = "DIR")]
+    #[serde(alias = "report_dir")]
+    report: PathBuf => env "ALLURE_REPORT_DIR", file "report", input None;
+    /// Tag every object of the run `ttl-days=N` (for a lifecycle rule).
+    #[arg(long, value_name = "N")]
+    ttl_days: u32 => env "ALLURE_TTL_DAYS", file "ttl_days", input Some("ttl-days");
+    /// Keep only the newest N runs of the branch; older ones are deleted.
+    #[arg(long, value_name = "N")]
+    max_keep_runs: u32 => env "ALLURE_MAX_KEEP_RUNS", file "max_keep_runs", input Some("max-keep-runs");
+    /// Server-side encryption: AES256 or aws:kms.
+    #[arg(long)]
+    sse: String => env "ALLURE_SSE", file "sse", input Some("sse");
+    /// KMS key for aws:kms encryption.
+    #[arg(long, value_name = "KEY_ID")]
+    sse_kms_key_id: String => env "ALLURE_SSE_KMS_KEY_ID", file "sse_kms_key_id", input Some("sse-kms-key-id");
+    /// S3 endpoint URL (a local or S3-compatible server) [env: also AWS_ENDPOINT_URL].
+    #[arg(long, value_name = "URL")]
+    s3_endpoint: String => env "ALLURE_S3_ENDPOINT", file "s3_endpoint", input Some("endpoint-url");
+    /// AWS region of the bucket [default: from the AWS config, else us-east-1].
+    #[arg(long)]
+    #[serde(alias = "aws_region")]
+    region: String => env "ALLURE_REGION", file "aws_region", input Some("aws-region");
+    /// Publish into this local directory instead of S3.
+    #[arg(long, value_name = "DIR")]
+    local_dir: PathBuf => env "ALLURE_LOCAL_DIR", file "local_dir", input None;
+    /// Parallel uploads [default: 64].
+    #[arg(long, alias = "upload-workers", value_name = "N")]
+    concurrency: usize => env "ALLURE_CONCURRENCY", file "concurrency", input None;
+    /// Write a JSON summary of the publish to PATH.
+    #[arg(long, value_name = "PATH")]
+    summary_json: PathBuf => env "ALLURE_SUMMARY_JSON", file "summary_json", input None;
+    /// Link to the CI build, shown in the runs index.
+    #[arg(long, value_name = "URL")]
+    context_url: String => env "ALLURE_CONTEXT_URL", file "context_url", input Some("context-url");
+    /// Keep Allure's third-party analytics script in the report page.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    keep_analytics: bool => env "ALLURE_KEEP_ANALYTICS", file "keep_analytics", input None;
+    /// Which CI matrix leg this is (text, or the matrix as JSON); shown in the
+    /// runs index and appended to a run id taken from CI.
+    #[arg(long, value_name = "LEG")]
+    variant: String => env "ALLURE_VARIANT", file "variant", input Some("variant");
 }
 
-/// Parse `KEY=VALUE` items (from flags, or lines of an env var).
-pub fn parse_meta<'a>(
-    items: impl IntoIterator<Item = &'a str>,
-) -> Result<BTreeMap<String, String>, String> {
-    let mut out = BTreeMap::new();
-    for item in items {
-        let item = item.trim();
-        if item.is_empty() {
-            continue;
-        }
-        let Some((k, v)) = item.split_once('=') else {
-            return Err(format!("--meta {item:?} has no '='; write KEY=VALUE"));
+/// The variables and keys `--help` lists after the flags.
+pub fn env_help() -> String {
+    let mut out = String::from(
+        "Every flag can also come from the environment or from allure-host.yml (key in brackets):\n",
+    );
+    for k in KEYS {
+        let extra = match k.field {
+            "s3_endpoint" => " or AWS_ENDPOINT_URL",
+            "region" => " or AWS_REGION",
+            "meta" => " (lines of KEY=VALUE)",
+            _ => "",
         };
-        out.insert(k.trim().to_string(), v.trim().to_string());
+        out.push_str(&format!("  {}{extra} [{}]\n", k.env, k.file));
     }
-    Ok(out)
+    out.push_str(
+        "Precedence: flag > environment > allure-host.yml > CI context > default.\n\
+         ALLURE_BIN names the Allure 2 CLI; without it `allure` is looked up on PATH and,\n\
+         failing that, installed with npm on first use.",
+    );
+    out
+}
+
+/// One `KEY=VALUE` item of `--meta`.
+pub fn parse_meta_item(item: &str) -> Result<(String, String), SettingsError> {
+    let Some((k, v)) = item.split_once('=') else {
+        return Err(SettingsError::Meta(item.trim().to_string()));
+    };
+    Ok((k.trim().to_string(), v.trim().to_string()))
+}
+
+/// `KEY=VALUE` lines (ALLURE_META) or a map (allure-host.yml).
+fn meta_lines_or_map<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    struct Meta;
+    impl<'de> Visitor<'de> for Meta {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("lines of KEY=VALUE, or a map")
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| parse_meta_item(l.trim()).map_err(E::custom))
+                .collect()
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+            let mut out = Vec::new();
+            while let Some((k, v)) = map.next_entry::<String, serde_norway::Value>()? {
+                let v = match v {
+                    serde_norway::Value::String(s) => s,
+                    other => serde_norway::to_string(&other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                };
+                out.push((k, v));
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(Meta)
 }
 
 /// Read the `ALLURE_*` variables of `vars` into `T` with envy. Empty values
@@ -117,6 +223,11 @@ pub fn lookup(vars: &[(String, String)], name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Meta pairs as a map; later pairs win.
+pub fn meta_map(pairs: Vec<(String, String)>) -> BTreeMap<String, String> {
+    pairs.into_iter().collect()
+}
+
 /// Builds an environment for tests.
 #[cfg(test)]
 pub fn test_vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -124,4 +235,36 @@ pub fn test_vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_variable_and_file_key_reaches_its_field() {
+        for k in KEYS {
+            let value = match k.field {
+                "ttl_days" | "max_keep_runs" | "concurrency" => "7",
+                "keep_analytics" => "true",
+                "meta" => "a=b",
+                _ => "x",
+            };
+            let env: Layer = read_allure_vars(&test_vars(&[(k.env, value)])).unwrap();
+            assert_ne!(
+                env,
+                Layer::default(),
+                "{} does not reach {}",
+                k.env,
+                k.field
+            );
+            let yaml = if k.field == "meta" {
+                "meta:\n  a: b\n".to_string()
+            } else {
+                format!("{}: {value}\n", k.file)
+            };
+            let file: Layer = serde_norway::from_str(&yaml).unwrap();
+            assert_eq!(file, env, "{} and {} differ", k.file, k.env);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Flags, environment, `allure-host.yml` and CI context, merged into one
 //! validated `Settings`. Precedence: flag > env > file > CI context > default.
+//! Every setting is declared once, in `layer`.
 
 pub mod ci;
 pub mod env;
@@ -8,14 +9,13 @@ pub mod layer;
 pub mod variant;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
 
-use crate::cli::PublishArgs;
 use crate::model::manifest::RESERVED_KEYS;
-use crate::report::executor::CiKind;
-use crate::storage::s3::S3Options;
+use crate::storage::s3::{S3Options, Sse};
 
-pub use ci::CiContext;
+pub use ci::{Ci, CiContext};
 pub use layer::Layer;
 
 pub const DEFAULT_PREFIX: &str = "reports";
@@ -24,6 +24,36 @@ pub const DEFAULT_RESULTS: &str = "allure-results";
 pub const DEFAULT_LOCAL_DIR: &str = "allure-site";
 pub const DEFAULT_CONCURRENCY: usize = 64;
 pub const MAX_CONCURRENCY: usize = 1024;
+
+/// Settings that cannot be used, each with the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("environment: {0}; fix or unset the variable")]
+    Env(String),
+    #[error("--meta {0:?} has no '='; write KEY=VALUE")]
+    Meta(String),
+    #[error("{}: {message}; fix the YAML or pass --config PATH", path.display())]
+    File { path: PathBuf, message: String },
+    #[error("cannot read config {}: {source}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("both a bucket and a local directory are set; choose one (--bucket or --local-dir)")]
+    BucketAndDir,
+    #[error("--sse-kms-key-id needs --sse aws:kms, not AES256")]
+    KmsKeyWithoutKms,
+    #[error("--sse {0:?} is not supported; use AES256 or aws:kms")]
+    Sse(String),
+    #[error("{0} must be at least 1")]
+    Zero(&'static str),
+    #[error("--concurrency must be between 1 and {MAX_CONCURRENCY}")]
+    Concurrency,
+    #[error("--meta key {0:?} is empty or a manifest field; pick another key name")]
+    MetaKey(String),
+    #[error("--cloudfront {url:?} {problem}")]
+    CloudFront { url: String, problem: &'static str },
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
@@ -53,8 +83,8 @@ pub struct Settings {
     pub run_id: Option<String>,
     pub cloudfront: Option<String>,
     pub source: Source,
-    pub ttl_days: Option<u32>,
-    pub max_keep_runs: Option<u32>,
+    pub ttl_days: Option<NonZeroU32>,
+    pub max_keep_runs: Option<NonZeroU32>,
     pub concurrency: usize,
     pub summary_json: Option<PathBuf>,
     pub context_url: Option<String>,
@@ -63,41 +93,19 @@ pub struct Settings {
     pub keep_analytics: bool,
     /// The CI matrix leg (`python-version=3.12`), when there is one.
     pub variant: Option<String>,
-    pub ci: CiKind,
+    pub ci: Ci,
     pub build_url: Option<String>,
 }
 
-impl Layer {
-    pub fn from_flags(a: &PublishArgs) -> Result<Layer, String> {
-        Ok(Layer {
-            bucket: a.bucket.clone(),
-            prefix: a.prefix.clone(),
-            project: a.project.clone(),
-            branch: a.branch.clone(),
-            run_id: a.run_id.clone(),
-            cloudfront: a.cloudfront.clone(),
-            results: a.results.clone(),
-            report: a.report.clone(),
-            ttl_days: a.ttl_days,
-            max_keep_runs: a.max_keep_runs,
-            sse: a.sse.clone(),
-            sse_kms_key_id: a.sse_kms_key_id.clone(),
-            s3_endpoint: a.s3_endpoint.clone(),
-            region: a.region.clone(),
-            local_dir: a.local_dir.clone(),
-            concurrency: a.concurrency,
-            summary_json: a.summary_json.clone(),
-            context_url: a.context_url.clone(),
-            commit: None,
-            keep_analytics: a.keep_analytics.then_some(true),
-            variant: a.variant.clone(),
-            meta: layer::parse_meta(a.meta.iter().map(String::as_str))?,
-        })
-    }
-}
-
-/// Merge the layers and validate. Pure: the caller gathers the layers.
-pub fn resolve(flags: Layer, env: Layer, file: Layer, ci: CiContext) -> Result<Settings, String> {
+/// Merge the layers and validate. Pure: the caller gathers the layers and
+/// gives the working directory (its name is the default project).
+pub fn resolve(
+    flags: Layer,
+    env: Layer,
+    file: Layer,
+    ci: CiContext,
+    cwd: &Path,
+) -> Result<Settings, SettingsError> {
     // A run id from CI names the workflow run, which every matrix leg shares:
     // the leg is appended so that legs do not collide.
     let run_id_given = flags.run_id.is_some() || env.run_id.is_some() || file.run_id.is_some();
@@ -107,76 +115,39 @@ pub fn resolve(flags: Layer, env: Layer, file: Layer, ci: CiContext) -> Result<S
         (Some(id), Some(v)) if !run_id_given => Some(format!("{id}-{}", variant::slug(v))),
         (id, _) => id,
     };
-    let nonzero = |v: Option<u32>, name: &str| match v {
-        Some(0) => Err(format!("{name} must be at least 1")),
-        other => Ok(other),
-    };
-    let target = match (m.bucket, m.local_dir) {
-        (Some(_), Some(_)) => {
-            return Err(
-                "both a bucket and a local directory are set; choose one (--bucket or --local-dir)"
-                    .into(),
-            );
-        }
-        (Some(bucket), None) => {
-            let (sse, kms) = match (m.sse.as_deref(), m.sse_kms_key_id) {
-                (None | Some("aws:kms"), kms) => (m.sse.clone(), kms),
-                (Some("AES256"), None) => (m.sse.clone(), None),
-                (Some("AES256"), Some(_)) => {
-                    return Err("--sse-kms-key-id needs --sse aws:kms, not AES256".into());
-                }
-                (Some(other), _) => {
-                    return Err(format!(
-                        "--sse {other:?} is not supported; use AES256 or aws:kms"
-                    ));
-                }
-            };
-            Target::S3(S3Options {
-                bucket,
-                region: m.region,
-                endpoint: m.s3_endpoint.map(|e| e.trim_end_matches('/').to_string()),
-                sse,
-                sse_kms_key_id: kms,
-                credentials: None,
-            })
-        }
-        (None, Some(dir)) => Target::Local {
-            dir,
-            defaulted: false,
-        },
-        (None, None) => Target::Local {
-            dir: PathBuf::from(DEFAULT_LOCAL_DIR),
-            defaulted: true,
-        },
-    };
+    let target = target(
+        m.bucket,
+        m.local_dir,
+        m.sse,
+        m.sse_kms_key_id,
+        m.region,
+        m.s3_endpoint,
+    )?;
     let source = match m.report {
         Some(report) => Source::Report(report),
         None => Source::Results(m.results.unwrap_or_else(|| PathBuf::from(DEFAULT_RESULTS))),
     };
     let concurrency = m.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
     if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
-        return Err(format!(
-            "--concurrency must be between 1 and {MAX_CONCURRENCY}"
-        ));
+        return Err(SettingsError::Concurrency);
     }
-    for key in m.meta.keys() {
-        if key.is_empty() || RESERVED_KEYS.contains(&key.as_str()) {
-            return Err(format!(
-                "--meta key {key:?} is empty or a manifest field; pick another key name"
-            ));
-        }
+    let meta = layer::meta_map(m.meta);
+    if let Some(key) = meta
+        .keys()
+        .find(|k| k.is_empty() || RESERVED_KEYS.contains(&k.as_str()))
+    {
+        return Err(SettingsError::MetaKey(key.clone()));
     }
-    let cloudfront = match m.cloudfront {
-        Some(url) => Some(normalize_base_url(&url)?),
-        None => None,
-    };
-    let project = match m.project {
-        Some(p) => p,
-        None => std::env::current_dir()
-            .ok()
-            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| "default".into()),
-    };
+    let cloudfront = m
+        .cloudfront
+        .as_deref()
+        .map(normalize_base_url)
+        .transpose()?;
+    let project = m.project.unwrap_or_else(|| {
+        cwd.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "default".into())
+    });
     Ok(Settings {
         target,
         prefix: m.prefix.unwrap_or_else(|| DEFAULT_PREFIX.into()),
@@ -191,7 +162,7 @@ pub fn resolve(flags: Layer, env: Layer, file: Layer, ci: CiContext) -> Result<S
         summary_json: m.summary_json,
         context_url: m.context_url,
         commit: m.commit,
-        meta: m.meta,
+        meta,
         keep_analytics: m.keep_analytics.unwrap_or(false),
         variant,
         ci: ci.kind,
@@ -199,44 +170,101 @@ pub fn resolve(flags: Layer, env: Layer, file: Layer, ci: CiContext) -> Result<S
     })
 }
 
+fn nonzero(v: Option<u32>, name: &'static str) -> Result<Option<NonZeroU32>, SettingsError> {
+    match v {
+        None => Ok(None),
+        Some(n) => NonZeroU32::new(n)
+            .map(Some)
+            .ok_or(SettingsError::Zero(name)),
+    }
+}
+
+/// S3 when a bucket is set, else a local directory.
+fn target(
+    bucket: Option<String>,
+    local_dir: Option<PathBuf>,
+    sse: Option<String>,
+    kms_key: Option<String>,
+    region: Option<String>,
+    endpoint: Option<String>,
+) -> Result<Target, SettingsError> {
+    Ok(match (bucket, local_dir) {
+        (Some(_), Some(_)) => return Err(SettingsError::BucketAndDir),
+        (Some(bucket), None) => Target::S3(S3Options {
+            bucket,
+            region,
+            endpoint: endpoint.map(|e| e.trim_end_matches('/').to_string()),
+            sse: parse_sse(sse.as_deref(), kms_key)?,
+            credentials: None,
+        }),
+        (None, Some(dir)) => Target::Local {
+            dir,
+            defaulted: false,
+        },
+        (None, None) => Target::Local {
+            dir: PathBuf::from(DEFAULT_LOCAL_DIR),
+            defaulted: true,
+        },
+    })
+}
+
+/// `--sse` and `--sse-kms-key-id` as one choice; a key alone means KMS.
+fn parse_sse(sse: Option<&str>, kms_key: Option<String>) -> Result<Option<Sse>, SettingsError> {
+    match (sse, kms_key) {
+        (None, None) => Ok(None),
+        (None | Some("aws:kms"), key) => Ok(Some(Sse::Kms(key))),
+        (Some("AES256"), None) => Ok(Some(Sse::Aes256)),
+        (Some("AES256"), Some(_)) => Err(SettingsError::KmsKeyWithoutKms),
+        (Some(other), _) => Err(SettingsError::Sse(other.to_string())),
+    }
+}
+
 /// `d123.cloudfront.net` or `https://reports.example.com/` -> `https://host`.
-fn normalize_base_url(url: &str) -> Result<String, String> {
+fn normalize_base_url(url: &str) -> Result<String, SettingsError> {
     let url = url.trim().trim_end_matches('/');
+    let bad = |problem| SettingsError::CloudFront {
+        url: url.to_string(),
+        problem,
+    };
     let with_scheme = if url.starts_with("https://") || url.starts_with("http://") {
         url.to_string()
     } else if url.contains("://") {
-        return Err(format!("--cloudfront {url:?} must be an https:// URL"));
+        return Err(bad("must be an https:// URL"));
     } else {
         format!("https://{url}")
     };
     let host = with_scheme.split("://").nth(1).unwrap_or_default();
     if host.is_empty() || host.contains(['<', '>', '"', '\'', ' ', '\\']) {
-        return Err(format!("--cloudfront {url:?} is not a valid URL"));
+        return Err(bad("is not a valid URL"));
     }
     Ok(with_scheme)
 }
 
 /// Gather every layer from the real process (env, file, git) and resolve.
 /// Returns the settings and warnings to show.
-pub fn load(args: &PublishArgs) -> Result<(Settings, Vec<String>), String> {
+pub fn load(
+    flags: &Layer,
+    config: Option<&Path>,
+) -> Result<(Settings, Vec<String>), SettingsError> {
     let vars: Vec<(String, String)> = std::env::vars().collect();
-    load_from(args, &vars)
+    load_from(flags, config, &vars)
 }
 
 /// `load` with the environment given.
 pub fn load_from(
-    args: &PublishArgs,
+    flags: &Layer,
+    config: Option<&Path>,
     vars: &[(String, String)],
-) -> Result<(Settings, Vec<String>), String> {
-    let flags = Layer::from_flags(args)?;
+) -> Result<(Settings, Vec<String>), SettingsError> {
     let env = env::layer(vars)?;
-    let (file, unknown) = file::load(args.config.as_deref())?;
+    let (file, unknown) = file::load(config)?;
     let ci = ci::detect(vars, ci::run_git);
     let warnings = unknown
         .into_iter()
         .map(|k| format!("ignoring unknown key {k:?} in the config file"))
         .collect();
-    Ok((resolve(flags, env, file, ci)?, warnings))
+    let cwd = std::env::current_dir().unwrap_or_default();
+    Ok((resolve(flags.clone(), env, file, ci, &cwd)?, warnings))
 }
 
 #[cfg(test)]
@@ -251,7 +279,7 @@ mod tests {
                 project: Some("ci-project".into()),
                 ..Layer::default()
             },
-            kind: CiKind::LOCAL,
+            kind: Ci::Local,
             build_url: None,
         }
     }
@@ -284,7 +312,7 @@ mod tests {
         ];
         for (i, (f, e, fi, c, want)) in rows.iter().enumerate() {
             let layer = |v: &Option<&str>| v.map(branch).unwrap_or_default();
-            let s = resolve(layer(f), layer(e), layer(fi), ci(*c)).unwrap();
+            let s = resolve(layer(f), layer(e), layer(fi), ci(*c), Path::new("/w/shop")).unwrap();
             assert_eq!(s.branch, *want, "row {i}");
         }
     }
@@ -309,14 +337,14 @@ mod tests {
             ttl_days: Some(30),
             ..Layer::default()
         };
-        let s = resolve(flags, env, file, ci(Some("ci-branch"))).unwrap();
+        let s = resolve(flags, env, file, ci(Some("ci-branch")), Path::new("/w")).unwrap();
         assert!(matches!(&s.target, Target::S3(o) if o.bucket == "flag-bucket"));
         assert_eq!(s.prefix, "env-prefix");
         assert_eq!(s.run_id.as_deref(), Some("file-run"));
         assert_eq!(s.project, "ci-project");
         assert_eq!(s.branch, "ci-branch");
-        assert_eq!(s.ttl_days, Some(3));
-        assert_eq!(s.max_keep_runs, Some(5));
+        assert_eq!(s.ttl_days, NonZeroU32::new(3));
+        assert_eq!(s.max_keep_runs, NonZeroU32::new(5));
         assert_eq!(s.cloudfront.as_deref(), Some("https://d1.cloudfront.net"));
     }
 
@@ -334,6 +362,7 @@ mod tests {
             m(&[("a", "env"), ("b", "env")]),
             m(&[("c", "file")]),
             ci(None),
+            Path::new("/w"),
         )
         .unwrap();
         assert_eq!(s.meta["a"], "flag");
@@ -348,6 +377,7 @@ mod tests {
             Layer::default(),
             Layer::default(),
             ci(None),
+            Path::new("/w"),
         )
         .unwrap();
         assert_eq!(
@@ -391,7 +421,7 @@ mod tests {
                 ..Layer::default()
             },
             Layer {
-                meta: [("run_id".to_string(), "x".to_string())].into(),
+                meta: vec![("run_id".to_string(), "x".to_string())],
                 ..Layer::default()
             },
             Layer {
@@ -405,7 +435,14 @@ mod tests {
         ];
         for (i, flags) in cases.into_iter().enumerate() {
             assert!(
-                resolve(flags, Layer::default(), Layer::default(), ci(None)).is_err(),
+                resolve(
+                    flags,
+                    Layer::default(),
+                    Layer::default(),
+                    ci(None),
+                    Path::new("/w")
+                )
+                .is_err(),
                 "case {i}"
             );
         }
@@ -418,7 +455,14 @@ mod tests {
             ..Layer::default()
         };
         let none = Layer::default;
-        let s = resolve(leg(r#"{"py": "3.12"}"#), none(), none(), ci(None)).unwrap();
+        let s = resolve(
+            leg(r#"{"py": "3.12"}"#),
+            none(),
+            none(),
+            ci(None),
+            Path::new("/w"),
+        )
+        .unwrap();
         assert_eq!(s.run_id.as_deref(), Some("ci-run-py-3.12"));
         assert_eq!(s.variant.as_deref(), Some("py=3.12"));
         // An explicit run id is the user's choice and stays as given.
@@ -426,20 +470,20 @@ mod tests {
             run_id: Some("mine".into()),
             ..leg("a")
         };
-        let s = resolve(explicit, none(), none(), ci(None)).unwrap();
+        let s = resolve(explicit, none(), none(), ci(None), Path::new("/w")).unwrap();
         assert_eq!(s.run_id.as_deref(), Some("mine"));
         // No matrix: the CI id alone.
-        let s = resolve(leg("null"), none(), none(), ci(None)).unwrap();
+        let s = resolve(leg("null"), none(), none(), ci(None), Path::new("/w")).unwrap();
         assert_eq!(s.run_id.as_deref(), Some("ci-run"));
         assert_eq!(s.variant, None);
     }
 
     #[test]
     fn meta_flags_need_an_equals_sign() {
-        let args = PublishArgs {
-            meta: vec!["novalue".into()],
-            ..PublishArgs::default()
-        };
-        assert!(Layer::from_flags(&args).unwrap_err().contains("KEY=VALUE"));
+        use clap::Parser;
+        let err = crate::cli::Cli::try_parse_from(["allure-host", "publish", "--meta", "novalue"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("KEY=VALUE"), "{err}");
     }
 }

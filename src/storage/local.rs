@@ -30,6 +30,7 @@ fn io_err(op: &'static str, path: &Path, e: std::io::Error) -> StoreError {
         op,
         target: path.display().to_string(),
         detail: e.to_string(),
+        source: Some(Box::new(e)),
     }
 }
 
@@ -69,6 +70,7 @@ impl LocalStore {
                 op: "resolve",
                 target: key.into(),
                 detail: "key would leave the site directory".into(),
+                source: None,
             });
         }
         Ok(self.root.join(rel))
@@ -155,6 +157,7 @@ impl LocalStore {
                 op: "list",
                 target: dir.display().to_string(),
                 detail: e.to_string(),
+                source: Some(Box::new(e)),
             })?;
             if !entry.file_type().is_file() {
                 continue;
@@ -207,6 +210,7 @@ async fn blocking<T: Send + 'static>(
             op: "local",
             target: String::new(),
             detail: e.to_string(),
+            source: Some(Box::new(e)),
         })?
 }
 

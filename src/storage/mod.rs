@@ -55,10 +55,9 @@ pub enum StoreError {
         "bucket {bucket:?} does not exist or is in another region; check --bucket and --region, or create it with `allure-host infra setup`"
     )]
     NoSuchBucket { bucket: String },
-    #[error(
-        "no AWS credentials found: {detail}. Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or use OIDC (role-to-assume) in GitHub Actions"
-    )]
-    Credentials { detail: String },
+    /// The endpoint could not be reached, or there are no credentials.
+    #[error(transparent)]
+    Unreachable(#[from] crate::aws::Unreachable),
     #[error(
         "access to {target} was denied ({code}); check that the credentials may use the bucket"
     )]
@@ -67,7 +66,10 @@ pub enum StoreError {
     Other {
         op: &'static str,
         target: String,
+        /// A short reason: the AWS error code and message, or the I/O error.
         detail: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 }
 

@@ -2,41 +2,41 @@
 
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
-use std::time::Duration;
 
-use aws_config::meta::region::RegionProviderChain;
-use aws_config::retry::RetryConfig;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::Credentials;
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::config::{
-    Credentials, ProvideCredentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
-};
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier, ServerSideEncryption};
 
 use super::{Listed, Object, ObjectMeta, PutMode, RequestCounts, StoreError};
+use crate::aws::{self, Signing};
 
-/// Attempts per request (the first plus retries with jittered backoff) on
-/// 5xx, throttling (SlowDown) and connection errors.
-const MAX_ATTEMPTS: u32 = 8;
+/// Server-side encryption asked of every write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sse {
+    /// `AES256`: S3-managed keys.
+    Aes256,
+    /// `aws:kms`, with this key or the account's default one.
+    Kms(Option<String>),
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct S3Options {
     pub bucket: String,
     pub region: Option<String>,
     pub endpoint: Option<String>,
-    /// `AES256` or `aws:kms`.
-    pub sse: Option<String>,
-    pub sse_kms_key_id: Option<String>,
+    pub sse: Option<Sse>,
     /// Explicit credentials (from OIDC); None: the default AWS chain.
     pub credentials: Option<Credentials>,
 }
 
 pub struct S3Store {
     client: Client,
-    sdk_config: aws_config::SdkConfig,
     bucket: String,
+    endpoint: Option<String>,
+    region: String,
     sse: Option<ServerSideEncryption>,
     sse_kms_key_id: Option<String>,
 }
@@ -44,62 +44,25 @@ pub struct S3Store {
 impl S3Store {
     /// Build a client and make sure credentials exist before any work starts.
     pub async fn connect(opts: S3Options) -> Result<Self, StoreError> {
-        let region = RegionProviderChain::first_try(opts.region.clone().map(Region::new))
-            .or_default_provider()
-            .or_else(Region::from_static("us-east-1"));
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(region);
-        if let Some(creds) = opts.credentials.clone() {
-            loader = loader.credentials_provider(creds);
-        }
-        let sdk_config = loader
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(MAX_ATTEMPTS)
-                    .with_initial_backoff(Duration::from_millis(100))
-                    .with_max_backoff(Duration::from_secs(10)),
-            )
-            .load()
-            .await;
-        let provider =
-            sdk_config
-                .credentials_provider()
-                .ok_or_else(|| StoreError::Credentials {
-                    detail: "no credentials provider is configured".into(),
-                })?;
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| StoreError::Credentials {
-                detail: DisplayErrorContext(&e).to_string(),
-            })?;
-        let mut builder = aws_sdk_s3::config::Builder::from(&sdk_config)
-            // Checksums only where S3 requires them: plain uploads stream
-            // with a known length and work with every S3-compatible server.
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
-        if let Some(endpoint) = &opts.endpoint {
-            builder = builder.endpoint_url(endpoint).force_path_style(true);
-        }
-        let sse = match (&opts.sse, &opts.sse_kms_key_id) {
-            (Some(alg), _) => Some(ServerSideEncryption::from(alg.as_str())),
-            (None, Some(_)) => Some(ServerSideEncryption::AwsKms),
-            (None, None) => None,
+        let signing = match opts.credentials {
+            Some(creds) => Signing::Given(creds),
+            None => Signing::Chain,
+        };
+        let config = aws::config(opts.region.as_deref(), signing).await;
+        aws::require_credentials(&config).await?;
+        let (sse, sse_kms_key_id) = match opts.sse {
+            None => (None, None),
+            Some(Sse::Aes256) => (Some(ServerSideEncryption::Aes256), None),
+            Some(Sse::Kms(key)) => (Some(ServerSideEncryption::AwsKms), key),
         };
         Ok(Self {
-            client: Client::from_conf(builder.build()),
-            sdk_config,
+            client: aws::s3(&config, opts.endpoint.as_deref()),
             bucket: opts.bucket,
+            region: aws::region(&config),
+            endpoint: opts.endpoint,
             sse,
-            sse_kms_key_id: opts.sse_kms_key_id,
+            sse_kms_key_id,
         })
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
-        &self.sdk_config
     }
 
     pub fn bucket(&self) -> &str {
@@ -112,12 +75,14 @@ impl S3Store {
 
     fn classify<E>(&self, op: &'static str, key: &str, err: SdkError<E, HttpResponse>) -> StoreError
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        if let Some(u) = aws::unreachable(&err, self.endpoint.as_deref(), &self.region) {
+            return u.into();
+        }
         let status = err.raw_response().map(|r| r.status().as_u16());
         let code = err.code().unwrap_or_default().to_string();
-        let detail = DisplayErrorContext(&err).to_string();
-        let target = format!("s3://{}/{key}", self.bucket);
+        let target = self.location(key);
         match (status, code.as_str()) {
             (_, "NoSuchBucket") => StoreError::NoSuchBucket {
                 bucket: self.bucket.clone(),
@@ -130,10 +95,12 @@ impl S3Store {
                 _,
                 "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken",
             ) => StoreError::Denied { target, code },
-            _ if detail.contains("credentials") && !matches!(err, SdkError::ServiceError(_)) => {
-                StoreError::Credentials { detail }
-            }
-            _ => StoreError::Other { op, target, detail },
+            _ => StoreError::Other {
+                op,
+                target,
+                detail: aws::describe(&err),
+                source: Some(Box::new(err)),
+            },
         }
     }
 
@@ -155,6 +122,7 @@ impl S3Store {
             op: "GetObject",
             target: self.location(key),
             detail: e.to_string(),
+            source: Some(Box::new(e)),
         })?;
         Ok(Some(Object {
             body: body.into_bytes().to_vec(),
@@ -209,6 +177,7 @@ impl S3Store {
                 op: "PutObject",
                 target: path.display().to_string(),
                 detail: e.to_string(),
+                source: Some(Box::new(e)),
             })?;
         self.put(key, meta)
             .body(body)
@@ -255,6 +224,7 @@ impl S3Store {
                     op: "DeleteObjects",
                     target: self.bucket.clone(),
                     detail: e.to_string(),
+                    source: Some(Box::new(e)),
                 })?;
             let delete = Delete::builder()
                 .set_objects(Some(objects))
@@ -264,6 +234,7 @@ impl S3Store {
                     op: "DeleteObjects",
                     target: self.bucket.clone(),
                     detail: e.to_string(),
+                    source: Some(Box::new(e)),
                 })?;
             let out = self
                 .client
@@ -283,6 +254,7 @@ impl S3Store {
                         chunk.len(),
                         first.message().unwrap_or_default()
                     ),
+                    source: None,
                 });
             }
         }

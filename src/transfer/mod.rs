@@ -86,6 +86,7 @@ fn record(
                 op: "upload",
                 target: String::new(),
                 detail: e.to_string(),
+                source: Some(Box::new(e)),
             },
         )),
     }

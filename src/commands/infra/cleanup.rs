@@ -9,9 +9,9 @@ use crate::cli::CleanupArgs;
 use crate::infra::aws::Wait;
 use crate::infra::names::ORIGIN_ID;
 use crate::infra::plan;
-use crate::output;
+use crate::output::Output;
 
-pub async fn run(args: &CleanupArgs) -> Result<bool> {
+pub async fn run(args: &CleanupArgs, out: &Output) -> Result<bool> {
     if !args.yes && !args.dry_run {
         bail!(
             "cleanup deletes the distribution, its function and OAC{}: pass --yes to confirm, or --dry-run to see the plan",
@@ -48,7 +48,7 @@ pub async fn run(args: &CleanupArgs) -> Result<bool> {
     let steps = plan::cleanup(&obs, args.delete_bucket);
     let lines: Vec<String> = steps.iter().map(|s| s.describe(&names, &obs)).collect();
     let title = format!("Cleanup of s3://{} in {}", names.bucket, names.region);
-    output::infra_plan(&title, &lines, args.dry_run);
+    out.infra_plan(&title, &lines, args.dry_run);
     if args.dry_run {
         return Ok(true);
     }
@@ -58,14 +58,19 @@ pub async fn run(args: &CleanupArgs) -> Result<bool> {
     };
     for (step, line) in steps.iter().zip(&lines) {
         aws.apply_cleanup(step, &names, &mut obs, wait, |d, t| {
-            output::infra_note(&format!("  {} is {} ({}s)", d.id, d.status, t.as_secs()))
+            out.line(format_args!(
+                "  {} is {} ({}s)",
+                d.id,
+                d.status,
+                t.as_secs()
+            ))
         })
         .await?;
-        output::infra_step_done(line);
+        out.infra_step_done(line);
     }
     if env.is_some_and(|e| e.bucket == names.bucket) {
         std::fs::remove_file(env_path)?;
-        output::infra_note(&format!("Removed {}", env_path.display()));
+        out.line(format_args!("Removed {}", env_path.display()));
     }
     Ok(true)
 }

@@ -9,7 +9,7 @@ mod setup;
 mod validate;
 mod write_config;
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -18,15 +18,16 @@ use crate::cli::{AwsArgs, InfraCommand};
 use crate::infra::aws::Aws;
 use crate::infra::env_file::InfraEnv;
 use crate::infra::names::Names;
+use crate::output::Output;
 
-pub async fn run(command: &InfraCommand) -> Result<bool> {
+pub async fn run(command: &InfraCommand, out: &Output) -> Result<bool> {
     match command {
-        InfraCommand::Precheck(args) => precheck::run(args).await,
-        InfraCommand::Setup(args) => setup::run(args).await,
-        InfraCommand::Validate(args) => validate::run(args).await,
-        InfraCommand::Cleanup(args) => cleanup::run(args).await,
-        InfraCommand::WriteConfig(args) => write_config::run(args),
-        InfraCommand::Policy(args) => policy::run(args),
+        InfraCommand::Precheck(args) => precheck::run(args, out).await,
+        InfraCommand::Setup(args) => setup::run(args, out).await,
+        InfraCommand::Validate(args) => validate::run(args, out).await,
+        InfraCommand::Cleanup(args) => cleanup::run(args, out).await,
+        InfraCommand::WriteConfig(args) => write_config::run(args, out),
+        InfraCommand::Policy(args) => policy::run(args, out),
     }
 }
 
@@ -105,15 +106,11 @@ async fn connect(args: &AwsArgs, env: Option<&InfraEnv>) -> Result<(Aws, Names)>
 }
 
 /// Ask on a terminal; refuse when nobody can answer.
-fn confirm(question: &str, flag: &str) -> Result<bool> {
+fn confirm(question: &str, flag: &str, out: &Output) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "not confirmed: pass {flag} to run without a terminal (or --dry-run to see the plan)"
         );
     }
-    print!("{question} [y/N] ");
-    std::io::stdout().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+    Ok(matches!(out.ask(question)?.trim(), "y" | "Y" | "yes"))
 }

@@ -7,9 +7,9 @@ use super::{bucket_from, read_env_file};
 use crate::cli::PolicyArgs;
 use crate::infra::iam::{PublisherScope, github_trust_policy, publisher_policy};
 use crate::infra::names::distribution_arn;
-use crate::output;
+use crate::output::Output;
 
-pub fn run(args: &PolicyArgs) -> Result<bool> {
+pub fn run(args: &PolicyArgs, out: &Output) -> Result<bool> {
     let env = read_env_file(&args.env_file)?;
     let file = &args.env_file;
     let bucket = bucket_from(args.bucket.as_deref(), env.as_ref(), file)?;
@@ -45,6 +45,6 @@ pub fn run(args: &PolicyArgs) -> Result<bool> {
             json!({"PermissionsPolicy": permissions, "TrustPolicy": trust})
         }
     };
-    output::json(&doc)?;
+    out.json(&doc)?;
     Ok(true)
 }

@@ -5,10 +5,10 @@ use anyhow::Result;
 use super::{connect, read_env_file};
 use crate::checks::{Row, Status, all_ok, row};
 use crate::cli::AwsArgs;
-use crate::infra::aws::BucketProbe;
-use crate::output;
+use crate::infra::state::BucketProbe;
+use crate::output::Output;
 
-pub async fn run(args: &AwsArgs) -> Result<bool> {
+pub async fn run(args: &AwsArgs, out: &Output) -> Result<bool> {
     let env = read_env_file(&args.env_file)?;
     let mut rows: Vec<Row> = Vec::new();
     // A bad name or missing credentials fail here, with their own message.
@@ -16,7 +16,7 @@ pub async fn run(args: &AwsArgs) -> Result<bool> {
         Ok(found) => found,
         Err(e) => {
             rows.push(row("setup", Status::Fail, format!("{e:#}")));
-            output::check_table(&rows);
+            out.check_table(&rows);
             return Ok(false);
         }
     };
@@ -78,6 +78,6 @@ pub async fn run(args: &AwsArgs) -> Result<bool> {
             ),
         ));
     }
-    output::check_table(&rows);
+    out.check_table(&rows);
     Ok(all_ok(&rows))
 }

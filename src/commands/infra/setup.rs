@@ -14,9 +14,9 @@ use crate::infra::aws::wait::settled;
 use crate::infra::config_file::{PublishConfig, cloudfront_url};
 use crate::infra::env_file::InfraEnv;
 use crate::infra::plan::{self, Desired};
-use crate::output;
+use crate::output::{self, Output};
 
-pub async fn run(args: &SetupArgs) -> Result<bool> {
+pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
     let env_path = &args.aws.env_file;
     let env = read_env_file(env_path)?;
     if let (Some(e), false) = (&env, args.adopt) {
@@ -47,17 +47,17 @@ pub async fn run(args: &SetupArgs) -> Result<bool> {
     let steps = plan::setup(&desired, &obs);
     let lines: Vec<String> = steps.iter().map(|s| s.describe(&desired)).collect();
     let title = format!("Setup of s3://{} in {}", names.bucket, names.region);
-    output::infra_plan(&title, &lines, args.dry_run);
+    out.infra_plan(&title, &lines, args.dry_run);
     if args.dry_run {
         return Ok(true);
     }
-    if !steps.is_empty() && !args.yes && !confirm("Apply these changes?", "--yes")? {
-        output::infra_note("Nothing was changed.");
+    if !steps.is_empty() && !args.yes && !confirm("Apply these changes?", "--yes", out)? {
+        out.line("Nothing was changed.");
         return Ok(false);
     }
     for (step, line) in steps.iter().zip(&lines) {
         aws.apply_setup(step, &desired, &mut obs).await?;
-        output::infra_step_done(line);
+        out.infra_step_done(line);
     }
     let dist = obs
         .distribution
@@ -66,7 +66,7 @@ pub async fn run(args: &SetupArgs) -> Result<bool> {
     let dist = if settled(&dist, true) {
         dist
     } else {
-        output::infra_note(&format!(
+        out.line(format_args!(
             "Waiting for CloudFront to deploy {} (up to {}s; it often takes 5-15 minutes)...",
             dist.id, args.wait_timeout
         ));
@@ -75,7 +75,12 @@ pub async fn run(args: &SetupArgs) -> Result<bool> {
             interval: Duration::from_secs(args.poll_interval.max(1)),
         };
         aws.wait_for(&dist.id, true, wait, |d, t| {
-            output::infra_note(&format!("  {} is {} ({}s)", d.id, d.status, t.as_secs()))
+            out.line(format_args!(
+                "  {} is {} ({}s)",
+                d.id,
+                d.status,
+                t.as_secs()
+            ))
         })
         .await?
     };
@@ -88,7 +93,7 @@ pub async fn run(args: &SetupArgs) -> Result<bool> {
         oac_id: obs.oac.as_ref().map(|o| o.id.clone()),
         function_name: Some(names.function.clone()),
     };
-    write_if_changed(env_path, &record.render())?;
+    write_if_changed(env_path, &record.render(), out)?;
     let config = PublishConfig {
         bucket: names.bucket.clone(),
         prefix: args.prefix.clone(),
@@ -100,24 +105,24 @@ pub async fn run(args: &SetupArgs) -> Result<bool> {
     let config_text = config.render().map_err(anyhow::Error::msg)?;
     match std::fs::read_to_string(&args.config_file) {
         Ok(existing) if existing == config_text => {}
-        Ok(_) => output::infra_note(&format!(
+        Ok(_) => out.line(format_args!(
             "{} exists and was left as is; run `allure-host infra write-config --force` to regenerate it",
             args.config_file.display()
         )),
-        Err(_) => write_if_changed(&args.config_file, &config_text)?,
+        Err(_) => write_if_changed(&args.config_file, &config_text, out)?,
     }
-    output::infra_note(&format!(
+    out.line(format_args!(
         "Ready: https://{} serves s3://{} privately (distribution {}). Next: `allure-host infra validate`, then `allure-host publish`.",
         dist.domain, names.bucket, dist.id
     ));
     Ok(true)
 }
 
-fn write_if_changed(path: &Path, text: &str) -> Result<()> {
+fn write_if_changed(path: &Path, text: &str, out: &Output) -> Result<()> {
     if std::fs::read_to_string(path).is_ok_and(|t| t == text) {
         return Ok(());
     }
     output::write_atomic(path, text.as_bytes())?;
-    output::infra_note(&format!("Wrote {}", path.display()));
+    out.line(format_args!("Wrote {}", path.display()));
     Ok(())
 }

@@ -5,9 +5,9 @@ use anyhow::{Context, Result, bail};
 use super::{bucket_from, read_env_file};
 use crate::cli::WriteConfigArgs;
 use crate::infra::config_file::{PublishConfig, cloudfront_url};
-use crate::output;
+use crate::output::{self, Output};
 
-pub fn run(args: &WriteConfigArgs) -> Result<bool> {
+pub fn run(args: &WriteConfigArgs, out: &Output) -> Result<bool> {
     if args.output.exists() && !args.force {
         bail!(
             "{} exists: pass --force to overwrite it (or --output PATH to write elsewhere)",
@@ -44,6 +44,6 @@ pub fn run(args: &WriteConfigArgs) -> Result<bool> {
     };
     let text = config.render().map_err(anyhow::Error::msg)?;
     output::write_atomic(&args.output, text.as_bytes())?;
-    output::infra_note(&format!("Wrote {}:\n{text}", args.output.display()));
+    out.line(format_args!("Wrote {}:\n{text}", args.output.display()));
     Ok(true)
 }

@@ -13,10 +13,11 @@ use anyhow::{Context, Result, anyhow};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use crate::storage::S3Store;
-use crate::storage::s3::S3Options;
+use crate::aws::{self as sdk, Signing};
 
 pub use wait::Wait;
+
+use crate::infra::state::BucketProbe;
 
 pub struct Aws {
     pub s3: aws_sdk_s3::Client,
@@ -30,44 +31,17 @@ pub struct Identity {
     pub arn: String,
 }
 
-/// Where a bucket name stands, for precheck and setup.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BucketProbe {
-    Available,
-    /// Exists and these credentials can use it.
-    Ours {
-        region: Option<String>,
-    },
-    /// Exists, but these credentials may not use it (another account's).
-    Taken,
-}
-
 impl Aws {
     /// Clients for `region` (default: the AWS config's, else us-east-1).
     /// `endpoint` sends every service to one URL (a local AWS emulator).
     pub async fn connect(region: Option<&str>, endpoint: Option<&str>) -> Result<Self> {
-        let store = S3Store::connect(S3Options {
-            region: region.map(str::to_string),
-            endpoint: endpoint.map(str::to_string),
-            ..S3Options::default()
-        })
-        .await?;
-        let sdk = store.sdk_config();
-        let region = sdk
-            .region()
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "us-east-1".into());
-        let mut cloudfront = aws_sdk_cloudfront::config::Builder::from(sdk);
-        let mut sts = aws_sdk_sts::config::Builder::from(sdk);
-        if let Some(url) = endpoint {
-            cloudfront = cloudfront.endpoint_url(url);
-            sts = sts.endpoint_url(url);
-        }
+        let config = sdk::config(region, Signing::Chain).await;
+        sdk::require_credentials(&config).await?;
         Ok(Self {
-            s3: store.client().clone(),
-            cloudfront: aws_sdk_cloudfront::Client::from_conf(cloudfront.build()),
-            sts: aws_sdk_sts::Client::from_conf(sts.build()),
-            region,
+            s3: sdk::s3(&config, endpoint),
+            cloudfront: sdk::cloudfront(&config, endpoint),
+            sts: sdk::sts(&config, endpoint),
+            region: sdk::region(&config),
         })
     }
 
@@ -134,7 +108,10 @@ where
         (None, Some(http)) => format!(
             "HTTP {http} without an AWS error; is the endpoint an AWS API that implements {op}?"
         ),
-        (None, None) => DisplayErrorContext(&err).to_string(),
+        (None, None) => match sdk::unreachable(&err, Some("the AWS endpoint"), "") {
+            Some(u) => u.to_string(),
+            None => DisplayErrorContext(&err).to_string(),
+        },
     };
     let hint = match err.code().unwrap_or_default() {
         "AccessDenied" | "AccessDeniedException" => {

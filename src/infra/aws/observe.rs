@@ -46,10 +46,17 @@ impl Aws {
         })
     }
 
-    async fn bucket_state(&self, bucket: &str) -> Result<BucketState> {
-        let s3 = &self.s3;
-        let pab = match s3.get_public_access_block().bucket(bucket).send().await {
-            Ok(out) => out
+    /// BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy,
+    /// RestrictPublicBuckets; all off when there is no configuration.
+    pub async fn public_access_block(&self, bucket: &str) -> Result<[bool; 4]> {
+        match self
+            .s3
+            .get_public_access_block()
+            .bucket(bucket)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
                 .public_access_block_configuration()
                 .map_or([false; 4], |c| {
                     [
@@ -58,10 +65,30 @@ impl Aws {
                         c.block_public_policy() == Some(true),
                         c.restrict_public_buckets() == Some(true),
                     ]
-                }),
-            Err(e) if is_code(&e, &["NoSuchPublicAccessBlockConfiguration"]) => [false; 4],
-            Err(e) => return Err(failed("GetPublicAccessBlock", bucket, e)),
-        };
+                })),
+            Err(e) if is_code(&e, &["NoSuchPublicAccessBlockConfiguration"]) => Ok([false; 4]),
+            Err(e) => Err(failed("GetPublicAccessBlock", bucket, e)),
+        }
+    }
+
+    /// S3's own verdict on the bucket policy; None when there is no policy.
+    pub async fn policy_is_public(&self, bucket: &str) -> Result<Option<bool>> {
+        match self
+            .s3
+            .get_bucket_policy_status()
+            .bucket(bucket)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.policy_status().and_then(|s| s.is_public())),
+            Err(e) if is_code(&e, &["NoSuchBucketPolicy"]) => Ok(None),
+            Err(e) => Err(failed("GetBucketPolicyStatus", bucket, e)),
+        }
+    }
+
+    async fn bucket_state(&self, bucket: &str) -> Result<BucketState> {
+        let s3 = &self.s3;
+        let pab = self.public_access_block(bucket).await?;
         let encryption = match s3.get_bucket_encryption().bucket(bucket).send().await {
             Ok(out) => out
                 .server_side_encryption_configuration()
@@ -85,11 +112,7 @@ impl Aws {
             Err(e) => return Err(failed("GetBucketOwnershipControls", bucket, e)),
         };
         let policy = self.bucket_policy(bucket).await?;
-        let policy_is_public = match s3.get_bucket_policy_status().bucket(bucket).send().await {
-            Ok(out) => out.policy_status().and_then(|s| s.is_public()),
-            Err(e) if is_code(&e, &["NoSuchBucketPolicy"]) => None,
-            Err(e) => return Err(failed("GetBucketPolicyStatus", bucket, e)),
-        };
+        let policy_is_public = self.policy_is_public(bucket).await?;
         let lifecycle = match s3
             .get_bucket_lifecycle_configuration()
             .bucket(bucket)

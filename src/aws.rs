@@ -1,0 +1,197 @@
+//! One way to AWS: the SDK config (region, credentials, retries) every
+//! client is built from, the clients, and SDK failures told apart by their
+//! kind (unreachable endpoint, missing credentials) rather than their text.
+
+use std::error::Error as StdError;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::{
+    Credentials, ProvideCredentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// The region when neither a flag nor the AWS config names one.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Attempts per request (the first plus retries with jittered backoff) on
+/// 5xx, throttling (SlowDown) and connection errors.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Which credentials the clients sign with.
+#[derive(Debug, Clone)]
+pub enum Signing {
+    /// The default AWS chain (environment, profile, SSO, instance role...).
+    Chain,
+    /// These keys (from OIDC).
+    Given(Credentials),
+    /// Unsigned calls (AssumeRoleWithWebIdentity needs none).
+    Anonymous,
+}
+
+/// A failure to reach AWS at all, as opposed to an answer from it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unreachable {
+    #[error("cannot reach {endpoint} ({reason}); {hint}")]
+    Network {
+        endpoint: String,
+        reason: String,
+        hint: &'static str,
+    },
+    #[error(
+        "no AWS credentials found: {detail}. Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or use OIDC (role-to-assume) in GitHub Actions"
+    )]
+    Credentials { detail: String },
+}
+
+/// The SDK config for `region` (default: the AWS config's, else us-east-1).
+pub async fn config(region: Option<&str>, signing: Signing) -> SdkConfig {
+    let region = RegionProviderChain::first_try(region.map(|r| Region::new(r.to_string())))
+        .or_default_provider()
+        .or_else(Region::from_static(DEFAULT_REGION));
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(region)
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_secs(10)),
+        );
+    let loader = match signing {
+        Signing::Chain => loader,
+        Signing::Given(creds) => loader.credentials_provider(creds),
+        Signing::Anonymous => loader.no_credentials(),
+    };
+    loader.load().await
+}
+
+/// The region `config` settled on.
+pub fn region(config: &SdkConfig) -> String {
+    config
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| DEFAULT_REGION.into())
+}
+
+/// Make sure credentials exist before any work starts.
+pub async fn require_credentials(config: &SdkConfig) -> Result<(), Unreachable> {
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| Unreachable::Credentials {
+            detail: "no credentials provider is configured".into(),
+        })?;
+    provider
+        .provide_credentials()
+        .await
+        .map(|_| ())
+        .map_err(|e| Unreachable::Credentials {
+            detail: DisplayErrorContext(&e).to_string(),
+        })
+}
+
+/// An S3 client; `endpoint` is an S3-compatible server (path-style).
+pub fn s3(config: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_s3::Client {
+    let mut builder = aws_sdk_s3::config::Builder::from(config)
+        // Checksums only where S3 requires them: plain uploads stream with a
+        // known length and work with every S3-compatible server.
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+    if let Some(endpoint) = endpoint {
+        builder = builder.endpoint_url(endpoint).force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(builder.build())
+}
+
+pub fn cloudfront(config: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_cloudfront::Client {
+    let mut builder = aws_sdk_cloudfront::config::Builder::from(config);
+    if let Some(endpoint) = endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    aws_sdk_cloudfront::Client::from_conf(builder.build())
+}
+
+/// STS; local S3 emulators (moto, MinIO) serve it at the same endpoint.
+pub fn sts(config: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_sts::Client {
+    let mut builder = aws_sdk_sts::config::Builder::from(config);
+    if let Some(endpoint) = endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    aws_sdk_sts::Client::from_conf(builder.build())
+}
+
+/// Tell a failure to reach AWS (network, timeout, no credentials) from an
+/// answer. `endpoint` is the custom endpoint, when one is set.
+pub fn unreachable<E: StdError + 'static>(
+    err: &SdkError<E, HttpResponse>,
+    endpoint: Option<&str>,
+    region: &str,
+) -> Option<Unreachable> {
+    if !matches!(
+        err,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    ) {
+        return None;
+    }
+    let source = StdError::source(err)?;
+    if let Some(c) = find::<CredentialsError>(Some(source)) {
+        return Some(Unreachable::Credentials {
+            detail: DisplayErrorContext(c).to_string(),
+        });
+    }
+    let (where_, hint) = match endpoint {
+        Some(url) => (url.to_string(), "check --s3-endpoint (or AWS_ENDPOINT_URL)"),
+        None => (format!("AWS in {region}"), "check the network and --region"),
+    };
+    Some(Unreachable::Network {
+        endpoint: where_,
+        reason: reason(source),
+        hint,
+    })
+}
+
+/// The first error of type `T` in a source chain.
+fn find<'a, T: StdError + 'static>(mut e: Option<&'a (dyn StdError + 'static)>) -> Option<&'a T> {
+    while let Some(err) = e {
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
+        }
+        e = err.source();
+    }
+    None
+}
+
+/// Why a connection failed, in a few words: the I/O error's kind when there
+/// is one ("connection refused"), else the innermost message.
+fn reason(e: &(dyn StdError + 'static)) -> String {
+    if let Some(io) = find::<std::io::Error>(Some(e)) {
+        return match io.kind() {
+            std::io::ErrorKind::Other => io.to_string(),
+            kind => kind.to_string(),
+        };
+    }
+    let mut inner = e;
+    while let Some(next) = inner.source() {
+        inner = next;
+    }
+    inner.to_string()
+}
+
+/// A short reason for an AWS answer: its error code and message, or the
+/// HTTP status when the server sent no AWS error.
+pub fn describe<E>(err: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    match (err.code(), err.raw_response().map(|r| r.status().as_u16())) {
+        (Some(code), _) => match err.message() {
+            Some(msg) if !msg.is_empty() => format!("{code}: {msg}"),
+            _ => code.to_string(),
+        },
+        (None, Some(http)) => format!("HTTP {http}"),
+        (None, None) => DisplayErrorContext(err).to_string(),
+    }
+}

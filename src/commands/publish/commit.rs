@@ -1,0 +1,139 @@
+//! The writes, in the order that keeps readers safe: the whole run, then
+//! the manifest (and its page), then latest (never backwards), then the
+//! project page, then the files of runs the manifest no longer lists.
+
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use chrono::Utc;
+
+use super::prepare::Prepared;
+use super::secs;
+use super::stage::Staged;
+use crate::model::manifest::RunEntry;
+use crate::model::pointer::{BranchEntry, LatestPointer};
+use crate::model::run_id::RunId;
+use crate::output::Output;
+use crate::settings::Settings;
+use crate::state;
+use crate::transfer::{self, Progress};
+
+/// Seconds spent in each write phase.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CommitTimings {
+    pub upload: f64,
+    pub manifest: f64,
+    pub latest: f64,
+}
+
+pub struct Committed {
+    pub latest_moved: bool,
+    pub pruned_runs: Vec<String>,
+    pub timings: CommitTimings,
+}
+
+impl Committed {
+    /// A dry run: nothing written; `pruned` would have been removed.
+    pub fn nothing(pruned: Vec<String>) -> Self {
+        Self {
+            latest_moved: false,
+            pruned_runs: pruned,
+            timings: CommitTimings::default(),
+        }
+    }
+}
+
+pub async fn commit(
+    settings: &Settings,
+    p: &Prepared,
+    s: &mut Staged,
+    out: &Output,
+) -> Result<Committed> {
+    let t = Instant::now();
+    upload(settings, p, s).await?;
+    let upload_secs = secs(t);
+
+    let t = Instant::now();
+    let (_, pruned) =
+        state::manifest::add_run(&p.store, &p.layout, s.entry.clone(), keep(settings)).await?;
+    let manifest_secs = secs(t);
+
+    let t = Instant::now();
+    let latest_moved =
+        state::latest::advance(&p.store, &p.layout, &pointer(settings, p), &p.run).await?;
+    state::project::record(&p.store, &p.layout, &settings.project, branch_entry(p, s)).await?;
+    let latest_secs = secs(t);
+
+    remove_pruned(p, &pruned, out).await?;
+    Ok(Committed {
+        latest_moved,
+        pruned_runs: pruned.into_iter().map(|r| r.run_id).collect(),
+        timings: CommitTimings {
+            upload: upload_secs,
+            manifest: manifest_secs,
+            latest: latest_secs,
+        },
+    })
+}
+
+/// `--max-keep-runs` as the manifest counts it.
+pub fn keep(settings: &Settings) -> Option<u32> {
+    settings.max_keep_runs.map(std::num::NonZeroU32::get)
+}
+
+/// The whole run, before anything points at it.
+async fn upload(settings: &Settings, p: &Prepared, s: &mut Staged) -> Result<()> {
+    let uploads = std::mem::take(&mut s.uploads);
+    let files = uploads.len();
+    let progress = Progress::new(files as u64, s.entry.size);
+    let failures = transfer::upload_all(&p.store, uploads, settings.concurrency, &progress).await;
+    if let Some((key, err)) = failures.first() {
+        bail!(
+            "{} of {files} report files failed to upload (first: {key}: {err}); the manifest and latest were not changed, so publish again to complete run {}",
+            failures.len(),
+            p.run
+        );
+    }
+    Ok(())
+}
+
+fn pointer(settings: &Settings, p: &Prepared) -> LatestPointer {
+    LatestPointer {
+        run_id: p.run.to_string(),
+        run_url: p.urls.run.clone(),
+        latest_url: p.urls.latest.clone(),
+        project: settings.project.clone(),
+        branch: settings.branch.clone(),
+        build_order: p.build_order,
+        time: Utc::now().timestamp(),
+    }
+}
+
+fn branch_entry(p: &Prepared, s: &Staged) -> BranchEntry {
+    BranchEntry {
+        branch: s.entry.branch.clone(),
+        segment: p.layout.branch_segment().to_string(),
+        run_id: p.run.to_string(),
+        build_order: p.build_order,
+        time: Utc::now().timestamp(),
+        stats: s.report.stats,
+    }
+}
+
+/// Retention: the manifest no longer lists these runs; remove their files.
+async fn remove_pruned(p: &Prepared, pruned: &[RunEntry], out: &Output) -> Result<()> {
+    for entry in pruned {
+        let Ok(run) = RunId::new(entry.run_id.clone()) else {
+            out.warning(&format!(
+                "cannot locate files of pruned run {:?}",
+                entry.run_id
+            ));
+            continue;
+        };
+        let deleted = state::run_files::delete(&p.store, &p.layout, &run).await?;
+        out.note(format_args!(
+            "Retention: deleting run {run} ({deleted} files)"
+        ));
+    }
+    Ok(())
+}

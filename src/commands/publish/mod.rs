@@ -1,0 +1,85 @@
+//! `allure-host publish`, in phases:
+//! `prepare` (where and as what) -> `stage` (the report and what to upload)
+//! -> `commit` (upload -> manifest -> latest -> project page -> retention).
+//! `--dry-run` is `prepare` -> `stage` -> `plan`. Readers see a complete
+//! report at every instant: the run is fully uploaded before anything points
+//! at it.
+
+mod commit;
+mod plan;
+mod prepare;
+mod stage;
+
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::model::summary::{PublishSummary, Timings};
+use crate::output::Output;
+use crate::settings::{Settings, Target};
+
+use commit::Committed;
+use prepare::Prepared;
+use stage::Staged;
+
+pub async fn run(settings: &Settings, dry_run: bool, out: &Output) -> Result<PublishSummary> {
+    let started = Instant::now();
+    let prepared = prepare::prepare(settings, dry_run, out).await?;
+    let mut staged = stage::stage(settings, &prepared, out).await?;
+    let committed = if dry_run {
+        let (plan, pruned) = plan::plan(settings, &prepared, &staged).await?;
+        out.plan(&plan);
+        Committed::nothing(pruned)
+    } else {
+        commit::commit(settings, &prepared, &mut staged, out).await?
+    };
+    Ok(summarize(settings, &prepared, staged, committed, started))
+}
+
+/// Seconds since `since`, to the millisecond.
+fn secs(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+fn summarize(
+    settings: &Settings,
+    p: &Prepared,
+    s: Staged,
+    c: Committed,
+    started: Instant,
+) -> PublishSummary {
+    PublishSummary {
+        run_id: p.run.to_string(),
+        project: settings.project.clone(),
+        branch: settings.branch.clone(),
+        build_order: p.build_order,
+        run_url: p.urls.run.clone(),
+        latest_url: p.urls.latest.clone(),
+        runs_index_url: p.urls.runs_index.clone(),
+        bucket: match &settings.target {
+            Target::S3(o) => Some(o.bucket.clone()),
+            Target::Local { .. } => None,
+        },
+        local_dir: p.store.is_local().then(|| p.store.describe()),
+        run_prefix: p.layout.run_root(&p.run),
+        latest_prefix: p.layout.latest_prefix(),
+        report_files: s.entry.files,
+        report_size_bytes: s.entry.size,
+        stats: s.report.stats,
+        duration_ms: s.report.duration_ms,
+        variant: settings.variant.clone(),
+        failed_tests: s.failed_tests,
+        failed_tests_total: s.failed_tests_total,
+        latest_moved: c.latest_moved,
+        pruned_runs: c.pruned_runs,
+        requests: p.store.counts(),
+        timings: Timings {
+            history: s.timings.history,
+            generate: s.timings.generate,
+            upload: c.timings.upload,
+            manifest: c.timings.manifest,
+            latest: c.timings.latest,
+            total: secs(started),
+        },
+    }
+}

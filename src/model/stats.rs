@@ -1,0 +1,54 @@
+//! Test counts: declared once, embedded wherever a run's counts are kept
+//! (the manifest, the project index, the summary, the PR comment state).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    #[serde(default)]
+    pub passed: u64,
+    #[serde(default)]
+    pub failed: u64,
+    #[serde(default)]
+    pub broken: u64,
+    #[serde(default)]
+    pub skipped: u64,
+    #[serde(default)]
+    pub unknown: u64,
+    #[serde(default)]
+    pub total: u64,
+}
+
+impl Stats {
+    /// The run's overall status, as the `status` output reports it.
+    pub fn status(&self) -> &'static str {
+        if self.failed > 0 {
+            "failed"
+        } else if self.broken > 0 {
+            "broken"
+        } else if self.total == 0 {
+            "no-tests"
+        } else {
+            "passed"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_names_the_worst_outcome() {
+        let s = |failed, broken, total| Stats {
+            failed,
+            broken,
+            total,
+            ..Stats::default()
+        };
+        assert_eq!(s(1, 1, 3).status(), "failed");
+        assert_eq!(s(0, 1, 3).status(), "broken");
+        assert_eq!(s(0, 0, 0).status(), "no-tests");
+        assert_eq!(s(0, 0, 3).status(), "passed");
+    }
+}

@@ -1,0 +1,77 @@
+//! The trend files Allure reads from `results/history/`, carried from the
+//! run shown as latest so trends continue.
+
+use std::path::Path;
+
+use crate::model::layout::Layout;
+use crate::model::pointer::LatestPointer;
+use crate::model::run_id::RunId;
+use crate::storage::{Store, StoreError};
+
+/// History files Allure reads from `results/history/` to continue trends.
+pub const FILES: &[&str] = &[
+    "history.json",
+    "history-trend.json",
+    "duration-trend.json",
+    "categories-trend.json",
+    "retry-trend.json",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error(
+        "cannot read the history of run {run} ({key}: {source}); trends would reset, so nothing was published"
+    )]
+    Read {
+        run: String,
+        key: String,
+        source: StoreError,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Copy the history of `previous` into `dir`; returns how many files came.
+pub async fn carry(
+    store: &Store,
+    layout: &Layout,
+    previous: Option<&LatestPointer>,
+    dir: &Path,
+) -> Result<usize, HistoryError> {
+    let write_err = |source| HistoryError::Write {
+        path: dir.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(write_err)?;
+    let Some(run) = previous.and_then(|p| RunId::new(p.run_id.clone()).ok()) else {
+        return Ok(0);
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for name in FILES {
+        let key = layout.history_file(&run, name);
+        let store = store.clone();
+        tasks.spawn(async move { (name, key.clone(), store.get(&key).await) });
+    }
+    let mut carried = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (name, key, result) = done.expect("a history read does not panic");
+        match result {
+            Ok(Some(obj)) => {
+                std::fs::write(dir.join(name), obj.body).map_err(write_err)?;
+                carried += 1;
+            }
+            Ok(None) => {}
+            Err(source) => {
+                return Err(HistoryError::Read {
+                    run: run.to_string(),
+                    key,
+                    source,
+                });
+            }
+        }
+    }
+    Ok(carried)
+}

@@ -1,0 +1,62 @@
+//! The shared documents of a branch and its project, each changed only by
+//! compare-and-swap so concurrent publishers never lose each other's
+//! updates: the build counter, the manifest and its runs page, the latest
+//! pointer and its page, the project index and its page. Also the files of
+//! one run, which retention removes.
+
+pub mod build_counter;
+pub mod history;
+pub mod latest;
+pub mod manifest;
+mod page;
+pub mod project;
+pub mod run_files;
+
+use crate::model::manifest::ManifestError;
+use crate::report::headers;
+use crate::storage::cas::CasError;
+use crate::storage::{ObjectMeta, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{key} kept changing under us: gave up after {attempts} attempts; publish again")]
+    Contended { key: String, attempts: u32 },
+    #[error(
+        "the manifest {location} is unreadable ({source}); repair or remove it, then publish again"
+    )]
+    UnreadableManifest {
+        location: String,
+        source: ManifestError,
+    },
+    #[error(
+        "run id {0:?} was published by another publisher while this one ran; choose another --run-id"
+    )]
+    RunTaken(String),
+}
+
+impl From<std::convert::Infallible> for StateError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
+impl<E: Into<StateError>> From<CasError<E>> for StateError {
+    fn from(e: CasError<E>) -> Self {
+        match e {
+            CasError::Store(e) => e.into(),
+            CasError::Contended { key, attempts } => Self::Contended { key, attempts },
+            CasError::Refused(e) => e.into(),
+        }
+    }
+}
+
+/// Headers of a document readers must always fetch fresh.
+fn no_cache(key: &str) -> ObjectMeta {
+    ObjectMeta {
+        content_type: headers::content_type(key),
+        cache_control: headers::NO_CACHE,
+        tagging: None,
+    }
+}
