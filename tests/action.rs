@@ -51,7 +51,7 @@ fn every_input_reaches_a_setting_and_every_output_is_declared() {
             "summary" => "summary: false".to_string(),
             "fail-on" => "fail_on: Broken".to_string(),
             "variant" => "v-variant".to_string(),
-            "meta" => "\"team\": \"v-meta\"".to_string(),
+            "meta" => "(\"team\", \"v-meta\")".to_string(),
             _ => value.clone(),
         };
         assert!(
