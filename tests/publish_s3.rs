@@ -10,6 +10,11 @@ fn s3_args<'a>(bucket: &'a str, endpoint: &'a str, extra: &[&'a str]) -> Vec<&'a
     args
 }
 
+/// Publish to `bucket` on the test server from `dir`, with `extra` flags.
+fn publish(dir: &std::path::Path, bucket: &str, extra: &[&str]) -> std::process::Output {
+    run_in(dir, &s3_args(bucket, moto(), extra))
+}
+
 #[tokio::test]
 async fn two_publishes_continue_the_trend_with_correct_headers() {
     let client = s3().await;
@@ -18,26 +23,23 @@ async fn two_publishes_continue_the_trend_with_correct_headers() {
     let ex = ex.to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     for run in ["run-1", "run-2"] {
-        ok(&run_in(
+        ok(&publish(
             tmp.path(),
-            &s3_args(
-                &bucket,
-                moto(),
-                &[
-                    "--results",
-                    ex,
-                    "--project",
-                    "shop",
-                    "--branch",
-                    "main",
-                    "--run-id",
-                    run,
-                    "--cloudfront",
-                    "https://d111.cloudfront.net",
-                    "--summary-json",
-                    "summary.json",
-                ],
-            ),
+            &bucket,
+            &[
+                "--results",
+                ex,
+                "--project",
+                "shop",
+                "--branch",
+                "main",
+                "--run-id",
+                run,
+                "--cloudfront",
+                "https://d111.cloudfront.net",
+                "--summary-json",
+                "summary.json",
+            ],
         ));
     }
     let trend = get_json(
@@ -162,29 +164,23 @@ async fn published_reports_make_no_third_party_requests() {
     let bucket = bucket(&client).await;
     let tmp = tempfile::tempdir().unwrap();
     let report = generated_report().to_str().unwrap();
-    ok(&run_in(
+    ok(&publish(
         tmp.path(),
-        &s3_args(
-            &bucket,
-            moto(),
-            &["--report", report, "--project", "p", "--run-id", "r1"],
-        ),
+        &bucket,
+        &["--report", report, "--project", "p", "--run-id", "r1"],
     ));
-    ok(&run_in(
+    ok(&publish(
         tmp.path(),
-        &s3_args(
-            &bucket,
-            moto(),
-            &[
-                "--report",
-                report,
-                "--project",
-                "p",
-                "--run-id",
-                "r2",
-                "--keep-analytics",
-            ],
-        ),
+        &bucket,
+        &[
+            "--report",
+            report,
+            "--project",
+            "p",
+            "--run-id",
+            "r2",
+            "--keep-analytics",
+        ],
     ));
     let original = std::fs::read_to_string(generated_report().join("index.html")).unwrap();
     assert!(
@@ -298,22 +294,19 @@ async fn retention_prunes_manifest_then_objects() {
     let report = generated_report().to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     for run in ["old-1", "old-2", "new-3"] {
-        ok(&run_in(
+        ok(&publish(
             tmp.path(),
-            &s3_args(
-                &bucket,
-                moto(),
-                &[
-                    "--report",
-                    report,
-                    "--project",
-                    "p",
-                    "--run-id",
-                    run,
-                    "--max-keep-runs",
-                    "2",
-                ],
-            ),
+            &bucket,
+            &[
+                "--report",
+                report,
+                "--project",
+                "p",
+                "--run-id",
+                run,
+                "--max-keep-runs",
+                "2",
+            ],
         ));
     }
     let manifest = get_json(&client, &bucket, "reports/p/main/runs/index.json").await;
@@ -369,26 +362,23 @@ async fn hostile_names_stay_inside_the_project_and_are_escaped() {
         (long.as_str(), "x y"),
     ];
     for (branch, run) in cases {
-        ok(&run_in(
+        ok(&publish(
             tmp.path(),
-            &s3_args(
-                &bucket,
-                moto(),
-                &[
-                    "--report",
-                    report,
-                    "--project",
-                    "p",
-                    "--branch",
-                    branch,
-                    "--run-id",
-                    run,
-                    "--context-url",
-                    "javascript:alert(document.cookie)",
-                    "--meta",
-                    "note=<b>bold</b>",
-                ],
-            ),
+            &bucket,
+            &[
+                "--report",
+                report,
+                "--project",
+                "p",
+                "--branch",
+                branch,
+                "--run-id",
+                run,
+                "--context-url",
+                "javascript:alert(document.cookie)",
+                "--meta",
+                "note=<b>bold</b>",
+            ],
         ));
     }
     let all = keys(&client, &bucket).await;
@@ -430,24 +420,21 @@ async fn sse_and_ttl_apply_to_every_write() {
     let bucket = bucket(&client).await;
     let report = generated_report().to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    ok(&run_in(
+    ok(&publish(
         tmp.path(),
-        &s3_args(
-            &bucket,
-            moto(),
-            &[
-                "--report",
-                report,
-                "--project",
-                "p",
-                "--run-id",
-                "enc",
-                "--sse",
-                "AES256",
-                "--ttl-days",
-                "7",
-            ],
-        ),
+        &bucket,
+        &[
+            "--report",
+            report,
+            "--project",
+            "p",
+            "--run-id",
+            "enc",
+            "--sse",
+            "AES256",
+            "--ttl-days",
+            "7",
+        ],
     ));
     for key in keys(&client, &bucket).await {
         let head = client
@@ -486,32 +473,26 @@ async fn dry_run_writes_nothing_and_prints_the_plan() {
     let bucket = bucket(&client).await;
     let report = generated_report().to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    ok(&run_in(
+    ok(&publish(
         tmp.path(),
-        &s3_args(
-            &bucket,
-            moto(),
-            &["--report", report, "--project", "p", "--run-id", "a"],
-        ),
+        &bucket,
+        &["--report", report, "--project", "p", "--run-id", "a"],
     ));
     let before = keys(&client, &bucket).await;
-    let out = ok(&run_in(
+    let out = ok(&publish(
         tmp.path(),
-        &s3_args(
-            &bucket,
-            moto(),
-            &[
-                "--report",
-                report,
-                "--project",
-                "p",
-                "--run-id",
-                "b",
-                "--max-keep-runs",
-                "1",
-                "--dry-run",
-            ],
-        ),
+        &bucket,
+        &[
+            "--report",
+            report,
+            "--project",
+            "p",
+            "--run-id",
+            "b",
+            "--max-keep-runs",
+            "1",
+            "--dry-run",
+        ],
     ));
     assert_eq!(keys(&client, &bucket).await, before);
     let files = before
@@ -532,26 +513,17 @@ async fn bad_input_fails_clearly_without_writing() {
     let client = s3().await;
     let bucket = bucket(&client).await;
     let tmp = tempfile::tempdir().unwrap();
-    let err = failed(&run_in(
-        tmp.path(),
-        &s3_args(&bucket, moto(), &["--results", "nope"]),
-    ));
+    let err = failed(&publish(tmp.path(), &bucket, &["--results", "nope"]));
     assert!(
         err.contains("does not exist") && err.contains("--results"),
         "{err}"
     );
     std::fs::create_dir(tmp.path().join("empty")).unwrap();
-    let err = failed(&run_in(
-        tmp.path(),
-        &s3_args(&bucket, moto(), &["--results", "empty"]),
-    ));
+    let err = failed(&publish(tmp.path(), &bucket, &["--results", "empty"]));
     assert!(err.contains("no *-result.json"), "{err}");
     std::fs::create_dir(tmp.path().join("bad")).unwrap();
     std::fs::write(tmp.path().join("bad/x-result.json"), "{not json").unwrap();
-    let err = failed(&run_in(
-        tmp.path(),
-        &s3_args(&bucket, moto(), &["--results", "bad"]),
-    ));
+    let err = failed(&publish(tmp.path(), &bucket, &["--results", "bad"]));
     assert!(
         err.contains("x-result.json") && err.contains("not valid"),
         "{err}"
@@ -562,9 +534,10 @@ async fn bad_input_fails_clearly_without_writing() {
         &s3_args("no-such-bucket-here", moto(), &["--report", report]),
     ));
     assert!(err.contains("does not exist"), "{err}");
-    let err = failed(&run_in(
+    let err = failed(&publish(
         tmp.path(),
-        &s3_args(&bucket, moto(), &["--report", report, "--run-id", "latest"]),
+        &bucket,
+        &["--report", report, "--run-id", "latest"],
     ));
     assert!(err.contains("reserved"), "{err}");
     assert!(keys(&client, &bucket).await.is_empty());

@@ -5,7 +5,7 @@ use aws_sdk_cloudfront::types::ViewerProtocolPolicy;
 
 use super::names::Names;
 use super::plan::{FUNCTION_CODE, OWNERSHIP};
-use super::state::Observed;
+use super::state::{BucketState, DistributionState, Observed};
 use super::{bucket_policy, distribution, lifecycle};
 use crate::checks::{Row, Status, pass_if, row};
 
@@ -27,6 +27,40 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
         Status::Ok,
         format!("{} in {}", names.bucket, names.region),
     ));
+    bucket_rows(bucket, &mut rows);
+    let dist_arn = obs.distribution.as_ref().map(|d| d.arn.as_str());
+    let scope = bucket_policy::scope(bucket.policy.as_deref(), dist_arn.unwrap_or("-"));
+    match &scope {
+        Err(e) => rows.push(row("bucket not public", Status::Fail, e.clone())),
+        Ok(s) => {
+            let public = bucket.policy_is_public == Some(true) || !s.public.is_empty();
+            rows.push(pass_if(
+                "bucket not public",
+                !public,
+                if public {
+                    format!("the policy lets anyone read ({})", s.public.join(", "))
+                } else {
+                    "no statement grants public access".to_string()
+                },
+            ));
+        }
+    }
+
+    let Some(dist) = &obs.distribution else {
+        rows.push(row(
+            "distribution",
+            Status::Fail,
+            "not found; run `allure-host infra setup`",
+        ));
+        return rows;
+    };
+    distribution_rows(names, obs, dist, &scope, &mut rows);
+    rows.push(lifecycle_row(bucket));
+    rows
+}
+
+/// Block Public Access, encryption and ownership.
+fn bucket_rows(bucket: &BucketState, rows: &mut Vec<Row>) {
     let off: Vec<&str> = [
         "BlockPublicAcls",
         "IgnorePublicAcls",
@@ -66,33 +100,16 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
             .clone()
             .unwrap_or_else(|| "not set (ACLs in use)".into()),
     ));
+}
 
-    let dist_arn = obs.distribution.as_ref().map(|d| d.arn.as_str());
-    let scope = bucket_policy::scope(bucket.policy.as_deref(), dist_arn.unwrap_or("-"));
-    match &scope {
-        Err(e) => rows.push(row("bucket not public", Status::Fail, e.clone())),
-        Ok(s) => {
-            let public = bucket.policy_is_public == Some(true) || !s.public.is_empty();
-            rows.push(pass_if(
-                "bucket not public",
-                !public,
-                if public {
-                    format!("the policy lets anyone read ({})", s.public.join(", "))
-                } else {
-                    "no statement grants public access".to_string()
-                },
-            ));
-        }
-    }
-
-    let Some(dist) = &obs.distribution else {
-        rows.push(row(
-            "distribution",
-            Status::Fail,
-            "not found; run `allure-host infra setup`",
-        ));
-        return rows;
-    };
+/// The distribution, its OAC, the policy scope and the function.
+fn distribution_rows(
+    names: &Names,
+    obs: &Observed,
+    dist: &DistributionState,
+    scope: &Result<bucket_policy::Scope, String>,
+    rows: &mut Vec<Row>,
+) {
     let https = dist
         .config
         .default_cache_behavior()
@@ -181,9 +198,12 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
         ),
         Some(_) => row("index.html function", Status::Ok, format!("{} on viewer request", names.function)),
     });
+}
+
+fn lifecycle_row(bucket: &BucketState) -> Row {
     let days = lifecycle::ttl_days_covered(&bucket.lifecycle);
     let aborts = lifecycle::aborts_incomplete_uploads(&bucket.lifecycle);
-    rows.push(row(
+    row(
         "lifecycle",
         if days.is_empty() || !aborts {
             Status::Warn
@@ -202,8 +222,7 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
             },
             if aborts { "aborted" } else { "kept" }
         ),
-    ));
-    rows
+    )
 }
 
 #[cfg(test)]

@@ -13,7 +13,9 @@ use crate::infra::aws::Wait;
 use crate::infra::aws::wait::settled;
 use crate::infra::config_file::{PublishConfig, cloudfront_url};
 use crate::infra::env_file::InfraEnv;
+use crate::infra::names::Names;
 use crate::infra::plan::{self, Desired};
+use crate::infra::state::DistributionState;
 use crate::output::{self, Output};
 
 pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
@@ -56,7 +58,9 @@ pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
         return Ok(false);
     }
     for (step, line) in steps.iter().zip(&lines) {
-        aws.apply_setup(step, &desired, &mut obs).await?;
+        if let Some(warning) = aws.apply_setup(step, &desired, &mut obs).await? {
+            out.warning(&warning);
+        }
         out.infra_step_done(line);
     }
     let dist = obs
@@ -94,6 +98,21 @@ pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
         function_name: Some(names.function.clone()),
     };
     write_if_changed(env_path, &record.render(), out)?;
+    write_publish_config(args, &names, &dist, out)?;
+    out.line(format_args!(
+        "Ready: https://{} serves s3://{} privately (distribution {}). Next: `allure-host infra validate`, then `allure-host publish`.",
+        dist.domain, names.bucket, dist.id
+    ));
+    Ok(true)
+}
+
+/// allure-host.yml for this setup, unless the user's file differs.
+fn write_publish_config(
+    args: &SetupArgs,
+    names: &Names,
+    dist: &DistributionState,
+    out: &Output,
+) -> Result<()> {
     let config = PublishConfig {
         bucket: names.bucket.clone(),
         prefix: args.prefix.clone(),
@@ -111,11 +130,7 @@ pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
         )),
         Err(_) => write_if_changed(&args.config_file, &config_text, out)?,
     }
-    out.line(format_args!(
-        "Ready: https://{} serves s3://{} privately (distribution {}). Next: `allure-host infra validate`, then `allure-host publish`.",
-        dist.domain, names.bucket, dist.id
-    ));
-    Ok(true)
+    Ok(())
 }
 
 fn write_if_changed(path: &Path, text: &str, out: &Output) -> Result<()> {

@@ -26,20 +26,8 @@ impl Aws {
         wait: Wait,
         progress: impl FnMut(&DistributionState, Duration),
     ) -> Result<()> {
-        let bucket = names.bucket.as_str();
-        let s3 = &self.s3;
-        let cf = &self.cloudfront;
         match step {
-            CleanupStep::DisableDistribution => {
-                let d = self.fresh(obs).await?;
-                cf.update_distribution()
-                    .id(&d.id)
-                    .if_match(&d.etag)
-                    .distribution_config(distribution::disabled(&d.config))
-                    .send()
-                    .await
-                    .map_err(|e| failed("UpdateDistribution", &d.id, e))?;
-            }
+            CleanupStep::DisableDistribution => self.disable_distribution(obs).await,
             CleanupStep::WaitUntilDisabled => {
                 let id = obs
                     .distribution
@@ -48,120 +36,164 @@ impl Aws {
                     .id
                     .clone();
                 obs.distribution = Some(self.wait_for(&id, false, wait, progress).await?);
+                Ok(())
             }
-            CleanupStep::DeleteDistribution => {
-                // The ETag changes when the disable finishes deploying.
-                let d = self.fresh(obs).await?;
-                cf.delete_distribution()
-                    .id(&d.id)
-                    .if_match(&d.etag)
-                    .send()
-                    .await
-                    .map_err(|e| failed("DeleteDistribution", &d.id, e))?;
-                obs.distribution = None;
+            CleanupStep::DeleteDistribution => self.delete_distribution(obs).await,
+            CleanupStep::DeleteFunction => self.delete_function(names, obs).await,
+            CleanupStep::DeleteOac => self.delete_oac(obs).await,
+            CleanupStep::RemovePolicyStatement => self.remove_policy_statement(names).await,
+            CleanupStep::RemoveLifecycleRules => self.remove_lifecycle_rules(names, obs).await,
+            CleanupStep::DeleteNotFoundPage => self.delete_not_found_page(names).await,
+            CleanupStep::EmptyBucket => {
+                let bucket = names.bucket.as_str();
+                self.empty_bucket(bucket).await
             }
-            CleanupStep::DeleteFunction => {
-                let described = cf
-                    .describe_function()
-                    .name(&names.function)
-                    .send()
-                    .await
-                    .map_err(|e| failed("DescribeFunction", &names.function, e))?;
-                cf.delete_function()
-                    .name(&names.function)
-                    .if_match(missing(described.e_tag(), "an ETag")?)
-                    .send()
-                    .await
-                    .map_err(|e| failed("DeleteFunction", &names.function, e))?;
-                obs.function = None;
-            }
-            CleanupStep::DeleteOac => {
-                let id = obs.oac.as_ref().context("no OAC")?.id.clone();
-                let got = cf
-                    .get_origin_access_control()
-                    .id(&id)
-                    .send()
-                    .await
-                    .map_err(|e| failed("GetOriginAccessControl", &id, e))?;
-                cf.delete_origin_access_control()
-                    .id(&id)
-                    .set_if_match(got.e_tag().map(str::to_string))
-                    .send()
-                    .await
-                    .map_err(|e| failed("DeleteOriginAccessControl", &id, e))?;
-                obs.oac = None;
-            }
-            CleanupStep::RemovePolicyStatement => {
-                let current = self.bucket_policy(bucket).await?;
-                let Some(current) = current else {
-                    return Ok(());
-                };
-                match bucket_policy::remove(&current)
-                    .map_err(|e| anyhow::anyhow!("{bucket}: {e}"))?
-                {
-                    Some(rest) => {
-                        s3.put_bucket_policy()
-                            .bucket(bucket)
-                            .policy(rest.to_string())
-                            .send()
-                            .await
-                            .map_err(|e| failed("PutBucketPolicy", bucket, e))?;
-                    }
-                    None => {
-                        s3.delete_bucket_policy()
-                            .bucket(bucket)
-                            .send()
-                            .await
-                            .map_err(|e| failed("DeleteBucketPolicy", bucket, e))?;
-                    }
-                }
-            }
-            CleanupStep::RemoveLifecycleRules => {
-                let existing = obs
-                    .bucket
-                    .as_ref()
-                    .map(|b| b.lifecycle.clone())
-                    .unwrap_or_default();
-                let rest = lifecycle::without_ours(&existing);
-                if rest.is_empty() {
-                    s3.delete_bucket_lifecycle()
-                        .bucket(bucket)
-                        .send()
-                        .await
-                        .map_err(|e| failed("DeleteBucketLifecycle", bucket, e))?;
-                } else {
-                    s3.put_bucket_lifecycle_configuration()
-                        .bucket(bucket)
-                        .lifecycle_configuration(
-                            BucketLifecycleConfiguration::builder()
-                                .set_rules(Some(rest))
-                                .build()?,
-                        )
-                        .send()
-                        .await
-                        .map_err(|e| failed("PutBucketLifecycleConfiguration", bucket, e))?;
-                }
-            }
-            CleanupStep::DeleteNotFoundPage => {
-                s3.delete_object()
+            CleanupStep::DeleteBucket => self.delete_bucket(names, obs).await,
+        }
+    }
+
+    async fn disable_distribution(&self, obs: &mut Observed) -> Result<()> {
+        let cf = &self.cloudfront;
+        let d = self.fresh(obs).await?;
+        cf.update_distribution()
+            .id(&d.id)
+            .if_match(&d.etag)
+            .distribution_config(distribution::disabled(&d.config))
+            .send()
+            .await
+            .map_err(|e| failed("UpdateDistribution", &d.id, e))?;
+        Ok(())
+    }
+
+    async fn delete_distribution(&self, obs: &mut Observed) -> Result<()> {
+        let cf = &self.cloudfront;
+        // The ETag changes when the disable finishes deploying.
+        let d = self.fresh(obs).await?;
+        cf.delete_distribution()
+            .id(&d.id)
+            .if_match(&d.etag)
+            .send()
+            .await
+            .map_err(|e| failed("DeleteDistribution", &d.id, e))?;
+        obs.distribution = None;
+        Ok(())
+    }
+
+    async fn delete_function(&self, names: &Names, obs: &mut Observed) -> Result<()> {
+        let cf = &self.cloudfront;
+        let described = cf
+            .describe_function()
+            .name(&names.function)
+            .send()
+            .await
+            .map_err(|e| failed("DescribeFunction", &names.function, e))?;
+        cf.delete_function()
+            .name(&names.function)
+            .if_match(missing(described.e_tag(), "an ETag")?)
+            .send()
+            .await
+            .map_err(|e| failed("DeleteFunction", &names.function, e))?;
+        obs.function = None;
+        Ok(())
+    }
+
+    async fn delete_oac(&self, obs: &mut Observed) -> Result<()> {
+        let cf = &self.cloudfront;
+        let id = obs.oac.as_ref().context("no OAC")?.id.clone();
+        let got = cf
+            .get_origin_access_control()
+            .id(&id)
+            .send()
+            .await
+            .map_err(|e| failed("GetOriginAccessControl", &id, e))?;
+        cf.delete_origin_access_control()
+            .id(&id)
+            .set_if_match(got.e_tag().map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| failed("DeleteOriginAccessControl", &id, e))?;
+        obs.oac = None;
+        Ok(())
+    }
+
+    async fn remove_policy_statement(&self, names: &Names) -> Result<()> {
+        let bucket = names.bucket.as_str();
+        let s3 = &self.s3;
+        let current = self.bucket_policy(bucket).await?;
+        let Some(current) = current else {
+            return Ok(());
+        };
+        match bucket_policy::remove(&current).map_err(|e| anyhow::anyhow!("{bucket}: {e}"))? {
+            Some(rest) => {
+                s3.put_bucket_policy()
                     .bucket(bucket)
-                    .key(NOT_FOUND_KEY)
+                    .policy(rest.to_string())
                     .send()
                     .await
-                    .map_err(|e| {
-                        failed("DeleteObject", format!("s3://{bucket}/{NOT_FOUND_KEY}"), e)
-                    })?;
+                    .map_err(|e| failed("PutBucketPolicy", bucket, e))?;
             }
-            CleanupStep::EmptyBucket => self.empty_bucket(bucket).await?,
-            CleanupStep::DeleteBucket => {
-                s3.delete_bucket()
+            None => {
+                s3.delete_bucket_policy()
                     .bucket(bucket)
                     .send()
                     .await
-                    .map_err(|e| failed("DeleteBucket", bucket, e))?;
-                obs.bucket = None;
+                    .map_err(|e| failed("DeleteBucketPolicy", bucket, e))?;
             }
         }
+        Ok(())
+    }
+
+    async fn remove_lifecycle_rules(&self, names: &Names, obs: &mut Observed) -> Result<()> {
+        let bucket = names.bucket.as_str();
+        let s3 = &self.s3;
+        let existing = obs
+            .bucket
+            .as_ref()
+            .map(|b| b.lifecycle.clone())
+            .unwrap_or_default();
+        let rest = lifecycle::without_ours(&existing);
+        if rest.is_empty() {
+            s3.delete_bucket_lifecycle()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| failed("DeleteBucketLifecycle", bucket, e))?;
+        } else {
+            s3.put_bucket_lifecycle_configuration()
+                .bucket(bucket)
+                .lifecycle_configuration(
+                    BucketLifecycleConfiguration::builder()
+                        .set_rules(Some(rest))
+                        .build()?,
+                )
+                .send()
+                .await
+                .map_err(|e| failed("PutBucketLifecycleConfiguration", bucket, e))?;
+        }
+        Ok(())
+    }
+
+    async fn delete_not_found_page(&self, names: &Names) -> Result<()> {
+        let bucket = names.bucket.as_str();
+        let s3 = &self.s3;
+        s3.delete_object()
+            .bucket(bucket)
+            .key(NOT_FOUND_KEY)
+            .send()
+            .await
+            .map_err(|e| failed("DeleteObject", format!("s3://{bucket}/{NOT_FOUND_KEY}"), e))?;
+        Ok(())
+    }
+
+    async fn delete_bucket(&self, names: &Names, obs: &mut Observed) -> Result<()> {
+        let bucket = names.bucket.as_str();
+        let s3 = &self.s3;
+        s3.delete_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| failed("DeleteBucket", bucket, e))?;
+        obs.bucket = None;
         Ok(())
     }
 
