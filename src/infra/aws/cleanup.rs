@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use aws_sdk_s3::types::{BucketLifecycleConfiguration, Delete, ObjectIdentifier};
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use super::{Aws, Wait, failed, missing};
 use crate::infra::distribution;
@@ -159,16 +159,7 @@ impl Aws {
                 .await
                 .map_err(|e| failed("DeleteBucketLifecycle", bucket, e))?;
         } else {
-            s3.put_bucket_lifecycle_configuration()
-                .bucket(bucket)
-                .lifecycle_configuration(
-                    BucketLifecycleConfiguration::builder()
-                        .set_rules(Some(rest))
-                        .build()?,
-                )
-                .send()
-                .await
-                .map_err(|e| failed("PutBucketLifecycleConfiguration", bucket, e))?;
+            self.put_lifecycle_rules(bucket, rest).await?;
         }
         Ok(())
     }

@@ -79,6 +79,27 @@ impl Aws {
     }
 }
 
+impl Aws {
+    /// Replace the bucket's lifecycle rules with `rules`.
+    async fn put_lifecycle_rules(
+        &self,
+        bucket: &str,
+        rules: Vec<aws_sdk_s3::types::LifecycleRule>,
+    ) -> Result<()> {
+        let config = aws_sdk_s3::types::BucketLifecycleConfiguration::builder()
+            .set_rules(Some(rules))
+            .build()?;
+        self.s3
+            .put_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .lifecycle_configuration(config)
+            .send()
+            .await
+            .map_err(|e| failed("PutBucketLifecycleConfiguration", bucket, e))?;
+        Ok(())
+    }
+}
+
 /// The HTTP status of a failed call (every SDK shares this response type).
 fn status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
     err.raw_response().map(|r| r.status().as_u16())

@@ -10,10 +10,9 @@ use aws_sdk_cloudfront::types::{
 };
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    BucketLifecycleConfiguration, BucketLocationConstraint, CreateBucketConfiguration,
-    ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-    ServerSideEncryptionRule,
+    BucketLocationConstraint, CreateBucketConfiguration, ObjectOwnership, OwnershipControls,
+    OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
@@ -157,24 +156,13 @@ impl Aws {
 
     async fn put_lifecycle(&self, d: &Desired<'_>, obs: &mut Observed) -> Result<()> {
         let bucket = d.names.bucket.as_str();
-        let s3 = &self.s3;
         let existing = obs
             .bucket
             .as_ref()
             .map(|b| b.lifecycle.clone())
             .unwrap_or_default();
         let rules = lifecycle::merge(&existing, lifecycle::desired(d.ttl_days));
-        s3.put_bucket_lifecycle_configuration()
-            .bucket(bucket)
-            .lifecycle_configuration(
-                BucketLifecycleConfiguration::builder()
-                    .set_rules(Some(rules))
-                    .build()?,
-            )
-            .send()
-            .await
-            .map_err(|e| failed("PutBucketLifecycleConfiguration", bucket, e))?;
-        Ok(())
+        self.put_lifecycle_rules(bucket, rules).await
     }
 
     async fn create_oac(&self, d: &Desired<'_>, obs: &mut Observed) -> Result<()> {
