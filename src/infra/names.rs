@@ -29,8 +29,19 @@ pub struct Names {
     pub comment: String,
 }
 
+/// A bucket or region name AWS would refuse, with the rule it breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error(
+        "bucket name {name:?} is not valid: {why}. Use 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
+    )]
+    Bucket { name: String, why: String },
+    #[error("region {0:?} is not an AWS region name; pass --region like eu-west-1")]
+    Region(String),
+}
+
 impl Names {
-    pub fn new(bucket: &str, region: &str) -> Result<Self, String> {
+    pub fn new(bucket: &str, region: &str) -> Result<Self, NameError> {
         validate_bucket(bucket)?;
         validate_region(region)?;
         Ok(Self {
@@ -68,11 +79,12 @@ fn bounded(name: &str) -> String {
 }
 
 /// S3's general-purpose bucket naming rules.
-pub fn validate_bucket(name: &str) -> Result<(), String> {
+pub fn validate_bucket(name: &str) -> Result<(), NameError> {
     let fail = |why: &str| {
-        Err(format!(
-            "bucket name {name:?} is not valid: {why}. Use 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
-        ))
+        Err(NameError::Bucket {
+            name: name.to_string(),
+            why: why.to_string(),
+        })
     };
     if !(3..=63).contains(&name.len()) {
         return fail("it must be 3 to 63 characters long");
@@ -106,7 +118,7 @@ pub fn validate_bucket(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn validate_region(region: &str) -> Result<(), String> {
+fn validate_region(region: &str) -> Result<(), NameError> {
     let ok = !region.is_empty()
         && region
             .bytes()
@@ -115,9 +127,7 @@ fn validate_region(region: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "region {region:?} is not an AWS region name; pass --region like eu-west-1"
-        ))
+        Err(NameError::Region(region.to_string()))
     }
 }
 
@@ -141,7 +151,7 @@ mod tests {
             "xn--abc",
             "abc-s3alias",
         ] {
-            let err = validate_bucket(bad).unwrap_err();
+            let err = validate_bucket(bad).unwrap_err().to_string();
             assert!(err.contains("Use 3-63 lowercase"), "{bad}: {err}");
         }
     }

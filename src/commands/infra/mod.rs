@@ -68,7 +68,7 @@ fn bucket_from(flag: Option<&str>, env: Option<&InfraEnv>, file: &Path) -> Resul
                 file.display()
             )
         })?;
-    crate::infra::names::validate_bucket(&bucket).map_err(anyhow::Error::msg)?;
+    crate::infra::names::validate_bucket(&bucket)?;
     Ok(bucket)
 }
 
@@ -94,14 +94,17 @@ async fn connect(args: &AwsArgs, env: Option<&InfraEnv>) -> Result<(Aws, Names)>
         file,
     )?;
     // Validate before any call, so a bad name costs no network round trip.
-    Names::new(&bucket, region.as_deref().unwrap_or("us-east-1")).map_err(anyhow::Error::msg)?;
+    Names::new(
+        &bucket,
+        region.as_deref().unwrap_or(crate::aws::DEFAULT_REGION),
+    )?;
     let endpoint = args.endpoint_url.clone().or_else(|| {
         std::env::var("AWS_ENDPOINT_URL")
             .ok()
             .filter(|v| !v.is_empty())
     });
     let aws = Aws::connect(region.as_deref(), endpoint.as_deref()).await?;
-    let names = Names::new(&bucket, &aws.region).map_err(anyhow::Error::msg)?;
+    let names = Names::new(&bucket, &aws.region)?;
     Ok((aws, names))
 }
 
