@@ -40,7 +40,7 @@ pub enum Unreachable {
     Network {
         endpoint: String,
         reason: String,
-        hint: &'static str,
+        hint: String,
     },
     #[error(
         "no AWS credentials found: {detail}. Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or use OIDC (role-to-assume) in GitHub Actions"
@@ -124,11 +124,14 @@ pub fn sts(config: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_sts::Client {
 }
 
 /// Tell a failure to reach AWS (network, timeout, no credentials) from an
-/// answer. `endpoint` is the custom endpoint, when one is set.
+/// answer. `endpoint` is the custom endpoint when the caller knows it,
+/// `region` the region when known (else empty), and `endpoint_flag` how the
+/// user sets the endpoint of this command.
 pub fn unreachable<E: StdError + 'static>(
     err: &SdkError<E, HttpResponse>,
     endpoint: Option<&str>,
     region: &str,
+    endpoint_flag: &str,
 ) -> Option<Unreachable> {
     if !matches!(
         err,
@@ -142,9 +145,16 @@ pub fn unreachable<E: StdError + 'static>(
             detail: DisplayErrorContext(c).to_string(),
         });
     }
-    let (where_, hint) = match endpoint {
-        Some(url) => (url.to_string(), "check --s3-endpoint (or AWS_ENDPOINT_URL)"),
-        None => (format!("AWS in {region}"), "check the network and --region"),
+    let (where_, hint) = match (endpoint, region) {
+        (Some(url), _) => (url.to_string(), format!("check {endpoint_flag}")),
+        (None, "") => (
+            "AWS".to_string(),
+            format!("check the network, --region and {endpoint_flag}"),
+        ),
+        (None, region) => (
+            format!("AWS in {region}"),
+            format!("check the network, --region and {endpoint_flag}"),
+        ),
     };
     Some(Unreachable::Network {
         endpoint: where_,

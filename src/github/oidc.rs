@@ -76,8 +76,8 @@ pub async fn assume_role(
         .web_identity_token(token)
         .send()
         .await
-        .map_err(
-            |e| match aws::unreachable(&e, endpoint, &aws::region(&conf)) {
+        .map_err(|e| {
+            match aws::unreachable(&e, endpoint, &aws::region(&conf), "the endpoint-url input") {
                 Some(u) => anyhow!(u),
                 None => anyhow!(
                     "AssumeRoleWithWebIdentity for {role_arn} failed: {}; check the role's trust \
@@ -85,8 +85,8 @@ pub async fn assume_role(
                  audience {AUDIENCE})",
                     aws::describe(&e)
                 ),
-            },
-        )?;
+            }
+        })?;
     let c = out
         .credentials
         .ok_or_else(|| anyhow!("STS returned no credentials for {role_arn}"))?;

@@ -29,7 +29,6 @@ pub struct Section {
     pub variant: Option<String>,
     pub run_id: String,
     pub build_order: u64,
-    pub status: String,
     #[serde(flatten)]
     pub stats: Stats,
     pub duration_ms: u64,
@@ -45,7 +44,6 @@ impl Section {
             variant: s.variant.clone(),
             run_id: s.run_id.clone(),
             build_order: s.build_order,
-            status: s.stats.status().to_string(),
             stats: s.stats,
             duration_ms: s.duration_ms,
             run_url: s.run_url.clone(),
@@ -112,7 +110,7 @@ pub fn render(state: &CommentState, marker: &str) -> String {
     for s in state.sections.values() {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | [{}]({}) · [latest]({}) · [all runs]({}) |\n",
-            icon(&s.status),
+            icon(s.stats.status()),
             md(&s.branch, 120),
             md(s.variant.as_deref().unwrap_or("–"), 120),
             s.stats.passed,
@@ -260,7 +258,6 @@ mod tests {
             variant: variant.map(str::to_string),
             run_id: format!("100-1-{build}"),
             build_order: build,
-            status: if failed > 0 { "failed" } else { "passed" }.into(),
             stats: Stats {
                 passed: 5,
                 failed,

@@ -77,7 +77,12 @@ impl S3Store {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        if let Some(u) = aws::unreachable(&err, self.endpoint.as_deref(), &self.region) {
+        if let Some(u) = aws::unreachable(
+            &err,
+            self.endpoint.as_deref(),
+            &self.region,
+            "--s3-endpoint (or AWS_ENDPOINT_URL)",
+        ) {
             return u.into();
         }
         let status = err.raw_response().map(|r| r.status().as_u16());

@@ -63,7 +63,10 @@ pub async fn run(args: &AwsArgs, out: &Output) -> Result<bool> {
             Err(e) => row(
                 "cloudfront",
                 Status::Fail,
-                format!("{}", aws_sdk_cloudfront::error::DisplayErrorContext(&e)),
+                format!(
+                    "{:#}",
+                    crate::infra::aws::failed("ListDistributions", "", e)
+                ),
             ),
         },
     );

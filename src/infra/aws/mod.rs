@@ -113,7 +113,7 @@ fn is_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, codes: &[&str]) -> 
 
 /// An SDK failure as a message that names the call and the resource, and
 /// says what to do when it is a permission problem.
-fn failed<E>(op: &str, target: impl Display, err: SdkError<E, HttpResponse>) -> anyhow::Error
+pub fn failed<E>(op: &str, target: impl Display, err: SdkError<E, HttpResponse>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -129,10 +129,12 @@ where
         (None, Some(http)) => format!(
             "HTTP {http} without an AWS error; is the endpoint an AWS API that implements {op}?"
         ),
-        (None, None) => match sdk::unreachable(&err, Some("the AWS endpoint"), "") {
-            Some(u) => u.to_string(),
-            None => DisplayErrorContext(&err).to_string(),
-        },
+        (None, None) => {
+            match sdk::unreachable(&err, None, "", "--endpoint-url (or AWS_ENDPOINT_URL)") {
+                Some(u) => u.to_string(),
+                None => DisplayErrorContext(&err).to_string(),
+            }
+        }
     };
     let hint = match err.code().unwrap_or_default() {
         "AccessDenied" | "AccessDeniedException" => {
