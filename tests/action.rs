@@ -109,10 +109,10 @@ async fn single_job_publishes_and_writes_outputs_and_summary() {
         );
     }
     assert!(r.outputs_raw.contains("<<ghadelimiter_"));
-    assert_eq!(r.outputs["run-id"], "9001-1");
+    assert_eq!(r.outputs["run-id"], "9001-1-report");
     assert_eq!(
         r.outputs["run-url"],
-        "https://reports.example.com/reports/shop/main/9001-1/index.html"
+        "https://reports.example.com/reports/shop/main/9001-1-report/index.html"
     );
     assert_eq!(r.outputs["status"], "failed");
     assert_eq!(
@@ -151,7 +151,7 @@ async fn single_job_publishes_and_writes_outputs_and_summary() {
         );
     }
     let keys = keys(&client, &bucket).await;
-    assert!(keys.contains(&"reports/shop/main/9001-1/index.html".to_string()));
+    assert!(keys.contains(&"reports/shop/main/9001-1-report/index.html".to_string()));
     let manifest = get_json(&client, &bucket, "reports/shop/main/runs/index.json").await;
     assert_eq!(
         manifest["runs"][0]["context_url"],
@@ -304,7 +304,7 @@ async fn oidc_role_is_assumed_and_credentials_are_masked() {
         keys(&client, &bucket)
             .await
             .iter()
-            .any(|k| k.ends_with("9001-1/index.html"))
+            .any(|k| k.ends_with("9001-1-report/index.html"))
     );
 
     // Without `id-token: write` the runner sets no request URL: say so.
@@ -354,9 +354,9 @@ async fn matrix_legs_publish_side_by_side_and_share_one_pr_comment() {
     assert_eq!(
         ids,
         [
-            "9001-1-python-version-3.11",
-            "9001-1-python-version-3.12",
-            "9001-1-python-version-3.13"
+            "9001-1-report-python-version-3.11",
+            "9001-1-report-python-version-3.12",
+            "9001-1-report-python-version-3.13"
         ]
     );
     let page = String::from_utf8(
@@ -400,7 +400,7 @@ async fn matrix_legs_publish_side_by_side_and_share_one_pr_comment() {
         comments[0]["body"]
             .as_str()
             .unwrap()
-            .contains("9002-1-python-version-3.12")
+            .contains("9002-1-report-python-version-3.12")
     );
 }
 
@@ -428,7 +428,7 @@ async fn fail_on_fails_the_step_after_publishing() {
         keys(&client, &bucket)
             .await
             .iter()
-            .any(|k| k == "reports/gate/main/9001-1/index.html")
+            .any(|k| k == "reports/gate/main/9001-1-report/index.html")
     );
 
     let r = Step::new(&mock)

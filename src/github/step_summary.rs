@@ -76,10 +76,18 @@ pub fn render(s: &PublishSummary) -> String {
         st.total,
         duration(s.duration_ms)
     ));
+    let latest = if s.variant.is_some() {
+        format!(
+            "[Latest of this leg]({}) · [Latest of each leg]({})",
+            link(&s.latest_url),
+            link(&s.branch_latest_url)
+        )
+    } else {
+        format!("[Latest report]({})", link(&s.latest_url))
+    };
     out.push_str(&format!(
-        "[Report of this run]({}) · [Latest report]({}) · [All runs]({}) · run {}, build #{}\n",
+        "[Report of this run]({}) · {latest} · [All runs]({}) · run {}, build #{}\n",
         link(&s.run_url),
-        link(&s.latest_url),
         link(&s.runs_index_url),
         md(&s.run_id, MAX_NAME),
         s.build_order
@@ -135,7 +143,11 @@ mod tests {
             branch: "feat/<b>|x".into(),
             build_order: 7,
             run_url: "https://r.example/reports/payments/feat~2Fx/9001-1/index.html".into(),
-            latest_url: "https://r.example/reports/payments/feat~2Fx/latest/index.html".into(),
+            latest_url:
+                "https://r.example/reports/payments/feat~2Fx/variants/py-3.12/latest/index.html"
+                    .into(),
+            branch_latest_url: "https://r.example/reports/payments/feat~2Fx/latest/index.html"
+                .into(),
             runs_index_url: "https://r.example/reports/payments/feat~2Fx/runs/index.html".into(),
             bucket: Some("b".into()),
             local_dir: None,
@@ -153,6 +165,7 @@ mod tests {
             },
             duration_ms: 65_000,
             variant: Some("py=3.12".into()),
+            job: Some("test".into()),
             failed_tests: vec![
                 FailedTest {
                     name: "Checkout | charges *the* card".into(),

@@ -10,13 +10,20 @@
 //! <prefix>/<project>/<branch>/runs/index.json   manifest of runs
 //! <prefix>/<project>/<branch>/runs/index.html   table of runs
 //! <prefix>/<project>/<branch>/runs/build-order.json  last build number handed out
+//! <prefix>/<project>/<branch>/runs/claims/<run>.json  who writes (wrote) a run folder
+//! <prefix>/<project>/<branch>/variants/<leg>/latest.json        a matrix leg's newest run
+//! <prefix>/<project>/<branch>/variants/<leg>/latest/index.html  page that sends readers to it
 //! ```
+//!
+//! pytest-allure-host's project files, read when a bucket is taken over:
+//! `<prefix>/<project>/branches/index.json` and `<prefix>/<project>/runs/all/`.
 
 use super::run_id::RunId;
 use super::segment::{self, SegmentError};
+use super::variant;
 
 /// Run ids that would land on the branch's own files.
-const RESERVED_RUN_SEGMENTS: &[&str] = &["latest", "latest.json", "runs"];
+const RESERVED_RUN_SEGMENTS: &[&str] = &["latest", "latest.json", "runs", "variants"];
 /// Branch names that would land on the project's own files.
 const RESERVED_BRANCH_SEGMENTS: &[&str] = &["index.html", "index.json"];
 
@@ -141,6 +148,34 @@ impl Layout {
     pub fn build_counter(&self) -> String {
         format!("{}runs/build-order.json", self.branch_root())
     }
+    /// The claim on a run folder, outside the folder so the report is only
+    /// the report.
+    pub fn claim(&self, run: &RunId) -> String {
+        format!("{}runs/claims/{}.json", self.branch_root(), run.segment())
+    }
+
+    /// `<branch>/variants/<leg>/`: a matrix leg's own latest. The leg is its
+    /// label (`python-version=3.12`) as a slug (`python-version-3.12`).
+    pub fn leg_root(&self, leg: &str) -> String {
+        let slug = variant::slug(leg);
+        // A slug is made of plain characters, so only "." and ".." change.
+        let seg = segment::encode(&slug, "variant").unwrap_or(slug);
+        format!("{}variants/{seg}/", self.branch_root())
+    }
+    pub fn leg_pointer(&self, leg: &str) -> String {
+        format!("{}latest.json", self.leg_root(leg))
+    }
+    pub fn leg_latest_prefix(&self, leg: &str) -> String {
+        format!("{}latest/", self.leg_root(leg))
+    }
+    pub fn leg_latest_page(&self, leg: &str) -> String {
+        format!("{}index.html", self.leg_latest_prefix(leg))
+    }
+
+    /// pytest-allure-host's list of branches, imported into ours once.
+    pub fn legacy_branches_index(&self) -> String {
+        format!("{}branches/index.json", self.project_root())
+    }
 
     /// True when `key` is inside some run prefix of this branch (not one of the
     /// branch's own mutable files). Drives the cache policy.
@@ -176,6 +211,15 @@ mod tests {
         assert_eq!(l.latest_pointer(), "reports/shop/main/latest.json");
         assert_eq!(l.manifest(), "reports/shop/main/runs/index.json");
         assert_eq!(l.runs_page(), "reports/shop/main/runs/index.html");
+        assert_eq!(l.claim(&run), "reports/shop/main/runs/claims/42-1.json");
+        assert_eq!(
+            l.leg_latest_page("python-version=3.12"),
+            "reports/shop/main/variants/python-version-3.12/latest/index.html"
+        );
+        assert_eq!(
+            l.leg_pointer(".."),
+            "reports/shop/main/variants/~2E~2E/latest.json"
+        );
     }
 
     #[test]
@@ -211,7 +255,7 @@ mod tests {
 
     #[test]
     fn reserved_names_are_refused() {
-        for id in ["latest", "runs", "latest.json"] {
+        for id in ["latest", "runs", "latest.json", "variants"] {
             assert!(matches!(
                 Layout::run_segment(id),
                 Err(LayoutError::Reserved { .. })

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::lenient::null_as_default;
 use super::stats::Stats;
 
 pub const SCHEMA: u32 = 1;
@@ -33,24 +34,25 @@ pub const RESERVED_KEYS: &[&str] = &[
     "build_order",
     "commit",
     "variant",
+    "job",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub schema: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub project: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub branch: String,
     /// Epoch seconds of the last change.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub updated: i64,
     /// Bumped on every change; pages derived from the manifest carry it so an
     /// older page never replaces a newer one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub revision: u64,
     /// Newest first.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub runs: Vec<RunEntry>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
@@ -60,18 +62,19 @@ pub struct Manifest {
 pub struct RunEntry {
     pub run_id: String,
     /// Epoch seconds when the run was published.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub time: i64,
     /// Report size in bytes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub size: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub files: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub project: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub branch: String,
-    #[serde(default)]
+    /// Absent or null in pytest-allure-host's entries without `--cloudfront`.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub run_url: String,
     #[serde(default)]
     pub context_url: Option<String>,
@@ -87,6 +90,10 @@ pub struct RunEntry {
     /// The CI matrix leg this run came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
+    /// The CI job that published the run (GitHub's job id): with the leg, it
+    /// names the trend the run continues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
     /// `--meta` keys, and any key another writer added.
     #[serde(flatten)]
     pub meta: BTreeMap<String, Value>,
@@ -215,6 +222,7 @@ mod tests {
             build_order: Some(order),
             commit: None,
             variant: None,
+            job: None,
             meta: BTreeMap::new(),
         }
     }
@@ -288,6 +296,18 @@ mod tests {
         let planned = m.would_prune(&e, Some(2));
         assert_eq!(m.runs.len(), 4, "plan changes nothing");
         assert_eq!(m.add_run(e, Some(2), 0).unwrap(), planned);
+    }
+
+    #[test]
+    fn null_and_missing_fields_of_other_writers_read_as_empty() {
+        let text = r#"{"schema":1,"project":null,"branch":"main","updated":null,"runs":[
+          {"run_id":"20240101-000000","time":null,"size":null,"run_url":null,
+           "context_url":null,"passed":null,"failed":2}]}"#;
+        let m = Manifest::parse(text.as_bytes()).unwrap();
+        let r = &m.runs[0];
+        assert_eq!((r.time, r.size, r.run_url.as_str()), (0, 0, ""));
+        assert_eq!((r.stats.passed, r.stats.failed), (0, 2));
+        assert!(r.meta.is_empty(), "nulls are not meta keys: {:?}", r.meta);
     }
 
     #[test]

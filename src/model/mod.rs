@@ -1,7 +1,10 @@
 //! Pure data and pure functions: no I/O lives here, so all of it is unit-tested
 //! in isolation. Nothing here imports another module of the crate.
 
+pub mod claim;
 pub mod layout;
+pub mod legs;
+pub mod lenient;
 pub mod manifest;
 pub mod plan;
 pub mod pointer;
@@ -9,3 +12,4 @@ pub mod run_id;
 pub mod segment;
 pub mod stats;
 pub mod summary;
+pub mod variant;

@@ -3,31 +3,40 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lenient::null_as_default;
 use super::stats::Stats;
 
-/// `latest.json`: which run readers of the branch see. Field names match
-/// pytest-allure-host's pointer, plus the build order that guards it.
+/// `latest.json` (of a branch, or of one matrix leg): which run readers see.
+/// Field names match pytest-allure-host's pointer, plus the build order that
+/// guards it. Its `null` URLs (written without `--cloudfront`) read as empty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatestPointer {
     pub run_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub run_url: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub latest_url: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub project: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub branch: String,
     /// Absent in pointers written by other tools: any numbered run wins.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub build_order: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub time: i64,
+    /// The matrix leg, on a leg's pointer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
 }
 
 impl LatestPointer {
-    pub fn parse(bytes: &[u8]) -> Option<Self> {
-        serde_json::from_slice(bytes).ok()
+    pub fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+    /// Written by another tool (or by hand): no build order guards it.
+    pub fn is_foreign(&self) -> bool {
+        self.build_order == 0
     }
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec_pretty(self).expect("pointer serialises")
@@ -74,6 +83,52 @@ pub struct BranchEntry {
     pub stats: Stats,
 }
 
+/// A row of pytest-allure-host's `branches/index.json`.
+#[derive(Deserialize)]
+struct LegacyBranch {
+    branch: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    latest_run_id: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    time: i64,
+    #[serde(flatten)]
+    stats: Stats,
+}
+
+#[derive(Deserialize)]
+struct LegacyBranches {
+    #[serde(default, deserialize_with = "null_as_default")]
+    branches: Vec<LegacyBranch>,
+}
+
+impl BranchEntry {
+    /// Rows of pytest-allure-host's branch list. Its branch folders are the
+    /// raw names (`feat/x` is two folders), so the raw name is the link.
+    pub fn from_legacy_list(bytes: &[u8]) -> Vec<BranchEntry> {
+        let Ok(list) = serde_json::from_slice::<LegacyBranches>(bytes) else {
+            return Vec::new();
+        };
+        list.branches
+            .into_iter()
+            .filter(|b| !b.branch.is_empty() && !b.latest_run_id.is_empty())
+            .map(|b| {
+                let mut stats = b.stats;
+                if stats.total == 0 {
+                    stats.total = stats.passed + stats.failed + stats.broken + stats.skipped;
+                }
+                BranchEntry {
+                    segment: b.branch.clone(),
+                    branch: b.branch,
+                    run_id: b.latest_run_id,
+                    build_order: 0,
+                    time: b.time,
+                    stats,
+                }
+            })
+            .collect()
+    }
+}
+
 impl ProjectIndex {
     pub fn empty(project: &str) -> Self {
         Self {
@@ -91,6 +146,16 @@ impl ProjectIndex {
         serde_json::to_vec_pretty(self).expect("project index serialises")
     }
 
+    /// A new index that starts from another tool's branch list.
+    pub fn seeded(project: &str, rows: Vec<BranchEntry>) -> Self {
+        let mut index = Self::empty(project);
+        for row in rows {
+            index.upsert(row, 0);
+        }
+        index.revision = 0;
+        index
+    }
+
     /// Record `entry` as the branch's newest run unless a newer one is there.
     /// Returns false when nothing changed.
     pub fn upsert(&mut self, entry: BranchEntry, now: i64) -> bool {
@@ -99,7 +164,11 @@ impl ProjectIndex {
             .iter_mut()
             .find(|b| b.segment == entry.segment)
         {
-            Some(existing) if existing.build_order >= entry.build_order => return false,
+            Some(existing)
+                if existing.build_order >= entry.build_order && existing.build_order > 0 =>
+            {
+                return false;
+            }
             Some(existing) => *existing = entry,
             None => self.branches.push(entry),
         }
@@ -140,6 +209,38 @@ mod tests {
         let names: Vec<_> = p.branches.iter().map(|b| b.branch.as_str()).collect();
         assert_eq!(names, ["dev", "main"]);
         assert_eq!(p.branches[1].run_id, "run3");
+    }
+
+    #[test]
+    fn pytest_allure_host_null_urls_read_as_empty() {
+        let p = LatestPointer::parse(
+            br#"{"run_id":"20240102-000000","run_url":null,"latest_url":null,"project":"shop","branch":"main"}"#,
+        )
+        .unwrap();
+        assert_eq!((p.run_url.as_str(), p.latest_url.as_str()), ("", ""));
+        assert!(p.is_foreign());
+        assert!(LatestPointer::parse(b"{\"run_id\": nul").is_err());
+    }
+
+    #[test]
+    fn pytest_allure_host_branch_list_seeds_the_project_index() {
+        let text = br#"{"schema":1,"project":"shop","branches":[
+          {"branch":"main","latest_run_id":"20240102-000000","time":5,"passed":5,"failed":1,
+           "broken":1,"total_runs":2,"latest_url":"./main/latest/"},
+          {"branch":"feat/x","latest_run_id":"20240101-000000","time":4,"passed":null}]}"#;
+        let rows = BranchEntry::from_legacy_list(text);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].stats.total, rows[1].segment.as_str()),
+            (7, "feat/x")
+        );
+        let mut index = ProjectIndex::seeded("shop", rows);
+        assert_eq!(index.branches.len(), 2);
+        assert!(
+            index.upsert(branch("main", 1), 9),
+            "any run of ours replaces its row"
+        );
+        assert!(BranchEntry::from_legacy_list(b"not json").is_empty());
     }
 
     #[test]

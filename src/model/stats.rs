@@ -3,19 +3,21 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lenient::null_as_default;
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub passed: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub failed: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub broken: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub skipped: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub unknown: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub total: u64,
 }
 

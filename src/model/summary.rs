@@ -39,7 +39,10 @@ pub struct PublishSummary {
     pub branch: String,
     pub build_order: u64,
     pub run_url: String,
+    /// The leg's latest with a variant, else the branch's.
     pub latest_url: String,
+    /// The branch's latest (with several jobs or legs, a page listing each).
+    pub branch_latest_url: String,
     pub runs_index_url: String,
     pub bucket: Option<String>,
     pub local_dir: Option<String>,
@@ -51,6 +54,8 @@ pub struct PublishSummary {
     pub duration_ms: u64,
     /// The CI matrix leg, when there is one.
     pub variant: Option<String>,
+    /// The CI job, when the CI names it.
+    pub job: Option<String>,
     /// The first failed, then broken, tests (at most `FAILED_TESTS_LISTED`).
     pub failed_tests: Vec<FailedTest>,
     /// Failed plus broken tests in all.

@@ -7,7 +7,8 @@ use minijinja::{Environment, context};
 use serde::Serialize;
 
 use crate::model::layout::Layout;
-use crate::model::manifest::Manifest;
+use crate::model::legs::{self, LatestView};
+use crate::model::manifest::{Manifest, RunEntry};
 use crate::model::pointer::ProjectIndex;
 use crate::model::stats::Stats;
 use crate::report::summary::human_duration;
@@ -21,6 +22,7 @@ fn env() -> Environment<'static> {
         ("latest.html", include_str!("../../templates/latest.html")),
         ("runs.html", include_str!("../../templates/runs.html")),
         ("project.html", include_str!("../../templates/project.html")),
+        ("moved.html", include_str!("../../templates/moved.html")),
     ] {
         env.add_template(name, source)
             .expect("bundled templates are valid");
@@ -51,31 +53,100 @@ pub fn safe_link(url: &str) -> Option<&str> {
     (lower.starts_with("https://") || lower.starts_with("http://")).then_some(url.trim())
 }
 
+fn meta_content<'h>(html: &'h [u8], name: &str) -> Option<&'h str> {
+    let text = std::str::from_utf8(html).ok()?;
+    let marker = format!(r#"<meta name="{name}" content=""#);
+    let start = text.find(&marker)? + marker.len();
+    let end = text[start..].find('"')? + start;
+    Some(&text[start..end])
+}
+
 /// Read the revision a page carries.
 pub fn revision_of(html: &[u8]) -> Option<u64> {
-    let text = std::str::from_utf8(html).ok()?;
-    let marker = r#"<meta name="allure-host-revision" content=""#;
-    let start = text.find(marker)? + marker.len();
-    let end = text[start..].find('"')? + start;
-    text[start..end].parse().ok()
+    meta_content(html, "allure-host-revision")?.parse().ok()
 }
 
-pub struct LatestPage<'a> {
-    pub project: &'a str,
-    pub branch: &'a str,
-    pub run_id: &'a str,
-    pub segment: &'a str,
-    pub build_order: u64,
+/// What a page's revision counts (absent: the page's own document). Latest
+/// pages once counted build numbers and now count manifest revisions;
+/// revisions of different bases are not compared.
+pub fn basis_of(html: &[u8]) -> Option<&str> {
+    meta_content(html, "allure-host-basis")
 }
 
-/// `latest/index.html`: sends the reader to `../<run>/index.html`, keeping the
-/// `#...` fragment (script) and working without JavaScript (meta refresh).
-pub fn latest(p: &LatestPage<'_>) -> String {
-    render(
+#[derive(Serialize)]
+struct Target<'a> {
+    run_id: &'a str,
+    segment: String,
+}
+
+#[derive(Serialize)]
+struct Choice<'a> {
+    job: Option<&'a str>,
+    variant: Option<&'a str>,
+    /// The leg's own latest page, relative to the branch folder.
+    leg_page: Option<String>,
+    run_id: &'a str,
+    segment: Option<String>,
+    build_order: Option<u64>,
+    time: String,
+    status: &'static str,
+    #[serde(flatten)]
+    stats: Stats,
+}
+
+fn target(run: &RunEntry) -> Option<Target<'_>> {
+    Some(Target {
+        run_id: &run.run_id,
+        segment: Layout::run_segment(&run.run_id).ok()?,
+    })
+}
+
+fn choice(run: &RunEntry) -> Choice<'_> {
+    Choice {
+        job: run.job.as_deref(),
+        variant: run.variant.as_deref(),
+        leg_page: run.variant.as_deref().map(leg_page),
+        run_id: &run.run_id,
+        segment: Layout::run_segment(&run.run_id).ok(),
+        build_order: run.build_order,
+        time: when(run.time),
+        status: run.stats.status(),
+        stats: run.stats,
+    }
+}
+
+/// `latest/index.html` of the branch, derived from its manifest: straight to
+/// the newest run when the branch has one trend line, else the newest run of
+/// each job and leg. None while the branch has no run.
+pub fn branch_latest(m: &Manifest) -> Option<String> {
+    let (target, choices) = match legs::latest_view(m) {
+        LatestView::Empty => return None,
+        LatestView::Redirect(run) => (target(run), Vec::new()),
+        LatestView::Choose(runs) => (None, runs.into_iter().map(choice).collect()),
+    };
+    Some(render(
         "latest.html",
-        context! { project => p.project, branch => p.branch, run_id => p.run_id,
-        segment => p.segment, build_order => p.build_order },
-    )
+        context! { project => &m.project, branch => &m.branch, leg => None::<&str>,
+        revision => m.revision, up => minijinja::Value::from_safe_string("../".into()), target => minijinja::value::Serde(&target),
+        choices => minijinja::value::Serde(&choices), style => STYLE },
+    ))
+}
+
+/// `variants/<leg>/latest/index.html`: straight to the leg's newest run.
+pub fn leg_latest(m: &Manifest, leg: &str) -> Option<String> {
+    let target = target(legs::newest_of_leg(m, Some(leg))?)?;
+    Some(render(
+        "latest.html",
+        context! { project => &m.project, branch => &m.branch, leg,
+        revision => m.revision, up => minijinja::Value::from_safe_string("../../../".into()), target => minijinja::value::Serde(&target),
+        style => STYLE },
+    ))
+}
+
+/// A page that sends readers on to `href` (relative), with and without
+/// JavaScript.
+pub fn moved(href: &str, what: &str) -> String {
+    render("moved.html", context! { href, what })
 }
 
 #[derive(Serialize)]
@@ -93,6 +164,8 @@ struct RunRow {
     /// "run 123, attempt 2" for GitHub Actions links, else "build".
     context_label: String,
     variant: Option<String>,
+    /// The leg's latest page, relative to the branch folder.
+    leg_page: Option<String>,
     meta: Vec<(String, String)>,
 }
 
@@ -111,6 +184,16 @@ fn context_label(url: &str) -> String {
         return "build".into();
     }
     format!("run {run}{attempt}")
+}
+
+/// A leg's latest page relative to the branch folder.
+fn leg_page(leg: &str) -> String {
+    // Any layout gives the same path below the branch folder.
+    let layout = Layout::new("", "p", "b").expect("a plain layout");
+    let page = layout.leg_latest_page(leg);
+    page.strip_prefix(&layout.branch_root())
+        .unwrap_or(&page)
+        .to_string()
 }
 
 /// `runs/index.html`: the table of runs of one branch.
@@ -132,6 +215,7 @@ pub fn runs(m: &Manifest) -> String {
                 context_text: (!context.is_empty()).then_some(context.clone()),
                 context_label: context_label(&context),
                 variant: r.variant.clone(),
+                leg_page: r.variant.as_deref().map(leg_page),
                 meta: r.meta_strings(),
             }
         })
@@ -205,6 +289,7 @@ mod tests {
             build_order: Some(7),
             commit: Some("0123456789abcdef".into()),
             variant: Some(EVIL.into()),
+            job: None,
             meta: [("team".to_string(), serde_json::Value::String(EVIL.into()))].into(),
         }
     }
@@ -246,19 +331,51 @@ mod tests {
 
     #[test]
     fn latest_page_redirects_with_and_without_javascript() {
-        let html = latest(&LatestPage {
-            project: "p",
-            branch: "feat/<x>",
-            run_id: "20261122-041200-abcdef",
-            segment: "20261122-041200-abcdef",
-            build_order: 9,
-        });
+        let mut m = Manifest::empty("p", "feat/<x>");
+        m.revision = 9;
+        assert_eq!(branch_latest(&m), None, "no run, no page");
+        let mut r = run("20261122-041200-abcdef", "");
+        r.variant = None;
+        m.runs = vec![r];
+        let html = branch_latest(&m).unwrap();
         assert!(html.contains(
             r#"<meta http-equiv="refresh" content="0; url=../20261122-041200-abcdef/index.html">"#
         ));
         assert!(html.contains("location.hash"));
         assert!(html.contains("feat&#x2f;&lt;x&gt;"), "{html}");
         assert_eq!(revision_of(html.as_bytes()), Some(9));
+        assert_eq!(basis_of(html.as_bytes()), Some("manifest"));
+    }
+
+    #[test]
+    fn several_legs_get_a_choice_and_each_leg_its_own_redirect() {
+        let mut m = Manifest::empty("p", "main");
+        let leg = |id: &str, v: &str| {
+            let mut r = run(id, "");
+            r.variant = Some(v.into());
+            r.job = Some("test".into());
+            r
+        };
+        m.runs = vec![
+            leg("2-b", "py=3.11"),
+            leg("2-a", "py=3.10"),
+            leg("1-a", "py=3.10"),
+        ];
+        let html = branch_latest(&m).unwrap();
+        assert!(!html.contains("http-equiv=\"refresh\""), "{html}");
+        assert!(html.contains(r#"href="../2-a/index.html""#));
+        assert!(html.contains(r#"href="../2-b/index.html""#));
+        assert!(!html.contains("1-a/index.html"));
+        assert!(
+            html.contains(r#"href="../variants&#x2f;py-3.10&#x2f;latest&#x2f;index.html""#),
+            "{html}"
+        );
+        let leg_page = leg_latest(&m, "py=3.10").unwrap();
+        assert!(
+            leg_page.contains(r#"content="0; url=../../../2-a/index.html""#),
+            "{leg_page}"
+        );
+        assert_eq!(leg_latest(&m, "py=3.12"), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The CI context layer: what the CI system (or git) says about this build.
 
 use super::layer::{Layer, lookup};
+use crate::model::variant;
 
 /// The CI system a publish runs in (or none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,9 @@ pub struct CiContext {
     pub kind: Ci,
     /// Link to the CI build, for executor.json and the runs index.
     pub build_url: Option<String>,
+    /// The CI job publishing (GitHub's job id, GitLab's job name): jobs of
+    /// one pipeline keep their own trends.
+    pub job: Option<String>,
 }
 
 /// Derive the context from environment variables, asking `git` (a function
@@ -50,6 +54,7 @@ pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>
         let run = get("GITHUB_RUN_ID");
         let attempt = get("GITHUB_RUN_ATTEMPT").unwrap_or_else(|| "1".into());
         let server = get("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
+        let job = get("GITHUB_JOB");
         let build_url = match (&repo, &run) {
             (Some(repo), Some(run)) => Some(format!(
                 "{server}/{repo}/actions/runs/{run}/attempts/{attempt}"
@@ -59,7 +64,7 @@ pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>
         return CiContext {
             layer: Layer {
                 branch: get("GITHUB_HEAD_REF").or_else(|| get("GITHUB_REF_NAME")),
-                run_id: run.map(|r| format!("{r}-{attempt}")),
+                run_id: run.map(|r| github_run_id(&r, &attempt, job.as_deref())),
                 project: repo.and_then(|r| r.rsplit('/').next().map(str::to_string)),
                 context_url: build_url.clone(),
                 commit: get("GITHUB_SHA"),
@@ -67,6 +72,7 @@ pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>
             },
             kind: Ci::GitHubActions,
             build_url,
+            job,
         };
     }
     if get("GITLAB_CI").is_some() {
@@ -81,6 +87,7 @@ pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>
             },
             kind: Ci::GitLab,
             build_url,
+            job: get("CI_JOB_NAME"),
         };
     }
     // Jenkins and plain shells: pytest-allure-host read GIT_BRANCH.
@@ -103,6 +110,16 @@ pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>
         },
         kind: if jenkins { Ci::Jenkins } else { Ci::Local },
         build_url,
+        job: None,
+    }
+}
+
+/// `<run>-<attempt>-<job>`: the workflow run and attempt say when, the job
+/// which of its jobs (unit and e2e jobs of one run publish side by side).
+fn github_run_id(run: &str, attempt: &str, job: Option<&str>) -> String {
+    match job {
+        Some(job) => format!("{run}-{attempt}-{}", variant::slug(job)),
+        None => format!("{run}-{attempt}"),
     }
 }
 
@@ -140,11 +157,13 @@ mod tests {
                 ("GITHUB_RUN_ATTEMPT", "2"),
                 ("GITHUB_REPOSITORY", "acme/shop"),
                 ("GITHUB_SHA", "abc"),
+                ("GITHUB_JOB", "e2e_tests"),
             ]),
             no_git,
         );
         assert_eq!(c.layer.branch.as_deref(), Some("feat/login"));
-        assert_eq!(c.layer.run_id.as_deref(), Some("987-2"));
+        assert_eq!(c.layer.run_id.as_deref(), Some("987-2-e2e_tests"));
+        assert_eq!(c.job.as_deref(), Some("e2e_tests"));
         assert_eq!(c.layer.project.as_deref(), Some("shop"));
         assert_eq!(c.layer.commit.as_deref(), Some("abc"));
         assert_eq!(
@@ -152,6 +171,24 @@ mod tests {
             Some("https://github.com/acme/shop/actions/runs/987/attempts/2")
         );
         assert_eq!(c.kind.kind(), "github");
+    }
+
+    #[test]
+    fn jobs_of_one_workflow_run_get_different_default_ids() {
+        let id = |job: &str| {
+            let c = detect(
+                &vars(&[
+                    ("GITHUB_ACTIONS", "true"),
+                    ("GITHUB_RUN_ID", "987"),
+                    ("GITHUB_JOB", job),
+                ]),
+                no_git,
+            );
+            c.layer.run_id.unwrap()
+        };
+        assert_eq!(id("unit"), "987-1-unit");
+        assert_eq!(id("e2e"), "987-1-e2e");
+        assert_eq!(id("build & test"), "987-1-build-test");
     }
 
     #[test]

@@ -6,13 +6,13 @@ pub mod ci;
 pub mod env;
 pub mod file;
 pub mod layer;
-pub mod variant;
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use crate::model::manifest::RESERVED_KEYS;
+use crate::model::variant;
 use crate::storage::s3::{S3Options, Sse};
 
 pub use ci::{Ci, CiContext};
@@ -95,6 +95,8 @@ pub struct Settings {
     pub variant: Option<String>,
     pub ci: Ci,
     pub build_url: Option<String>,
+    /// The CI job publishing, when the CI names it.
+    pub job: Option<String>,
 }
 
 /// Merge the layers and validate. Pure: the caller gathers the layers and
@@ -167,6 +169,7 @@ pub fn resolve(
         variant,
         ci: ci.kind,
         build_url: ci.build_url,
+        job: ci.job,
     })
 }
 
@@ -281,6 +284,7 @@ mod tests {
             },
             kind: Ci::Local,
             build_url: None,
+            job: None,
         }
     }
 

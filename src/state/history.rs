@@ -1,10 +1,9 @@
 //! The trend files Allure reads from `results/history/`, carried from the
-//! run shown as latest so trends continue.
+//! run a new run continues (the newest of its job and leg) so trends go on.
 
 use std::path::Path;
 
 use crate::model::layout::Layout;
-use crate::model::pointer::LatestPointer;
 use crate::model::run_id::RunId;
 use crate::storage::{Store, StoreError};
 
@@ -34,11 +33,11 @@ pub enum HistoryError {
     },
 }
 
-/// Copy the history of `previous` into `dir`; returns how many files came.
+/// Copy the history of run `from` into `dir`; returns how many files came.
 pub async fn carry(
     store: &Store,
     layout: &Layout,
-    previous: Option<&LatestPointer>,
+    from: Option<&RunId>,
     dir: &Path,
 ) -> Result<usize, HistoryError> {
     let write_err = |source| HistoryError::Write {
@@ -46,12 +45,12 @@ pub async fn carry(
         source,
     };
     std::fs::create_dir_all(dir).map_err(write_err)?;
-    let Some(run) = previous.and_then(|p| RunId::new(p.run_id.clone()).ok()) else {
+    let Some(run) = from else {
         return Ok(0);
     };
     let mut tasks = tokio::task::JoinSet::new();
     for name in FILES {
-        let key = layout.history_file(&run, name);
+        let key = layout.history_file(run, name);
         let store = store.clone();
         tasks.spawn(async move { (name, key.clone(), store.get(&key).await) });
     }

@@ -26,8 +26,10 @@ fn unreadable(store: &Store, key: &str, source: ManifestError) -> StateError {
     }
 }
 
-/// Add `entry`, keep the newest `keep` runs, and write the runs page.
-/// Returns the manifest as written and the runs it no longer lists.
+/// Add `entry`, keep the newest `keep` runs, and write the pages derived
+/// from the manifest: the runs page, the branch's latest page and the
+/// latest page of the entry's leg. Returns the manifest as written and the
+/// runs it no longer lists.
 pub async fn add_run(
     store: &Store,
     layout: &Layout,
@@ -36,6 +38,7 @@ pub async fn add_run(
 ) -> Result<(Manifest, Vec<RunEntry>), StateError> {
     let key = layout.manifest();
     let (project, branch) = (entry.project.clone(), entry.branch.clone());
+    let entry_leg = entry.variant.clone();
     let (manifest, pruned) = cas::update(store, &key, &no_cache(&key), |current| {
         let mut manifest = match current {
             Some(bytes) => Manifest::parse(bytes).map_err(|e| unreadable(store, &key, e))?,
@@ -52,7 +55,25 @@ pub async fn add_run(
         Ok::<_, StateError>(Step::Write(manifest.to_json(), (manifest, pruned)))
     })
     .await?;
-    let page = pages::runs(&manifest);
-    write_if_newer(store, &layout.runs_page(), page, manifest.revision).await?;
+    write_pages(store, layout, &manifest, entry_leg.as_deref()).await?;
     Ok((manifest, pruned))
+}
+
+async fn write_pages(
+    store: &Store,
+    layout: &Layout,
+    manifest: &Manifest,
+    leg: Option<&str>,
+) -> Result<(), StateError> {
+    let revision = manifest.revision;
+    write_if_newer(store, &layout.runs_page(), pages::runs(manifest), revision).await?;
+    if let Some(page) = pages::branch_latest(manifest) {
+        write_if_newer(store, &layout.latest_page(), page, revision).await?;
+    }
+    if let Some(leg) = leg
+        && let Some(page) = pages::leg_latest(manifest, leg)
+    {
+        write_if_newer(store, &layout.leg_latest_page(leg), page, revision).await?;
+    }
+    Ok(())
 }

@@ -5,8 +5,10 @@
 //! one run, which retention removes.
 
 pub mod build_counter;
+pub mod claim;
 pub mod history;
 pub mod latest;
+pub mod legacy;
 pub mod manifest;
 mod page;
 pub mod project;

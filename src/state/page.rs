@@ -1,5 +1,5 @@
 //! Pages derived from a document carry its revision; a page is replaced only
-//! by one derived from a newer revision.
+//! by one derived from a newer revision of the same basis.
 
 use super::{StateError, no_cache};
 use crate::pages;
@@ -14,7 +14,9 @@ pub async fn write_if_newer(
     revision: u64,
 ) -> Result<bool, StateError> {
     let written = cas::update(store, key, &no_cache(key), |current| {
+        let basis = pages::basis_of(html.as_bytes());
         let newer_there = current
+            .filter(|stored| pages::basis_of(stored) == basis)
             .and_then(pages::revision_of)
             .is_some_and(|r| r >= revision);
         Ok::<_, std::convert::Infallible>(if newer_there {

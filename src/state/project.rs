@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 
+use super::legacy;
 use super::page::write_if_newer;
 use super::{StateError, no_cache};
 use crate::model::layout::Layout;
@@ -10,28 +11,62 @@ use crate::pages;
 use crate::storage::Store;
 use crate::storage::cas::{self, Step};
 
+/// What an update of the index came to.
+enum Outcome {
+    Written(ProjectIndex),
+    Unchanged,
+    /// The project has no index of ours yet: start from pytest-allure-host's.
+    NeedsSeed,
+}
+
 /// Record `entry` as its branch's newest run unless a newer one is listed.
+/// The first record of a project lists the branches pytest-allure-host
+/// published, so taking a bucket over keeps them on the project page.
 pub async fn record(
     store: &Store,
     layout: &Layout,
     project: &str,
     entry: BranchEntry,
 ) -> Result<(), StateError> {
-    let key = layout.project_index();
-    let index = cas::update(store, &key, &no_cache(&key), |current| {
-        let mut index = current
-            .and_then(ProjectIndex::parse)
-            .unwrap_or_else(|| ProjectIndex::empty(project));
-        Ok::<_, std::convert::Infallible>(if index.upsert(entry.clone(), Utc::now().timestamp()) {
-            Step::Write(index.to_json(), Some(index))
-        } else {
-            Step::Keep(None)
-        })
-    })
-    .await?;
+    let mut seed = None;
+    let index = loop {
+        match update(store, layout, project, &entry, seed.as_ref()).await? {
+            Outcome::NeedsSeed => {
+                seed = Some(legacy::branches(store, layout).await?);
+                legacy::retire_all_runs_page(store, layout).await?;
+            }
+            Outcome::Written(index) => break Some(index),
+            Outcome::Unchanged => break None,
+        }
+    };
     if let Some(index) = index {
         let page = pages::project(&index);
         write_if_newer(store, &layout.project_page(), page, index.revision).await?;
     }
     Ok(())
+}
+
+async fn update(
+    store: &Store,
+    layout: &Layout,
+    project: &str,
+    entry: &BranchEntry,
+    seed: Option<&Vec<BranchEntry>>,
+) -> Result<Outcome, StateError> {
+    let key = layout.project_index();
+    let outcome = cas::update(store, &key, &no_cache(&key), |current| {
+        let found = current.and_then(ProjectIndex::parse);
+        let mut index = match (found, seed) {
+            (Some(index), _) => index,
+            (None, None) => return Ok(Step::Keep(Outcome::NeedsSeed)),
+            (None, Some(rows)) => ProjectIndex::seeded(project, rows.clone()),
+        };
+        Ok::<_, std::convert::Infallible>(if index.upsert(entry.clone(), Utc::now().timestamp()) {
+            Step::Write(index.to_json(), Outcome::Written(index))
+        } else {
+            Step::Keep(Outcome::Unchanged)
+        })
+    })
+    .await?;
+    Ok(outcome)
 }

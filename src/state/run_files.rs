@@ -10,7 +10,7 @@ pub async fn list(store: &Store, layout: &Layout, run: &RunId) -> Result<Vec<Lis
     Ok(store.list(&layout.run_root(run)).await?)
 }
 
-/// Remove `run`'s report; returns how many objects were deleted.
+/// Remove `run`'s report; returns how many report objects were deleted.
 pub async fn delete(store: &Store, layout: &Layout, run: &RunId) -> Result<usize, StateError> {
     let keys: Vec<String> = list(store, layout, run)
         .await?
@@ -21,5 +21,16 @@ pub async fn delete(store: &Store, layout: &Layout, run: &RunId) -> Result<usize
     if count > 0 {
         store.delete(keys).await?;
     }
+    Ok(count)
+}
+
+/// Remove `run`'s report and its claim: the run id is free again.
+pub async fn delete_with_claim(
+    store: &Store,
+    layout: &Layout,
+    run: &RunId,
+) -> Result<usize, StateError> {
+    let count = delete(store, layout, run).await?;
+    store.delete(vec![layout.claim(run)]).await?;
     Ok(count)
 }

@@ -1,6 +1,8 @@
-//! The writes, in the order that keeps readers safe: the whole run, then
-//! the manifest (and its page), then latest (never backwards), then the
-//! project page, then the files of runs the manifest no longer lists.
+//! The writes, in the order that keeps readers safe: the whole run (into a
+//! folder claimed beforehand), then the manifest (and the pages derived
+//! from it), then the latest pointers (never backwards), then the project
+//! page, then what readers no longer need: pytest-allure-host's stale copy
+//! under `latest/` and the files of runs the manifest no longer lists.
 
 use std::time::Instant;
 
@@ -54,16 +56,26 @@ pub async fn commit(
     let upload_secs = secs(t);
 
     let t = Instant::now();
-    let (_, pruned) =
-        state::manifest::add_run(&p.store, &p.layout, s.entry.clone(), keep(settings)).await?;
+    let pruned = list_run(settings, p, s).await?;
     let manifest_secs = secs(t);
 
     let t = Instant::now();
-    let latest_moved =
-        state::latest::advance(&p.store, &p.layout, &pointer(settings, p), &p.run).await?;
+    let latest_moved = move_latest(settings, p).await?;
     state::project::record(&p.store, &p.layout, &settings.project, branch_entry(p, s)).await?;
     let latest_secs = secs(t);
 
+    if latest_moved
+        && p.branch_pointer
+            .pointer()
+            .is_none_or(LatestPointer::is_foreign)
+    {
+        let removed = state::legacy::remove_latest_copy(&p.store, &p.layout).await?;
+        if removed > 0 {
+            out.note(format_args!(
+                "Removed the {removed} files of the report copy another tool kept under latest/"
+            ));
+        }
+    }
     remove_pruned(p, &pruned, out).await?;
     Ok(Committed {
         latest_moved,
@@ -97,15 +109,49 @@ async fn upload(settings: &Settings, p: &Prepared, s: &mut Staged) -> Result<()>
     Ok(())
 }
 
-fn pointer(settings: &Settings, p: &Prepared) -> LatestPointer {
+/// Add the run to the manifest (and its pages) while the claim still holds,
+/// then mark the claim published. Returns the runs retention dropped.
+async fn list_run(settings: &Settings, p: &Prepared, s: &Staged) -> Result<Vec<RunEntry>> {
+    if let Some(claim) = &p.claim
+        && !claim.still_held()
+    {
+        bail!(
+            "the claim on run {} lapsed while it was uploaded (the store was unreachable for over {} s), so another publisher may have taken it; the run was not listed: publish again",
+            p.run,
+            crate::model::claim::LEASE_SECS
+        );
+    }
+    let (_, pruned) =
+        state::manifest::add_run(&p.store, &p.layout, s.entry.clone(), keep(settings)).await?;
+    if let Some(claim) = &p.claim {
+        claim.published().await?;
+    }
+    Ok(pruned)
+}
+
+/// The leg's pointer, then the branch's. Returns true when the branch's moved.
+async fn move_latest(settings: &Settings, p: &Prepared) -> Result<bool> {
+    if let Some(leg) = &settings.variant {
+        let pointer = pointer(settings, p, Some(leg));
+        state::latest::advance(&p.store, &p.layout.leg_pointer(leg), &pointer).await?;
+    }
+    let pointer = pointer(settings, p, None);
+    Ok(state::latest::advance(&p.store, &p.layout.latest_pointer(), &pointer).await?)
+}
+
+fn pointer(settings: &Settings, p: &Prepared, leg: Option<&String>) -> LatestPointer {
     LatestPointer {
         run_id: p.run.to_string(),
         run_url: p.urls.run.clone(),
-        latest_url: p.urls.latest.clone(),
+        latest_url: match leg {
+            Some(_) => p.urls.latest.clone(),
+            None => p.urls.branch_latest.clone(),
+        },
         project: settings.project.clone(),
         branch: settings.branch.clone(),
         build_order: p.build_order,
         time: Utc::now().timestamp(),
+        variant: leg.cloned(),
     }
 }
 
@@ -130,7 +176,7 @@ async fn remove_pruned(p: &Prepared, pruned: &[RunEntry], out: &Output) -> Resul
             ));
             continue;
         };
-        let deleted = state::run_files::delete(&p.store, &p.layout, &run).await?;
+        let deleted = state::run_files::delete_with_claim(&p.store, &p.layout, &run).await?;
         out.note(format_args!(
             "Retention: deleting run {run} ({deleted} files)"
         ));

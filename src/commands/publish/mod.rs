@@ -1,6 +1,7 @@
 //! `allure-host publish`, in phases:
-//! `prepare` (where and as what) -> `stage` (the report and what to upload)
-//! -> `commit` (upload -> manifest -> latest -> project page -> retention).
+//! `prepare` (where, as what, the run id claimed) -> `stage` (the report and
+//! what to upload) -> `commit` (upload -> manifest -> latest -> project page
+//! -> cleanup).
 //! `--dry-run` is `prepare` -> `stage` -> `plan`. Readers see a complete
 //! report at every instant: the run is fully uploaded before anything points
 //! at it.
@@ -24,16 +25,31 @@ use stage::Staged;
 
 pub async fn run(settings: &Settings, dry_run: bool, out: &Output) -> Result<PublishSummary> {
     let started = Instant::now();
-    let prepared = prepare::prepare(settings, dry_run, out).await?;
-    let mut staged = stage::stage(settings, &prepared, out).await?;
+    let mut prepared = prepare::prepare(settings, dry_run, out).await?;
+    let result = stage_and_write(settings, &prepared, dry_run, out).await;
+    // A run id given up at once can be published again at once.
+    if let (Err(_), Some(claim)) = (&result, prepared.claim.take()) {
+        claim.abandon().await;
+    }
+    let (staged, committed) = result?;
+    Ok(summarize(settings, &prepared, staged, committed, started))
+}
+
+async fn stage_and_write(
+    settings: &Settings,
+    prepared: &Prepared,
+    dry_run: bool,
+    out: &Output,
+) -> Result<(Staged, Committed)> {
+    let mut staged = stage::stage(settings, prepared, out).await?;
     let committed = if dry_run {
-        let (plan, pruned) = plan::plan(settings, &prepared, &staged).await?;
+        let (plan, pruned) = plan::plan(settings, prepared, &staged).await?;
         out.plan(&plan);
         Committed::nothing(pruned)
     } else {
-        commit::commit(settings, &prepared, &mut staged, out).await?
+        commit::commit(settings, prepared, &mut staged, out).await?
     };
-    Ok(summarize(settings, &prepared, staged, committed, started))
+    Ok((staged, committed))
 }
 
 /// Seconds since `since`, to the millisecond.
@@ -55,6 +71,7 @@ fn summarize(
         build_order: p.build_order,
         run_url: p.urls.run.clone(),
         latest_url: p.urls.latest.clone(),
+        branch_latest_url: p.urls.branch_latest.clone(),
         runs_index_url: p.urls.runs_index.clone(),
         bucket: match &settings.target {
             Target::S3(o) => Some(o.bucket.clone()),
@@ -62,12 +79,16 @@ fn summarize(
         },
         local_dir: p.store.is_local().then(|| p.store.describe()),
         run_prefix: p.layout.run_root(&p.run),
-        latest_prefix: p.layout.latest_prefix(),
+        latest_prefix: match &settings.variant {
+            Some(leg) => p.layout.leg_latest_prefix(leg),
+            None => p.layout.latest_prefix(),
+        },
         report_files: s.entry.files,
         report_size_bytes: s.entry.size,
         stats: s.report.stats,
         duration_ms: s.report.duration_ms,
         variant: settings.variant.clone(),
+        job: settings.job.clone(),
         failed_tests: s.failed_tests,
         failed_tests_total: s.failed_tests_total,
         latest_moved: c.latest_moved,

@@ -9,6 +9,21 @@ use crate::model::run_id::RunId;
 use crate::settings::Settings;
 use crate::state;
 
+fn latest_objects(settings: &Settings) -> u64 {
+    if settings.variant.is_some() { 4 } else { 2 }
+}
+
+fn latest_detail(settings: &Settings) -> String {
+    let branch = "latest.json, latest/index.html";
+    match &settings.variant {
+        Some(leg) => format!(
+            "{branch}, and this leg's variants/{}/latest.json and latest/index.html (each if this run is the newest)",
+            crate::model::variant::slug(leg)
+        ),
+        None => format!("{branch} (if this run is the newest)"),
+    }
+}
+
 /// The plan, and the ids of the runs retention would remove.
 pub async fn plan(
     settings: &Settings,
@@ -59,9 +74,9 @@ pub async fn plan(
         line(
             "write",
             "latest",
-            2,
+            latest_objects(settings),
             None,
-            "latest.json, latest/index.html (if this run is the newest)".into(),
+            latest_detail(settings),
         ),
         line(
             "write",

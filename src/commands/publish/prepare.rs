@@ -1,23 +1,29 @@
 //! Where the run goes and as what: the layout, the store, the branch's
-//! manifest, the run id, its build number and the run shown as latest now.
+//! manifest, the run id (claimed before anything is written into its
+//! folder), the run whose history it continues, and its build number.
 
 use anyhow::{Result, bail};
 use chrono::Utc;
 
+use crate::model::claim;
 use crate::model::layout::Layout;
+use crate::model::legs::{self, Line};
 use crate::model::manifest::Manifest;
-use crate::model::pointer::LatestPointer;
 use crate::model::run_id::{self, RunId};
 use crate::output::Output;
 use crate::report::results;
 use crate::settings::{Settings, Source};
 use crate::state;
+use crate::state::claim::Held;
+use crate::state::latest::Found;
 use crate::storage::Store;
 
 /// The URLs readers follow.
 pub struct Urls {
     pub run: String,
+    /// The leg's latest with a variant, else the branch's.
     pub latest: String,
+    pub branch_latest: String,
     pub runs_index: String,
 }
 
@@ -26,9 +32,14 @@ pub struct Prepared {
     pub store: Store,
     pub manifest: Manifest,
     pub run: RunId,
+    /// Held from before the first upload until the run is listed; None on a
+    /// dry run.
+    pub claim: Option<Held>,
     pub build_order: u64,
-    /// The run shown as latest before this publish.
-    pub previous: Option<LatestPointer>,
+    /// The run whose history this one continues.
+    pub history_from: Option<RunId>,
+    /// The branch's pointer before this publish.
+    pub branch_pointer: Found,
     pub urls: Urls,
 }
 
@@ -37,19 +48,17 @@ pub async fn prepare(settings: &Settings, dry_run: bool, out: &Output) -> Result
     check_source(&settings.source, out)?;
     let store = crate::commands::open_store(&settings.target, !dry_run, out).await?;
     let manifest = state::manifest::read(&store, &layout).await?;
-    let run = choose_run_id(settings, &manifest)?;
-    let urls = Urls {
-        run: url_for(settings, &store, &layout.run_file(&run, "index.html")),
-        latest: url_for(settings, &store, &layout.latest_page()),
-        runs_index: url_for(settings, &store, &layout.runs_page()),
-    };
+    let (run, claim) = claim_run_id(settings, &store, &layout, &manifest, dry_run, out).await?;
+    let urls = urls(settings, &store, &layout, &run);
     out.note(format_args!(
         "Publishing {} / {} run {run} to {}",
         settings.project,
         settings.branch,
         store.location(&layout.run_root(&run))
     ));
-    let previous = state::latest::read(&store, &layout).await?;
+    let branch_pointer = state::latest::read(&store, &layout.latest_pointer()).await?;
+    let history_from =
+        history_source(settings, &store, &layout, &manifest, &branch_pointer, out).await?;
     let floor = manifest.max_build_order();
     let build_order = if dry_run {
         state::build_counter::peek(&store, &layout, floor).await?
@@ -61,8 +70,10 @@ pub async fn prepare(settings: &Settings, dry_run: bool, out: &Output) -> Result
         store,
         manifest,
         run,
+        claim,
         build_order,
-        previous,
+        history_from,
+        branch_pointer,
         urls,
     })
 }
@@ -83,11 +94,61 @@ fn check_source(source: &Source, out: &Output) -> Result<()> {
     Ok(())
 }
 
+fn urls(settings: &Settings, store: &Store, layout: &Layout, run: &RunId) -> Urls {
+    let branch_latest = url_for(settings, store, &layout.latest_page());
+    Urls {
+        run: url_for(settings, store, &layout.run_file(run, "index.html")),
+        latest: match &settings.variant {
+            Some(leg) => url_for(settings, store, &layout.leg_latest_page(leg)),
+            None => branch_latest.clone(),
+        },
+        branch_latest,
+        runs_index: url_for(settings, store, &layout.runs_page()),
+    }
+}
+
 /// Public URL of a key: CloudFront when configured, else the store location.
 fn url_for(settings: &Settings, store: &Store, key: &str) -> String {
     match &settings.cloudfront {
         Some(base) => format!("{base}/{key}"),
         None => store.location(key),
+    }
+}
+
+/// The run id, claimed. A drawn id that turns out taken is drawn again; a
+/// given one is refused with a free id to use instead.
+async fn claim_run_id(
+    settings: &Settings,
+    store: &Store,
+    layout: &Layout,
+    manifest: &Manifest,
+    dry_run: bool,
+    out: &Output,
+) -> Result<(RunId, Option<Held>)> {
+    loop {
+        let run = choose_run_id(settings, manifest)?;
+        if dry_run {
+            return Ok((run, None));
+        }
+        match state::claim::take(store, layout, &run, settings.build_url.clone()).await? {
+            Ok(held) => {
+                if let Some(old) = &held.took_over {
+                    out.note(format_args!(
+                        "Run {run}: its earlier publish stopped ({:?}, last seen {}s ago); its files were removed and this publish writes the run whole",
+                        old.state,
+                        Utc::now().timestamp() - old.renewed
+                    ));
+                }
+                return Ok((run, Some(held)));
+            }
+            Err(_) if settings.run_id.is_none() => continue,
+            Err(refused) => {
+                let other = claim::alternative(run.as_str(), |id| manifest.contains(id));
+                bail!(
+                    "{refused}; nothing was written into its folder. Publish under another id, e.g. --run-id {other}"
+                );
+            }
+        }
     }
 }
 
@@ -108,4 +169,48 @@ fn choose_run_id(settings: &Settings, manifest: &Manifest) -> Result<RunId> {
             return Ok(RunId::new(id)?);
         }
     }
+}
+
+/// The newest complete run of this job and leg, from the manifest. A branch
+/// whose manifest lists no run at all falls back to its pointer (a bucket
+/// where only a pointer survived). A damaged pointer is reported, never
+/// silently taken as "no history".
+async fn history_source(
+    settings: &Settings,
+    store: &Store,
+    layout: &Layout,
+    manifest: &Manifest,
+    branch_pointer: &Found,
+    out: &Output,
+) -> Result<Option<RunId>> {
+    let pointer = match &settings.variant {
+        Some(leg) => state::latest::read(store, &layout.leg_pointer(leg)).await?,
+        None => branch_pointer.clone(),
+    };
+    let line = Line {
+        job: settings.job.as_deref(),
+        variant: settings.variant.as_deref(),
+    };
+    let from_manifest = legs::history_source(manifest, line).map(|r| r.run_id.clone());
+    let source = match (&from_manifest, manifest.runs.is_empty()) {
+        (Some(id), _) => Some(id.clone()),
+        (None, true) => pointer.pointer().map(|p| p.run_id.clone()),
+        (None, false) => None,
+    };
+    if let Found::Damaged { key, reason } = &pointer {
+        let trend = match &source {
+            Some(id) => {
+                format!("trends continue from run {id}, the newest complete run in the manifest")
+            }
+            None => {
+                "the manifest lists no earlier run of this job and leg, so the trend starts here"
+                    .into()
+            }
+        };
+        out.warning(&format!(
+            "{} is unreadable ({reason}); {trend}; the pointer is rewritten when this run becomes latest",
+            store.location(key)
+        ));
+    }
+    Ok(source.and_then(|id| RunId::new(id).ok()))
 }

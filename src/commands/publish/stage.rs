@@ -1,6 +1,6 @@
 //! The report and what to upload: generate it (history carried from the
-//! run shown as latest), list its files with their headers, and read its
-//! counts into the manifest entry.
+//! newest run of the same job and leg), list its files with their headers,
+//! and read its counts into the manifest entry.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -68,7 +68,8 @@ pub async fn stage(settings: &Settings, p: &Prepared, out: &Output) -> Result<St
     })
 }
 
-/// Results -> report, with the previous run's history and our executor.
+/// Results -> report, with the history of the run it continues and our
+/// executor.
 async fn generate(
     settings: &Settings,
     p: &Prepared,
@@ -78,8 +79,8 @@ async fn generate(
 ) -> Result<(PathBuf, StageTimings)> {
     let extra = work.join("extra");
     let t = Instant::now();
-    let previous = p.previous.as_ref();
-    let carried = history::carry(&p.store, &p.layout, previous, &extra.join("history")).await?;
+    let from = p.history_from.as_ref();
+    let carried = history::carry(&p.store, &p.layout, from, &extra.join("history")).await?;
     let history_secs = secs(t);
     let exec = executor::executor(ExecutorInput {
         ci_name: settings.ci.name(),
@@ -98,8 +99,9 @@ async fn generate(
     let t = Instant::now();
     let cli = find_or_install_allure(out).await?;
     let report = work.join("report");
+    let source = from.map_or_else(|| "none: a new trend".into(), |r| format!("run {r}"));
     out.note(format_args!(
-        "Generating the report with {} (history: {carried} files carried over)",
+        "Generating the report with {} (history: {carried} files carried over from {source})",
         cli.path.display()
     ));
     cli.generate(&[results, extra.as_path()], &report).await?;
@@ -205,6 +207,7 @@ fn run_entry(
         build_order: Some(p.build_order),
         commit: settings.commit.clone(),
         variant: settings.variant.clone(),
+        job: settings.job.clone(),
         meta: settings
             .meta
             .iter()

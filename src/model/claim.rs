@@ -1,0 +1,132 @@
+//! The claim on a run folder: written with a conditional create before the
+//! first byte of a run is uploaded, so that only one publisher ever writes
+//! into a run folder. A claim is a lease: its holder renews it while it
+//! works, and a claim not renewed for `LEASE_SECS` (its publisher died) or
+//! given up after a failure may be taken over.
+
+use serde::{Deserialize, Serialize};
+
+/// How long a claim holds without renewal.
+pub const LEASE_SECS: i64 = 120;
+/// How often a holder renews its claim; well inside the lease.
+pub const RENEW_SECS: u64 = 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClaimState {
+    /// Its holder is writing the run.
+    Uploading,
+    /// Its holder failed and gave the run id up.
+    Abandoned,
+    /// The run is complete and listed.
+    Published,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub run_id: String,
+    /// Random, per publish: tells the holder apart from everyone else.
+    pub token: String,
+    pub state: ClaimState,
+    /// Epoch seconds.
+    pub started: i64,
+    pub renewed: i64,
+    /// The CI build that holds it, when known (for the message others see).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+/// What a publisher that wants a run id finds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nobody holds it: take it (over `stale`, whose files must go first).
+    Free { stale: Option<Claim> },
+    /// Another publisher is writing it now.
+    Held(Claim),
+    /// The run was published already.
+    Published,
+}
+
+impl Claim {
+    pub fn new(run_id: &str, token: &str, by: Option<String>, now: i64) -> Self {
+        Self {
+            run_id: run_id.to_string(),
+            token: token.to_string(),
+            state: ClaimState::Uploading,
+            started: now,
+            renewed: now,
+            by,
+        }
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("claim serialises")
+    }
+
+    /// Judge the stored claim (`None`: no claim). An unreadable claim is
+    /// stale: whoever wrote it left no lease we could honour.
+    pub fn judge(stored: Option<&[u8]>, now: i64) -> Verdict {
+        let Some(bytes) = stored else {
+            return Verdict::Free { stale: None };
+        };
+        let Ok(claim) = serde_json::from_slice::<Claim>(bytes) else {
+            return Verdict::Free { stale: None };
+        };
+        match claim.state {
+            ClaimState::Published => Verdict::Published,
+            ClaimState::Uploading if now - claim.renewed < LEASE_SECS => Verdict::Held(claim),
+            _ => Verdict::Free { stale: Some(claim) },
+        }
+    }
+}
+
+/// A run id to suggest instead of `taken`: the first `<taken>-N` that is not
+/// in `used`.
+pub fn alternative(taken: &str, used: impl Fn(&str) -> bool) -> String {
+    (2..)
+        .map(|n| format!("{taken}-{n}"))
+        .find(|id| !used(id))
+        .expect("some suffix is free")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(state: ClaimState, renewed: i64) -> Vec<u8> {
+        let mut c = Claim::new("42-1", "t", None, 0);
+        c.state = state;
+        c.renewed = renewed;
+        c.to_json()
+    }
+
+    #[test]
+    fn a_live_claim_holds_and_a_dead_one_is_free() {
+        let now = 1_000;
+        assert_eq!(Claim::judge(None, now), Verdict::Free { stale: None });
+        let live = stored(ClaimState::Uploading, now - LEASE_SECS + 1);
+        assert!(matches!(Claim::judge(Some(&live), now), Verdict::Held(_)));
+        let dead = stored(ClaimState::Uploading, now - LEASE_SECS);
+        assert!(matches!(
+            Claim::judge(Some(&dead), now),
+            Verdict::Free { stale: Some(_) }
+        ));
+        let given_up = stored(ClaimState::Abandoned, now);
+        assert!(matches!(
+            Claim::judge(Some(&given_up), now),
+            Verdict::Free { stale: Some(_) }
+        ));
+        let done = stored(ClaimState::Published, 0);
+        assert_eq!(Claim::judge(Some(&done), now), Verdict::Published);
+        assert_eq!(
+            Claim::judge(Some(b"garbage"), now),
+            Verdict::Free { stale: None }
+        );
+    }
+
+    #[test]
+    fn the_suggested_id_is_free() {
+        assert_eq!(alternative("42-1", |_| false), "42-1-2");
+        assert_eq!(alternative("42-1", |id| id == "42-1-2"), "42-1-3");
+    }
+}

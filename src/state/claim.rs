@@ -1,0 +1,155 @@
+//! Claiming a run folder before writing into it, renewing the claim while
+//! the run is written, and settling it at the end (see `model::claim`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::{StateError, no_cache};
+use crate::model::claim::{Claim, ClaimState, LEASE_SECS, RENEW_SECS, Verdict};
+use crate::model::layout::Layout;
+use crate::model::run_id::RunId;
+use crate::storage::Store;
+use crate::storage::cas::{self, Step};
+
+/// Why a run id cannot be claimed.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("run id {run:?} is being published by another publisher{by} since {since}s ago")]
+    Held { run: String, by: String, since: i64 },
+    #[error("run id {0:?} was already published")]
+    Published(String),
+}
+
+/// A claim this publisher holds, renewed in the background until settled.
+pub struct Held {
+    store: Store,
+    key: String,
+    token: String,
+    lost: Arc<AtomicBool>,
+    published: AtomicBool,
+    renewer: tokio::task::JoinHandle<()>,
+    /// The claim this one replaced (its publisher died or gave up).
+    pub took_over: Option<Claim>,
+}
+
+/// Claim `run` on the branch. A dead or abandoned claim is taken over and the
+/// files its publisher left are deleted, so the folder holds one report.
+pub async fn take(
+    store: &Store,
+    layout: &Layout,
+    run: &RunId,
+    by: Option<String>,
+) -> Result<Result<Held, Refused>, StateError> {
+    let key = layout.claim(run);
+    let token = format!("{:016x}", fastrand::u64(..));
+    let decision = cas::update(store, &key, &no_cache(&key), |current| {
+        let now = Utc::now().timestamp();
+        let mine = Claim::new(run.as_str(), &token, by.clone(), now);
+        Ok::<_, std::convert::Infallible>(match Claim::judge(current, now) {
+            Verdict::Free { stale } => Step::Write(mine.to_json(), Ok(stale)),
+            Verdict::Held(other) => Step::Keep(Err(Refused::Held {
+                run: run.to_string(),
+                by: other.by.map(|b| format!(" ({b})")).unwrap_or_default(),
+                since: now - other.started,
+            })),
+            Verdict::Published => Step::Keep(Err(Refused::Published(run.to_string()))),
+        })
+    })
+    .await?;
+    let took_over = match decision {
+        Ok(stale) => stale,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    if took_over.is_some() {
+        // A publisher that died after listing its run left a live-looking
+        // claim: its files are a published report, never leftovers.
+        if super::manifest::read(store, layout)
+            .await?
+            .contains(run.as_str())
+        {
+            set(store, &key, &token, ClaimState::Published).await?;
+            return Ok(Err(Refused::Published(run.to_string())));
+        }
+        super::run_files::delete(store, layout, run).await?;
+    }
+    let lost = Arc::new(AtomicBool::new(false));
+    let renewer = tokio::spawn(renew(
+        store.clone(),
+        key.clone(),
+        token.clone(),
+        lost.clone(),
+    ));
+    Ok(Ok(Held {
+        store: store.clone(),
+        key,
+        token,
+        lost,
+        published: AtomicBool::new(false),
+        renewer,
+        took_over,
+    }))
+}
+
+/// Renew every `RENEW_SECS`; give the claim up as lost when another
+/// publisher took it, or when no renewal landed for a whole lease.
+async fn renew(store: Store, key: String, token: String, lost: Arc<AtomicBool>) {
+    let mut last_ok = Utc::now().timestamp();
+    loop {
+        tokio::time::sleep(Duration::from_secs(RENEW_SECS)).await;
+        let renewed = set(&store, &key, &token, ClaimState::Uploading).await;
+        match renewed {
+            Ok(true) => last_ok = Utc::now().timestamp(),
+            Ok(false) => break lost.store(true, Ordering::SeqCst),
+            Err(_) if Utc::now().timestamp() - last_ok >= LEASE_SECS => {
+                break lost.store(true, Ordering::SeqCst);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Set our claim's state (and renewal time); false when it is not ours.
+async fn set(store: &Store, key: &str, token: &str, state: ClaimState) -> Result<bool, StateError> {
+    let done = cas::update(store, key, &no_cache(key), |current| {
+        let claim = current.and_then(|b| serde_json::from_slice::<Claim>(b).ok());
+        Ok::<_, std::convert::Infallible>(match claim {
+            Some(mut c) if c.token == token => {
+                c.state = state;
+                c.renewed = Utc::now().timestamp();
+                Step::Write(c.to_json(), true)
+            }
+            _ => Step::Keep(false),
+        })
+    })
+    .await?;
+    Ok(done)
+}
+
+impl Held {
+    /// True while no other publisher can have taken the run folder.
+    pub fn still_held(&self) -> bool {
+        !self.lost.load(Ordering::SeqCst)
+    }
+
+    /// The run is listed: the claim now says so for good.
+    pub async fn published(&self) -> Result<(), StateError> {
+        self.renewer.abort();
+        self.published.store(true, Ordering::SeqCst);
+        set(&self.store, &self.key, &self.token, ClaimState::Published).await?;
+        Ok(())
+    }
+
+    /// The publish failed before its run was listed: give the run id up so
+    /// a rerun can take it over at once.
+    pub async fn abandon(self) {
+        self.renewer.abort();
+        if self.published.load(Ordering::SeqCst) {
+            return;
+        }
+        // Best effort: an unreleased claim expires with its lease.
+        let _ = set(&self.store, &self.key, &self.token, ClaimState::Abandoned).await;
+    }
+}

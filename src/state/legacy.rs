@@ -1,0 +1,57 @@
+//! What pytest-allure-host left in a bucket we take over: its full copy of
+//! the newest report under `latest/` (with `LATEST_READY`), and its list of
+//! branches. Its runs, manifests and pointers are read as they are.
+
+use super::{StateError, no_cache};
+use crate::model::layout::Layout;
+use crate::model::pointer::BranchEntry;
+use crate::storage::PutMode;
+use crate::storage::Store;
+
+/// Delete the report copy under the branch's `latest/`, keeping our page.
+/// Call only after our pointer has moved. Returns how many objects went.
+pub async fn remove_latest_copy(store: &Store, layout: &Layout) -> Result<usize, StateError> {
+    let ours = layout.latest_page();
+    let stale: Vec<String> = store
+        .list(&layout.latest_prefix())
+        .await?
+        .into_iter()
+        .map(|l| l.key)
+        .filter(|k| *k != ours)
+        .collect();
+    let count = stale.len();
+    if count > 0 {
+        store.delete(stale).await?;
+    }
+    Ok(count)
+}
+
+/// The branches pytest-allure-host listed for the project (none when it
+/// left no list, or one we cannot read).
+pub async fn branches(store: &Store, layout: &Layout) -> Result<Vec<BranchEntry>, StateError> {
+    Ok(match store.get(&layout.legacy_branches_index()).await? {
+        Some(obj) => BranchEntry::from_legacy_list(&obj.body),
+        None => Vec::new(),
+    })
+}
+
+/// pytest-allure-host's page of every branch's runs stops at the last run it
+/// published; when it is there, send its readers to the project page, which
+/// lists every branch (its own and ours) and links each branch's runs.
+pub async fn retire_all_runs_page(store: &Store, layout: &Layout) -> Result<bool, StateError> {
+    let data = format!("{}runs/all/index.json", layout.project_root());
+    if store.get(&data).await?.is_none() {
+        return Ok(false);
+    }
+    let page = format!("{}runs/all/index.html", layout.project_root());
+    let html = crate::pages::moved("../../index.html", "the project page");
+    store
+        .put_bytes(
+            &page,
+            html.into_bytes(),
+            &no_cache(&page),
+            PutMode::Overwrite,
+        )
+        .await?;
+    Ok(true)
+}
