@@ -139,6 +139,11 @@ pub async fn get_json(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> s
 
 /// `allure-host <args>` in `dir`, with a clean CI-free environment.
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    command_in(dir, args).output().expect("run allure-host")
+}
+
+/// The command `run_in` runs, to start several at once.
+pub fn command_in(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_allure-host"));
     cmd.args(args).current_dir(dir).stdin(Stdio::null());
     for (k, _) in std::env::vars() {
@@ -155,7 +160,7 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true");
-    cmd.output().expect("run allure-host")
+    cmd
 }
 
 pub fn ok(out: &Output) -> String {

@@ -99,9 +99,12 @@ async fn generate(
     let t = Instant::now();
     let cli = find_or_install_allure(out).await?;
     let report = work.join("report");
-    let source = from.map_or_else(|| "none: a new trend".into(), |r| format!("run {r}"));
+    let history = match from {
+        Some(run) => format!("{carried} files carried over from run {run}"),
+        None => "none, the first run of its job and leg".into(),
+    };
     out.note(format_args!(
-        "Generating the report with {} (history: {carried} files carried over from {source})",
+        "Generating the report with {} (history: {history})",
         cli.path.display()
     ));
     cli.generate(&[results, extra.as_path()], &report).await?;
