@@ -339,8 +339,15 @@ async fn matrix_legs_publish_side_by_side_and_share_one_pr_comment() {
         let handles: Vec<_> = steps.iter().map(|st| s.spawn(|| st.run())).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    for r in &runs {
+    for (r, py) in runs.iter().zip(legs) {
         assert_ok(r);
+        assert!(
+            r.outputs["latest-url"].ends_with(&format!(
+                "feat~2Fcart/variants/python-version-{py}/latest/index.html"
+            )),
+            "each leg's latest-url is its own: {}",
+            r.outputs["latest-url"]
+        );
     }
     // (a) Every leg kept under its own run, named by its matrix values.
     let manifest = get_json(&client, &bucket, "reports/shop/feat~2Fcart/runs/index.json").await;

@@ -124,11 +124,12 @@ pub fn branch_latest(m: &Manifest) -> Option<String> {
         LatestView::Redirect(run) => (target(run), Vec::new()),
         LatestView::Choose(runs) => (None, runs.into_iter().map(choice).collect()),
     };
+    let jobs = choices.iter().any(|c: &Choice| c.job.is_some());
     Some(render(
         "latest.html",
         context! { project => &m.project, branch => &m.branch, leg => None::<&str>,
         revision => m.revision, up => minijinja::Value::from_safe_string("../".into()), target => minijinja::value::Serde(&target),
-        choices => minijinja::value::Serde(&choices), style => STYLE },
+        choices => minijinja::value::Serde(&choices), jobs, style => STYLE },
     ))
 }
 
