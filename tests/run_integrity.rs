@@ -55,6 +55,20 @@ fn results_subset(n: usize) -> tempfile::TempDir {
     dir
 }
 
+/// Publish `results` as run `run` of project "p", branch "main".
+fn run_of_p_main<'a>(results: &'a str, run: &'a str) -> [&'a str; 8] {
+    [
+        "--results",
+        results,
+        "--project",
+        "p",
+        "--branch",
+        "main",
+        "--run-id",
+        run,
+    ]
+}
+
 fn total(summary: &Value) -> u64 {
     summary["statistic"]["total"].as_u64().unwrap()
 }
@@ -87,33 +101,29 @@ fn assert_loser_named_another_id(loser: &Output, run: &str) {
     );
 }
 
-#[tokio::test]
-async fn two_publishers_of_one_run_id_never_mix_a_folder_on_s3() {
-    let client = s3().await;
-    let bucket = bucket(&client).await;
+/// Three rounds of two publishers racing for one run id, into the store
+/// that `target` (flags) names; `read` and `count` look at what landed
+/// (keys relative to the store's root).
+fn race_three_rounds(
+    target: &[&str],
+    read: impl Fn(&str) -> Vec<u8>,
+    count: impl Fn(&str) -> usize,
+) {
     let tmp = tempfile::tempdir().unwrap();
     let (full, part) = (examples(), results_subset(4));
     for round in 0..3 {
         let run = format!("race-{round}");
         let cmd = |results: &Path| {
-            s3_publish(
-                tmp.path(),
-                &bucket,
-                &[
-                    "--results",
-                    results.to_str().unwrap(),
-                    "--project",
-                    "p",
-                    "--branch",
-                    "main",
-                    "--run-id",
-                    &run,
-                ],
-            )
+            let mut args = vec!["publish"];
+            args.extend_from_slice(target);
+            let results = results.to_str().unwrap();
+            args.extend(run_of_p_main(results, &run));
+            command_in(tmp.path(), &args)
         };
         let (_, loser) = race(cmd(&full), cmd(part.path()));
         assert_loser_named_another_id(&loser, &run);
-        let manifest = get_json(&client, &bucket, "reports/p/main/runs/index.json").await;
+        let json = |key: &str| serde_json::from_slice::<Value>(&read(key)).unwrap();
+        let manifest = json("reports/p/main/runs/index.json");
         let row = manifest["runs"]
             .as_array()
             .unwrap()
@@ -121,94 +131,52 @@ async fn two_publishers_of_one_run_id_never_mix_a_folder_on_s3() {
             .find(|r| r["run_id"] == run.as_str())
             .expect("the winner's run is listed")
             .clone();
-        let summary = get_json(
-            &client,
-            &bucket,
-            &format!("reports/p/main/{run}/widgets/summary.json"),
-        )
-        .await;
+        let summary = json(&format!("reports/p/main/{run}/widgets/summary.json"));
         assert_eq!(
             row["total"].as_u64(),
             Some(total(&summary)),
             "round {round}: row and folder agree"
         );
-        let folder: Vec<String> = keys(&client, &bucket)
-            .await
-            .into_iter()
-            .filter(|k| k.starts_with(&format!("reports/p/main/{run}/")))
-            .collect();
+        let files = count(&format!("reports/p/main/{run}/"));
         assert_eq!(
-            folder.len() as u64,
+            files as u64,
             row["files"].as_u64().unwrap(),
             "round {round}: no file of the loser"
         );
-        let claim = get_json(
-            &client,
-            &bucket,
-            &format!("reports/p/main/runs/claims/{run}.json"),
-        )
-        .await;
+        let claim = json(&format!("reports/p/main/runs/claims/{run}.json"));
         assert_eq!(claim["state"], "published");
     }
+}
+
+#[test]
+fn two_publishers_of_one_run_id_never_mix_a_folder_on_s3() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(s3());
+    let bucket = rt.block_on(bucket(&client));
+    race_three_rounds(
+        &["--bucket", &bucket, "--s3-endpoint", moto()],
+        |key| rt.block_on(get(&client, &bucket, key)),
+        |prefix| {
+            let all = rt.block_on(keys(&client, &bucket));
+            all.iter().filter(|k| k.starts_with(prefix)).count()
+        },
+    );
 }
 
 #[test]
 fn two_publishers_of_one_run_id_never_mix_a_folder_on_disk() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    let (full, part) = (examples(), results_subset(4));
-    for round in 0..3 {
-        let run = format!("race-{round}");
-        let cmd = |results: &Path| {
-            command_in(
-                tmp.path(),
-                &[
-                    "publish",
-                    "--local-dir",
-                    site.to_str().unwrap(),
-                    "--results",
-                    results.to_str().unwrap(),
-                    "--project",
-                    "p",
-                    "--branch",
-                    "main",
-                    "--run-id",
-                    &run,
-                ],
-            )
-        };
-        let (_, loser) = race(cmd(&full), cmd(part.path()));
-        assert_loser_named_another_id(&loser, &run);
-        let branch = site.join("reports/p/main");
-        let manifest: Value =
-            serde_json::from_slice(&std::fs::read(branch.join("runs/index.json")).unwrap())
-                .unwrap();
-        let row = manifest["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["run_id"] == run.as_str())
-            .unwrap()
-            .clone();
-        let summary: Value = serde_json::from_slice(
-            &std::fs::read(branch.join(&run).join("widgets/summary.json")).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(
-            row["total"].as_u64(),
-            Some(total(&summary)),
-            "round {round}"
-        );
-        let files = walkdir::WalkDir::new(branch.join(&run))
-            .into_iter()
-            .filter(|e| e.as_ref().unwrap().file_type().is_file())
-            .count();
-        assert_eq!(
-            files as u64,
-            row["files"].as_u64().unwrap(),
-            "round {round}: no file of the loser"
-        );
-    }
+    race_three_rounds(
+        &["--local-dir", site.to_str().unwrap()],
+        |key| std::fs::read(site.join(key)).unwrap(),
+        |prefix| {
+            walkdir::WalkDir::new(site.join(prefix))
+                .into_iter()
+                .filter(|e| e.as_ref().unwrap().file_type().is_file())
+                .count()
+        },
+    );
 }
 
 #[test]
@@ -220,18 +188,10 @@ fn a_claim_left_by_a_dead_or_failed_publisher_is_taken_over_and_a_live_one_refus
         command_in(
             tmp.path(),
             &[
-                "publish",
-                "--local-dir",
-                site.to_str().unwrap(),
-                "--results",
-                ex.to_str().unwrap(),
-                "--project",
-                "p",
-                "--branch",
-                "main",
-                "--run-id",
-                run,
-            ],
+                &["publish", "--local-dir", site.to_str().unwrap()][..],
+                &run_of_p_main(ex.to_str().unwrap(), run),
+            ]
+            .concat(),
         )
     };
     let branch = site.join("reports/p/main");
@@ -423,16 +383,7 @@ async fn a_damaged_latest_pointer_warns_and_the_trend_goes_on() {
         output(s3_publish(
             tmp.path(),
             &bucket,
-            &[
-                "--results",
-                ex.to_str().unwrap(),
-                "--project",
-                "p",
-                "--branch",
-                "main",
-                "--run-id",
-                run,
-            ],
+            &run_of_p_main(ex.to_str().unwrap(), run),
         ))
     };
     assert!(publish("run-1").status.success());
