@@ -11,8 +11,8 @@ use super::{StateError, no_cache};
 use crate::model::claim::{Claim, ClaimState, LEASE_SECS, RENEW_SECS, Verdict};
 use crate::model::layout::Layout;
 use crate::model::run_id::RunId;
-use crate::storage::Store;
 use crate::storage::cas::{self, Step};
+use crate::storage::{PutMode, Store, StoreError};
 
 /// Why a run id cannot be claimed.
 #[derive(Debug, thiserror::Error)]
@@ -45,20 +45,17 @@ pub async fn take(
 ) -> Result<Result<Held, Refused>, StateError> {
     let key = layout.claim(run);
     let token = format!("{:016x}", fastrand::u64(..));
-    let decision = cas::update(store, &key, &no_cache(&key), |current| {
-        let now = Utc::now().timestamp();
-        let mine = Claim::new(run.as_str(), &token, by.clone(), now);
-        Ok::<_, std::convert::Infallible>(match Claim::judge(current, now) {
-            Verdict::Free { stale } => Step::Write(mine.to_json(), Ok(stale)),
-            Verdict::Held(other) => Step::Keep(Err(Refused::Held {
-                run: run.to_string(),
-                by: other.by.map(|b| format!(" ({b})")).unwrap_or_default(),
-                since: now - other.started,
-            })),
-            Verdict::Published => Step::Keep(Err(Refused::Published(run.to_string()))),
-        })
-    })
-    .await?;
+    let mine = |now| Claim::new(run.as_str(), &token, by.clone(), now);
+    // The common case, a fresh run id, takes one conditional create.
+    let fresh = mine(Utc::now().timestamp()).to_json();
+    let decision = match store
+        .put_bytes(&key, fresh, &no_cache(&key), PutMode::Create)
+        .await
+    {
+        Ok(()) => Ok(None),
+        Err(StoreError::Precondition { .. }) => judge_and_take(store, &key, run, &mine).await?,
+        Err(e) => return Err(e.into()),
+    };
     let took_over = match decision {
         Ok(stale) => stale,
         Err(refused) => return Ok(Err(refused)),
@@ -91,6 +88,29 @@ pub async fn take(
         renewer,
         took_over,
     }))
+}
+
+/// The claim exists: take it over when it is stale, else say who holds it.
+async fn judge_and_take(
+    store: &Store,
+    key: &str,
+    run: &RunId,
+    mine: &impl Fn(i64) -> Claim,
+) -> Result<Result<Option<Claim>, Refused>, StateError> {
+    let decision = cas::update(store, key, &no_cache(key), |current| {
+        let now = Utc::now().timestamp();
+        Ok::<_, std::convert::Infallible>(match Claim::judge(current, now) {
+            Verdict::Free { stale } => Step::Write(mine(now).to_json(), Ok(stale)),
+            Verdict::Held(other) => Step::Keep(Err(Refused::Held {
+                run: run.to_string(),
+                by: other.by.map(|b| format!(" ({b})")).unwrap_or_default(),
+                since: now - other.started,
+            })),
+            Verdict::Published => Step::Keep(Err(Refused::Published(run.to_string()))),
+        })
+    })
+    .await?;
+    Ok(decision)
 }
 
 /// Renew every `RENEW_SECS`; give the claim up as lost when another
