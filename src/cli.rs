@@ -29,6 +29,22 @@ pub enum Command {
     /// Provision, check and tear down the private bucket and its CloudFront
     /// distribution (see docs/infrastructure.md).
     Infra(Box<InfraArgs>),
+    /// Serve a local site (what a publish without a bucket writes) on
+    /// http://127.0.0.1, routed like the CloudFront distribution.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The site folder.
+    #[arg(default_value = crate::commands::serve::DEFAULT_SITE)]
+    pub dir: PathBuf,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = crate::commands::serve::DEFAULT_PORT)]
+    pub port: u16,
+    /// Open the site in the default browser.
+    #[arg(long)]
+    pub open: bool,
 }
 
 #[derive(Debug, Args, Default, Clone)]

@@ -114,6 +114,9 @@ impl Output {
             );
         }
         self.links(&s.run_url, &s.latest_url, &s.runs_index_url);
+        if let Some(dir) = &s.local_dir {
+            println!("View it:    allure-host serve {dir}   (then open the URLs above)");
+        }
     }
 
     fn links(&self, run: &str, latest: &str, runs_index: &str) {

@@ -35,7 +35,14 @@ fn default_target_is_allure_site_and_trends_continue() {
         );
         let stdout = ok(&out);
         assert!(String::from_utf8_lossy(&out.stderr).contains("No bucket configured"));
-        assert!(stdout.contains("Run URL:    file://"), "{stdout}");
+        assert!(
+            stdout.contains("Run URL:    http://127.0.0.1:8040/reports/shop/feat~2Fx/"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("View it:    allure-host serve "),
+            "{stdout}"
+        );
     }
     let branch = tmp.path().join("allure-site/reports/shop/feat~2Fx");
     let trend = read_json(&branch.join("two/history/history-trend.json"));

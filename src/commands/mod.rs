@@ -4,6 +4,7 @@ pub mod action;
 pub mod check;
 pub mod infra;
 pub mod publish;
+pub mod serve;
 
 use anyhow::Result;
 

@@ -8,6 +8,7 @@ pub mod lenient;
 pub mod manifest;
 pub mod plan;
 pub mod pointer;
+pub mod route;
 pub mod run_id;
 pub mod segment;
 pub mod stats;

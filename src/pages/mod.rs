@@ -15,6 +15,11 @@ use crate::report::summary::human_duration;
 
 const STYLE: &str = include_str!("../../templates/style.css");
 
+/// Our stylesheet, inlined as is (escaping would break its quoted names).
+fn style() -> minijinja::Value {
+    minijinja::Value::from_safe_string(STYLE.to_string())
+}
+
 fn env() -> Environment<'static> {
     let mut env = Environment::new();
     // Names ending in .html are auto-escaped (minijinja's default policy).
@@ -23,6 +28,7 @@ fn env() -> Environment<'static> {
         ("runs.html", include_str!("../../templates/runs.html")),
         ("project.html", include_str!("../../templates/project.html")),
         ("moved.html", include_str!("../../templates/moved.html")),
+        ("site.html", include_str!("../../templates/site.html")),
     ] {
         env.add_template(name, source)
             .expect("bundled templates are valid");
@@ -129,7 +135,7 @@ pub fn branch_latest(m: &Manifest) -> Option<String> {
         "latest.html",
         context! { project => &m.project, branch => &m.branch, leg => None::<&str>,
         revision => m.revision, up => minijinja::Value::from_safe_string("../".into()), target => minijinja::value::Serde(&target),
-        choices => minijinja::value::Serde(&choices), jobs, style => STYLE },
+        choices => minijinja::value::Serde(&choices), jobs, style => style() },
     ))
 }
 
@@ -140,8 +146,17 @@ pub fn leg_latest(m: &Manifest, leg: &str) -> Option<String> {
         "latest.html",
         context! { project => &m.project, branch => &m.branch, leg,
         revision => m.revision, up => minijinja::Value::from_safe_string("../../../".into()), target => minijinja::value::Serde(&target),
-        style => STYLE },
+        style => style() },
     ))
+}
+
+/// The root of a local site served by `allure-host serve`: its projects
+/// (keys of their pages).
+pub fn site_index(project_pages: &[String]) -> String {
+    render(
+        "site.html",
+        context! { pages => project_pages.to_vec(), style => style() },
+    )
 }
 
 /// A page that sends readers on to `href` (relative), with and without
@@ -224,7 +239,7 @@ pub fn runs(m: &Manifest) -> String {
     render(
         "runs.html",
         context! { project => &m.project, branch => &m.branch, revision => m.revision,
-        updated => when(m.updated), runs => minijinja::value::Serde(&rows), style => STYLE },
+        updated => when(m.updated), runs => minijinja::value::Serde(&rows), style => style() },
     )
 }
 
@@ -256,7 +271,7 @@ pub fn project(p: &ProjectIndex) -> String {
     render(
         "project.html",
         context! { project => &p.project, revision => p.revision, updated => when(p.updated),
-        branches => minijinja::value::Serde(&rows), style => STYLE },
+        branches => minijinja::value::Serde(&rows), style => style() },
     )
 }
 

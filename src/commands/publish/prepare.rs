@@ -5,6 +5,7 @@
 use anyhow::{Result, bail};
 use chrono::Utc;
 
+use crate::commands::serve;
 use crate::model::claim;
 use crate::model::layout::Layout;
 use crate::model::legs::{self, Line};
@@ -107,10 +108,13 @@ fn urls(settings: &Settings, store: &Store, layout: &Layout, run: &RunId) -> Url
     }
 }
 
-/// Public URL of a key: CloudFront when configured, else the store location.
+/// Public URL of a key: CloudFront when configured; for a local site, where
+/// `allure-host serve` shows it (a report cannot load from `file://`); else
+/// the store location.
 fn url_for(settings: &Settings, store: &Store, key: &str) -> String {
     match &settings.cloudfront {
         Some(base) => format!("{base}/{key}"),
+        None if store.is_local() => format!("http://127.0.0.1:{}/{key}", serve::DEFAULT_PORT),
         None => store.location(key),
     }
 }

@@ -1,0 +1,166 @@
+//! `allure-host serve`: a local site over real HTTP, routed like CloudFront,
+//! and opened in a real browser (Debian's chromium, headless).
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use support::*;
+
+/// A running `allure-host serve` on a free port; stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn serve(site: &Path) -> Server {
+    let mut child = command_in(
+        site.parent().unwrap(),
+        &["serve", site.to_str().unwrap(), "--port", "0"],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut first = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    // Keep reading, so the server never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    Server { child, base }
+}
+
+/// (status, headers and body as text) of a GET over a plain socket.
+fn http_get(base: &str, path: &str) -> (u16, String) {
+    let addr = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, text)
+}
+
+/// Three runs of the example into a local site.
+fn site_with_three_runs(tmp: &Path) -> std::path::PathBuf {
+    let site = tmp.join("allure-site");
+    let ex = examples();
+    for _ in 0..3 {
+        ok(&run_in(
+            tmp,
+            &[
+                "publish",
+                "--results",
+                ex.to_str().unwrap(),
+                "--project",
+                "example",
+                "--branch",
+                "main",
+            ],
+        ));
+    }
+    site
+}
+
+#[test]
+fn serve_routes_like_the_distribution() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = site_with_three_runs(tmp.path());
+    let server = serve(&site);
+    let (status, text) = http_get(&server.base, "/reports/example/main/latest");
+    assert_eq!(status, 301);
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("location: /reports/example/main/latest/\r\n"),
+        "{text}"
+    );
+    let (status, text) = http_get(&server.base, "/reports/example/main/latest/");
+    assert_eq!(status, 200);
+    assert!(
+        text.contains("content-type: text/html; charset=utf-8"),
+        "{text}"
+    );
+    let (status, text) = http_get(&server.base, "/reports/example/main/runs/index.json");
+    assert_eq!(status, 200);
+    assert!(text.contains("\"runs\""));
+    let (status, text) = http_get(&server.base, "/reports/example/nope.html");
+    assert_eq!(status, 404);
+    assert!(text.contains("<html"), "the 404 page: {text}");
+    let (status, _) = http_get(&server.base, "/.allure-host/");
+    assert_eq!(status, 404, "our private folder is not served");
+    let (status, text) = http_get(&server.base, "/");
+    assert_eq!(status, 200);
+    assert!(
+        text.contains("reports&#x2f;example&#x2f;index.html"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_site_or_a_busy_port_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = failed(&run_in(tmp.path(), &["serve", "nowhere"]));
+    assert!(err.contains("no site at nowhere"), "{err}");
+    let site = site_with_three_runs(tmp.path());
+    let server = serve(&site);
+    let port = server.base.rsplit(':').next().unwrap();
+    let err = failed(&run_in(
+        tmp.path(),
+        &["serve", site.to_str().unwrap(), "--port", port],
+    ));
+    assert!(err.contains("choose another port with --port"), "{err}");
+}
+
+/// The page as Chromium renders it, after its scripts ran.
+fn rendered(url: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--virtual-time-budget=10000", "--dump-dom", url])
+        .stderr(Stdio::null())
+        .output()
+        .expect("chromium is needed for this test (bash .ci/run installs it)");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_latest_url_renders_the_report_with_its_trend_in_a_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = site_with_three_runs(tmp.path());
+    let server = serve(&site);
+    let dom = rendered(&format!("{}/reports/example/main/latest/", server.base));
+    assert!(!dom.contains("Failed to fetch"), "{dom}");
+    assert!(dom.contains("test cases"), "the overview rendered");
+    for build in ["#1", "#2", "#3"] {
+        assert!(dom.contains(&format!(">{build}<")), "trend point {build}");
+    }
+}
