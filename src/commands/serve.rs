@@ -55,13 +55,11 @@ pub async fn run(dir: &Path, port: u16, open: bool, out: &Output) -> Result<()> 
             format!("cannot listen on 127.0.0.1:{port}; choose another port with --port (0 picks a free one)")
         })?;
     let base = format!("http://{}", listener.local_addr()?);
-    out.line(&format!(
-        "Serving {} at {base}/ (Ctrl-C stops)",
-        site.root.display()
-    ));
+    let mut banner = format!("Serving {} at {base}/ (Ctrl-C stops)", site.root.display());
     for page in project_pages(&site.root) {
-        out.line(&format!("  {base}/{page}"));
+        banner.push_str(&format!("\n  {base}/{page}"));
     }
+    out.line(banner);
     if open {
         open_browser(&format!("{base}/"), out);
     }
