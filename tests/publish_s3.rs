@@ -83,7 +83,15 @@ async fn two_publishes_continue_the_trend_with_correct_headers() {
         String::from_utf8(get(&client, &bucket, "reports/shop/main/latest/index.html").await)
             .unwrap();
     assert!(page.contains("url=../run-2/index.html"));
-    assert!(page.contains("location.hash"));
+    // The script that keeps the #fragment is the project's own asset.
+    let script = page
+        .split("<script src=\"../../")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page loads the pages script");
+    let js =
+        String::from_utf8(get(&client, &bucket, &format!("reports/shop/{script}")).await).unwrap();
+    assert!(js.contains("location.hash"));
     let project =
         String::from_utf8(get(&client, &bucket, "reports/shop/index.html").await).unwrap();
     assert!(project.contains("main/latest/index.html"));

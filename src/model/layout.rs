@@ -172,6 +172,12 @@ impl Layout {
         format!("{}index.html", self.leg_latest_prefix(leg))
     }
 
+    /// The pages' stylesheet and script (`~` + a letter is never made by
+    /// segment encoding, so no branch folder can take this name).
+    pub fn assets_prefix(&self) -> String {
+        format!("{}~assets/", self.project_root())
+    }
+
     /// pytest-allure-host's list of branches, imported into ours once.
     pub fn legacy_branches_index(&self) -> String {
         format!("{}branches/index.json", self.project_root())

@@ -81,6 +81,10 @@ pub struct BranchEntry {
     pub time: i64,
     #[serde(flatten)]
     pub stats: Stats,
+    /// Pass rates (percent, one decimal) of the branch's recent runs,
+    /// oldest first, for the project page's sparkline.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent: Vec<f64>,
 }
 
 /// A row of pytest-allure-host's `branches/index.json`.
@@ -123,6 +127,7 @@ impl BranchEntry {
                     build_order: 0,
                     time: b.time,
                     stats,
+                    recent: Vec::new(),
                 }
             })
             .collect()
@@ -195,6 +200,7 @@ mod tests {
                 total: 1,
                 ..Stats::default()
             },
+            recent: Vec::new(),
         }
     }
 

@@ -22,6 +22,18 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Passed among the tests that ran (skipped and unknown left out), in
+    /// percent, as Allure's overview shows it; None when none ran.
+    pub fn pass_rate(&self) -> Option<f64> {
+        let ran = self.passed + self.failed + self.broken;
+        (ran > 0).then(|| self.passed as f64 * 100.0 / ran as f64)
+    }
+
+    /// Failed plus broken.
+    pub fn failing(&self) -> u64 {
+        self.failed + self.broken
+    }
+
     /// The run's overall status, as the `status` output reports it.
     pub fn status(&self) -> &'static str {
         if self.failed > 0 {
@@ -52,5 +64,20 @@ mod tests {
         assert_eq!(s(0, 1, 3).status(), "broken");
         assert_eq!(s(0, 0, 0).status(), "no-tests");
         assert_eq!(s(0, 0, 3).status(), "passed");
+    }
+
+    #[test]
+    fn pass_rate_leaves_skipped_out_like_allure() {
+        let s = Stats {
+            passed: 5,
+            failed: 1,
+            broken: 1,
+            skipped: 2,
+            total: 9,
+            ..Stats::default()
+        };
+        assert_eq!(format!("{:.2}", s.pass_rate().unwrap()), "71.43");
+        assert_eq!(Stats::default().pass_rate(), None);
+        assert_eq!(s.failing(), 2);
     }
 }

@@ -6,10 +6,16 @@ use chrono::{DateTime, Utc};
 use minijinja::{Environment, context};
 use serde::Serialize;
 
+mod assets;
+pub mod chart;
+mod runs;
+
+pub use assets::files as asset_files;
+
 use crate::model::layout::Layout;
 use crate::model::legs::{self, LatestView};
 use crate::model::manifest::{Manifest, RunEntry};
-use crate::model::pointer::ProjectIndex;
+use crate::model::pointer::{BranchEntry, ProjectIndex};
 use crate::model::stats::Stats;
 use crate::report::summary::human_duration;
 
@@ -41,6 +47,12 @@ fn render(name: &str, ctx: minijinja::Value) -> String {
         .get_template(name)
         .and_then(|t| t.render(ctx))
         .expect("bundled templates render")
+}
+
+/// How a page reaches the project's `~assets/` folder, and the asset names.
+fn assets(up_to_project: &str) -> minijinja::Value {
+    context! { css => format!("{up_to_project}~assets/{}", assets::css_name()),
+    js => format!("{up_to_project}~assets/{}", assets::js_name()) }
 }
 
 fn when(epoch: i64) -> String {
@@ -111,7 +123,7 @@ fn choice(run: &RunEntry) -> Choice<'_> {
     Choice {
         job: run.job.as_deref(),
         variant: run.variant.as_deref(),
-        leg_page: run.variant.as_deref().map(leg_page),
+        leg_page: run.variant.as_deref().map(runs::leg_page),
         run_id: &run.run_id,
         segment: Layout::run_segment(&run.run_id).ok(),
         build_order: run.build_order,
@@ -135,7 +147,7 @@ pub fn branch_latest(m: &Manifest) -> Option<String> {
         "latest.html",
         context! { project => &m.project, branch => &m.branch, leg => None::<&str>,
         revision => m.revision, up => minijinja::Value::from_safe_string("../".into()), target => minijinja::value::Serde(&target),
-        choices => minijinja::value::Serde(&choices), jobs, style => style() },
+        choices => minijinja::value::Serde(&choices), jobs, assets => assets("../../") },
     ))
 }
 
@@ -146,7 +158,7 @@ pub fn leg_latest(m: &Manifest, leg: &str) -> Option<String> {
         "latest.html",
         context! { project => &m.project, branch => &m.branch, leg,
         revision => m.revision, up => minijinja::Value::from_safe_string("../../../".into()), target => minijinja::value::Serde(&target),
-        style => style() },
+        assets => assets("../../../../") },
     ))
 }
 
@@ -165,83 +177,7 @@ pub fn moved(href: &str, what: &str) -> String {
     render("moved.html", context! { href, what })
 }
 
-#[derive(Serialize)]
-struct RunRow {
-    run_id: String,
-    segment: Option<String>,
-    build_order: Option<u64>,
-    time: String,
-    #[serde(flatten)]
-    stats: Stats,
-    duration: String,
-    commit: Option<String>,
-    context_link: Option<String>,
-    context_text: Option<String>,
-    /// "run 123, attempt 2" for GitHub Actions links, else "build".
-    context_label: String,
-    variant: Option<String>,
-    /// The leg's latest page, relative to the branch folder.
-    leg_page: Option<String>,
-    meta: Vec<(String, String)>,
-}
-
-/// A short name for a CI link: GitHub run URLs name the workflow run.
-fn context_label(url: &str) -> String {
-    let Some((_, tail)) = url.split_once("/actions/runs/") else {
-        return "build".into();
-    };
-    let mut parts = tail.split('/');
-    let run = parts.next().unwrap_or_default();
-    let attempt = match (parts.next(), parts.next()) {
-        (Some("attempts"), Some(n)) => format!(", attempt {n}"),
-        _ => String::new(),
-    };
-    if run.is_empty() || !run.bytes().all(|b| b.is_ascii_digit()) {
-        return "build".into();
-    }
-    format!("run {run}{attempt}")
-}
-
-/// A leg's latest page relative to the branch folder.
-fn leg_page(leg: &str) -> String {
-    // Any layout gives the same path below the branch folder.
-    let layout = Layout::new("", "p", "b").expect("a plain layout");
-    let page = layout.leg_latest_page(leg);
-    page.strip_prefix(&layout.branch_root())
-        .unwrap_or(&page)
-        .to_string()
-}
-
-/// `runs/index.html`: the table of runs of one branch.
-pub fn runs(m: &Manifest) -> String {
-    let rows: Vec<RunRow> = m
-        .runs
-        .iter()
-        .map(|r| {
-            let context = r.context_url.clone().unwrap_or_default();
-            RunRow {
-                run_id: r.run_id.clone(),
-                segment: Layout::run_segment(&r.run_id).ok(),
-                build_order: r.build_order,
-                time: when(r.time),
-                stats: r.stats,
-                duration: duration(r.duration_ms),
-                commit: r.commit.clone(),
-                context_link: safe_link(&context).map(str::to_string),
-                context_text: (!context.is_empty()).then_some(context.clone()),
-                context_label: context_label(&context),
-                variant: r.variant.clone(),
-                leg_page: r.variant.as_deref().map(leg_page),
-                meta: r.meta_strings(),
-            }
-        })
-        .collect();
-    render(
-        "runs.html",
-        context! { project => &m.project, branch => &m.branch, revision => m.revision,
-        updated => when(m.updated), runs => minijinja::value::Serde(&rows), style => style() },
-    )
-}
+pub use runs::runs;
 
 #[derive(Serialize)]
 struct BranchRow<'a> {
@@ -250,28 +186,42 @@ struct BranchRow<'a> {
     run_id: &'a str,
     build_order: u64,
     time: String,
+    status: &'static str,
+    failing: bool,
+    pass_rate: String,
+    spark: String,
     #[serde(flatten)]
     stats: Stats,
 }
 
-/// `<project>/index.html`: the branches of a project.
+/// `<project>/index.html`: one row per branch, most recently active first,
+/// with its health, pass rate and a sparkline of its recent runs.
 pub fn project(p: &ProjectIndex) -> String {
-    let rows: Vec<BranchRow> = p
-        .branches
-        .iter()
+    let mut branches: Vec<&BranchEntry> = p.branches.iter().collect();
+    branches.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| a.branch.cmp(&b.branch)));
+    let rows: Vec<BranchRow> = branches
+        .into_iter()
         .map(|b| BranchRow {
             branch: &b.branch,
             segment: &b.segment,
             run_id: &b.run_id,
             build_order: b.build_order,
             time: when(b.time),
+            status: b.stats.status(),
+            failing: b.stats.failing() > 0,
+            pass_rate: b
+                .stats
+                .pass_rate()
+                .map_or("–".into(), |r| format!("{r:.1}%")),
+            spark: chart::sparkline(&b.recent),
             stats: b.stats,
         })
         .collect();
     render(
         "project.html",
         context! { project => &p.project, revision => p.revision, updated => when(p.updated),
-        branches => minijinja::value::Serde(&rows), style => style() },
+        branches => minijinja::value::Serde(&rows), assets => assets(""),
+        spark_w => chart::SPARK_WIDTH, spark_h => chart::SPARK_HEIGHT },
     )
 }
 
@@ -311,20 +261,6 @@ mod tests {
     }
 
     #[test]
-    fn github_run_links_name_the_run_and_attempt() {
-        assert_eq!(
-            context_label("https://github.com/o/r/actions/runs/42/attempts/2"),
-            "run 42, attempt 2"
-        );
-        assert_eq!(
-            context_label("https://github.com/o/r/actions/runs/42"),
-            "run 42"
-        );
-        assert_eq!(context_label("https://jenkins.example/job/x/7/"), "build");
-        assert_eq!(context_label("https://x/actions/runs/<b>/"), "build");
-    }
-
-    #[test]
     fn runs_page_escapes_everything_and_never_links_javascript() {
         let mut m = Manifest::empty(EVIL, EVIL);
         m.revision = 12;
@@ -357,7 +293,13 @@ mod tests {
         assert!(html.contains(
             r#"<meta http-equiv="refresh" content="0; url=../20261122-041200-abcdef/index.html">"#
         ));
-        assert!(html.contains("location.hash"));
+        assert!(html.contains(
+            r#"<meta name="allure-host-target" content="../20261122-041200-abcdef/index.html">"#
+        ));
+        assert!(
+            !html.contains("<script>"),
+            "no inline script: a strict CSP allows the page"
+        );
         assert!(html.contains("feat&#x2f;&lt;x&gt;"), "{html}");
         assert_eq!(revision_of(html.as_bytes()), Some(9));
         assert_eq!(basis_of(html.as_bytes()), Some("manifest"));
@@ -409,6 +351,7 @@ mod tests {
                     total: 1,
                     ..Stats::default()
                 },
+                recent: vec![50.0, 100.0],
             },
             5,
         );

@@ -4,6 +4,7 @@
 //! pointer and its page, the project index and its page. Also the files of
 //! one run, which retention removes.
 
+pub mod assets;
 pub mod build_counter;
 pub mod claim;
 pub mod history;

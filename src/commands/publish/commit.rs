@@ -12,7 +12,7 @@ use chrono::Utc;
 use super::prepare::Prepared;
 use super::secs;
 use super::stage::Staged;
-use crate::model::manifest::RunEntry;
+use crate::model::manifest::{Manifest, RunEntry};
 use crate::model::pointer::{BranchEntry, LatestPointer};
 use crate::model::run_id::RunId;
 use crate::output::Output;
@@ -56,12 +56,14 @@ pub async fn commit(
     let upload_secs = secs(t);
 
     let t = Instant::now();
-    let pruned = list_run(settings, p, s).await?;
+    state::assets::ensure(&p.store, &p.layout).await?;
+    let (manifest, pruned) = list_run(settings, p, s).await?;
     let manifest_secs = secs(t);
 
     let t = Instant::now();
     let latest_moved = move_latest(settings, p).await?;
-    state::project::record(&p.store, &p.layout, &settings.project, branch_entry(p, s)).await?;
+    let entry = branch_entry(p, s, &manifest);
+    state::project::record(&p.store, &p.layout, &settings.project, entry).await?;
     let latest_secs = secs(t);
 
     if latest_moved
@@ -110,8 +112,13 @@ async fn upload(settings: &Settings, p: &Prepared, s: &mut Staged) -> Result<()>
 }
 
 /// Add the run to the manifest (and its pages) while the claim still holds,
-/// then mark the claim published. Returns the runs retention dropped.
-async fn list_run(settings: &Settings, p: &Prepared, s: &Staged) -> Result<Vec<RunEntry>> {
+/// then mark the claim published. Returns the manifest as written and the
+/// runs retention dropped.
+async fn list_run(
+    settings: &Settings,
+    p: &Prepared,
+    s: &Staged,
+) -> Result<(Manifest, Vec<RunEntry>)> {
     if let Some(claim) = &p.claim
         && !claim.still_held()
     {
@@ -121,12 +128,12 @@ async fn list_run(settings: &Settings, p: &Prepared, s: &Staged) -> Result<Vec<R
             crate::model::claim::LEASE_SECS
         );
     }
-    let (_, pruned) =
+    let (manifest, pruned) =
         state::manifest::add_run(&p.store, &p.layout, s.entry.clone(), keep(settings)).await?;
     if let Some(claim) = &p.claim {
         claim.published().await?;
     }
-    Ok(pruned)
+    Ok((manifest, pruned))
 }
 
 /// The leg's pointer, then the branch's. Returns true when the branch's moved.
@@ -155,7 +162,18 @@ fn pointer(settings: &Settings, p: &Prepared, leg: Option<&String>) -> LatestPoi
     }
 }
 
-fn branch_entry(p: &Prepared, s: &Staged) -> BranchEntry {
+/// Runs the project page's sparkline shows per branch.
+const SPARKLINE_RUNS: usize = 20;
+
+fn branch_entry(p: &Prepared, s: &Staged, manifest: &Manifest) -> BranchEntry {
+    let recent = manifest
+        .runs
+        .iter()
+        .take(SPARKLINE_RUNS)
+        .rev()
+        .filter_map(|r| r.stats.pass_rate())
+        .map(|r| (r * 10.0).round() / 10.0)
+        .collect();
     BranchEntry {
         branch: s.entry.branch.clone(),
         segment: p.layout.branch_segment().to_string(),
@@ -163,6 +181,7 @@ fn branch_entry(p: &Prepared, s: &Staged) -> BranchEntry {
         build_order: p.build_order,
         time: Utc::now().timestamp(),
         stats: s.report.stats,
+        recent,
     }
 }
 
