@@ -60,7 +60,19 @@ pub fn polyline(values: &[Option<f64>], max: f64) -> String {
 /// A pass-rate sparkline (0..100 %), small enough for a table row.
 pub fn sparkline(rates: &[f64]) -> String {
     let values: Vec<Option<f64>> = rates.iter().map(|r| Some(*r)).collect();
+    // Whole units are sharp enough at this size, and keep rows short.
     polyline_in(&values, 100.0, SPARK_WIDTH, SPARK_HEIGHT)
+        .split(' ')
+        .filter_map(|p| p.split_once(','))
+        .map(|(x, y)| {
+            format!(
+                "{},{}",
+                x.parse::<f64>().unwrap_or(0.0).round(),
+                y.parse::<f64>().unwrap_or(0.0).round()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn polyline_in(values: &[Option<f64>], max: f64, width: f64, height: f64) -> String {

@@ -41,8 +41,6 @@ struct RunRow {
     /// "run 123, attempt 2" for GitHub Actions links, else "build".
     context_label: String,
     variant: Option<String>,
-    /// The leg's latest page, relative to the branch folder.
-    leg_page: Option<String>,
     meta: Vec<(String, String)>,
 }
 
@@ -79,7 +77,7 @@ fn row(r: &RunEntry) -> RunRow {
         run_id: r.run_id.clone(),
         segment: Layout::run_segment(&r.run_id).ok(),
         build_order: r.build_order,
-        time: when(r.time),
+        time: super::when_short(r.time),
         status: r.stats.status(),
         failing: r.stats.failing() > 0,
         stats: r.stats,
@@ -89,7 +87,6 @@ fn row(r: &RunEntry) -> RunRow {
         context_text: (!context.is_empty()).then_some(context.clone()),
         context_label: context_label(&context),
         variant: r.variant.clone(),
-        leg_page: r.variant.as_deref().map(leg_page),
         meta: r.meta_strings(),
     }
 }
@@ -189,6 +186,13 @@ pub fn runs(m: &Manifest) -> String {
     let mut legs: Vec<String> = m.runs.iter().filter_map(|r| r.variant.clone()).collect();
     legs.sort_unstable();
     legs.dedup();
+    let legs: Vec<(String, String)> = legs
+        .into_iter()
+        .map(|l| {
+            let page = leg_page(&l);
+            (l, page)
+        })
+        .collect();
     let (trend, durations) = charts(m);
     let shown = m.runs.len().min(TREND_RUNS);
     render(
