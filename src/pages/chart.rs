@@ -8,6 +8,8 @@ pub const WIDTH: f64 = 600.0;
 pub const HEIGHT: f64 = 120.0;
 /// Room for the axis labels inside the viewBox.
 const PAD: f64 = 4.0;
+/// Bars of a short history stay slim.
+const MAX_BAR: f64 = 24.0;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Bar {
@@ -106,10 +108,11 @@ pub fn bars(values: &[u64], titles: &[String]) -> (Vec<Bar>, u64) {
         .filter(|(_, v)| **v > 0)
         .map(|(i, &v)| {
             let y = round(y_of(v as f64, max as f64, HEIGHT));
+            let w = (slot * 0.6).min(MAX_BAR);
             Bar {
-                x: round(PAD + slot * i as f64 + slot * 0.2),
+                x: round(PAD + slot * i as f64 + (slot - w) / 2.0),
                 y,
-                w: round(slot * 0.6),
+                w: round(w),
                 h: round(HEIGHT - PAD - y),
                 title: titles.get(i).cloned().unwrap_or_default(),
             }
