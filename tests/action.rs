@@ -454,3 +454,86 @@ async fn fail_on_fails_the_step_after_publishing() {
     assert!(!r.output.status.success());
     assert!(r.log.contains("none, failed or broken"), "{}", r.log);
 }
+
+#[tokio::test]
+async fn a_pull_request_says_what_changed_since_its_base_branch() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    let mock = MockGitHub::start(0.0);
+    // main: three failing tests.
+    let base = Step::new(&mock)
+        .with_example_results()
+        .with_statuses(&[("04", "failed"), ("09", "failed"), ("10", "broken")])
+        .input("bucket", &bucket)
+        .input("project", "shop")
+        .run();
+    assert_ok(&base);
+    assert_eq!(
+        base.outputs["new-failures"], "",
+        "a push compares with nothing"
+    );
+    // The pull request fixes one of them and breaks two others.
+    let pr = Step::new(&mock)
+        .with_example_results()
+        .with_statuses(&[
+            ("04", "passed"),
+            ("09", "failed"),
+            ("10", "broken"),
+            ("05", "failed"),
+            ("07", "failed"),
+        ])
+        .pull_request(8, "feat/pay")
+        .env("GITHUB_BASE_REF", "main")
+        .env("GITHUB_RUN_ID", "9002")
+        .input("bucket", &bucket)
+        .input("project", "shop")
+        .run();
+    assert_ok(&pr);
+    assert_eq!(pr.outputs["new-failures"], "2");
+    assert_eq!(pr.outputs["fixed"], "1");
+    assert!(
+        pr.summary.contains("#### Since main (run 9001-1-report)"),
+        "{}",
+        pr.summary
+    );
+    assert!(pr.summary.contains("| 2 | 1 | 2 | 0 |"), "{}", pr.summary);
+    assert!(
+        pr.summary
+            .contains("**New failures:** Cart total in EUR, Login rejects a wrong password")
+    );
+    assert!(
+        pr.summary
+            .contains("**Fixed:** Login with valid credentials")
+    );
+    assert!(
+        pr.summary
+            .contains("**Still failing:** Checkout charges the card, Order history loads")
+    );
+    let comments = mock.comments();
+    let body = comments[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("**New failures:** Cart total in EUR, Login rejects a wrong password"),
+        "{body}"
+    );
+    assert!(
+        body.contains("**Fixed:** Login with valid credentials"),
+        "{body}"
+    );
+    // A base branch with no run is one line, not an error.
+    let lone = Step::new(&mock)
+        .with_example_results()
+        .pull_request(9, "feat/other")
+        .env("GITHUB_BASE_REF", "release")
+        .env("GITHUB_RUN_ID", "9003")
+        .input("bucket", &bucket)
+        .input("project", "shop")
+        .run();
+    assert_ok(&lone);
+    assert!(
+        lone.log
+            .contains("Nothing to compare with: branch \"release\""),
+        "{}",
+        lone.log
+    );
+    assert_eq!(lone.outputs["fixed"], "");
+}

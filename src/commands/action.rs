@@ -10,6 +10,7 @@ use crate::github::api::GitHub;
 use crate::github::context::{ActionInputs, Runner, with_input_fallbacks};
 use crate::github::step_summary;
 use crate::github::{append_file, artifacts, oidc, outputs, pr_comment};
+use crate::model::changes::Changes;
 use crate::model::layout::Layout;
 use crate::model::summary::PublishSummary;
 use crate::output::{self, Mode, Output};
@@ -225,7 +226,7 @@ async fn comment(
 }
 
 /// Every output action.yml declares, in the order written.
-pub const OUTPUT_NAMES: [&str; 10] = [
+pub const OUTPUT_NAMES: [&str; 12] = [
     "run-url",
     "latest-url",
     "runs-index-url",
@@ -236,6 +237,8 @@ pub const OUTPUT_NAMES: [&str; 10] = [
     "skipped",
     "total",
     "status",
+    "new-failures",
+    "fixed",
 ];
 
 /// The values of `OUTPUT_NAMES`.
@@ -252,5 +255,15 @@ pub fn output_values(s: &PublishSummary) -> Vec<(&'static str, String)> {
         ("skipped", st.skipped.to_string()),
         ("total", st.total.to_string()),
         ("status", st.status().to_string()),
+        ("new-failures", count(s, |c| c.new_failures.total)),
+        ("fixed", count(s, |c| c.fixed.total)),
     ]
+}
+
+/// A count of the comparison with the base branch; empty when none was made.
+fn count(s: &PublishSummary, of: impl Fn(&Changes) -> usize) -> String {
+    s.changes
+        .as_ref()
+        .map(|c| of(c).to_string())
+        .unwrap_or_default()
 }

@@ -13,7 +13,8 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::api::{GitHub, status_of};
-use super::step_summary::{duration, icon, link, md};
+use super::step_summary::{self, duration, icon, link, md};
+use crate::model::changes::Changes;
 use crate::model::stats::Stats;
 use crate::model::summary::PublishSummary;
 use crate::storage::cas::{self, Step};
@@ -35,6 +36,9 @@ pub struct Section {
     pub run_url: String,
     pub latest_url: String,
     pub runs_index_url: String,
+    /// Since the pull request's base branch, when compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
 }
 
 impl Section {
@@ -49,6 +53,7 @@ impl Section {
             run_url: s.run_url.clone(),
             latest_url: s.latest_url.clone(),
             runs_index_url: s.runs_index_url.clone(),
+            changes: s.changes.clone(),
         }
     }
 
@@ -123,6 +128,17 @@ pub fn render(state: &CommentState, marker: &str) -> String {
             link(&s.latest_url),
             link(&s.runs_index_url),
         ));
+    }
+    for s in state.sections.values() {
+        if let Some(c) = &s.changes {
+            let leg = s
+                .variant
+                .as_deref()
+                .map(|v| format!(" ({})", md(v, 120)))
+                .unwrap_or_default();
+            out.push_str(&format!("\n**{}{leg}**\n", md(&s.branch, 120)));
+            out.push_str(&step_summary::changes(c));
+        }
     }
     out.push_str(&format!(
         "\n<sub>Published by allure-host · revision {}</sub>\n",
@@ -269,6 +285,7 @@ mod tests {
             run_url: format!("https://r.example/p/feat~2Fx/100-1-{build}/index.html"),
             latest_url: "https://r.example/p/feat~2Fx/latest/index.html".into(),
             runs_index_url: "https://r.example/p/feat~2Fx/runs/index.html".into(),
+            changes: None,
         }
     }
 

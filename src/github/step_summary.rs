@@ -3,6 +3,7 @@
 //! users is escaped and shortened, so the summary renders as intended and
 //! stays far below GitHub's 1 MiB limit per step.
 
+use crate::model::changes::Changes;
 use crate::model::summary::PublishSummary;
 pub use crate::report::summary::human_duration as duration;
 
@@ -46,6 +47,33 @@ pub fn md(text: &str, max: usize) -> String {
 
 /// A link target for Markdown. Links are ours (built from validated
 /// settings), but a URL may hold `)` or a space.
+/// "Since the base branch": counts, then the tests of each list that has any.
+pub fn changes(c: &Changes) -> String {
+    let mut out = format!(
+        "\n#### Since {} (run {})\n\n| New failures | Fixed | Still failing | Flaky |\n|---:|---:|---:|---:|\n| {} | {} | {} | {} |\n",
+        md(&c.base_branch, MAX_NAME),
+        md(&c.base_run, MAX_NAME),
+        c.new_failures.total,
+        c.fixed.total,
+        c.still_failing.total,
+        c.flaky.total
+    );
+    for (heading, list) in c.lists() {
+        if list.total == 0 {
+            continue;
+        }
+        let names: Vec<String> = list.tests.iter().map(|t| md(t, MAX_NAME)).collect();
+        let more = list.total - list.tests.len();
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        out.push_str(&format!("\n**{heading}:** {}{more}\n", names.join(", ")));
+    }
+    out
+}
+
 pub fn link(u: &str) -> String {
     u.replace('(', "%28")
         .replace(')', "%29")
@@ -92,6 +120,9 @@ pub fn render(s: &PublishSummary) -> String {
         md(&s.run_id, MAX_NAME),
         s.build_order
     ));
+    if let Some(c) = &s.changes {
+        out.push_str(&changes(c));
+    }
     if !s.failed_tests.is_empty() {
         out.push_str(&format!(
             "\n#### Failed tests ({} of {})\n\n| Status | Test | Message |\n|---|---|---|\n",
@@ -135,6 +166,22 @@ mod tests {
     use super::*;
     use crate::model::stats::Stats;
     use crate::model::summary::{FailedTest, Timings};
+
+    pub fn sample_changes() -> Changes {
+        use crate::model::changes::Listed;
+        let list = |names: &[&str], total| Listed {
+            total,
+            tests: names.iter().map(|n| n.to_string()).collect(),
+        };
+        Changes {
+            base_branch: "main".into(),
+            base_run: "8990-1-test".into(),
+            new_failures: list(&["Checkout with `expired` card", "Login <admin>"], 2),
+            fixed: list(&["Cart total in USD"], 1),
+            still_failing: list(&[], 0),
+            flaky: list(&["Search suggestions"], 1),
+        }
+    }
 
     pub fn sample() -> PublishSummary {
         PublishSummary {
@@ -181,6 +228,7 @@ mod tests {
                 },
             ],
             failed_tests_total: 2,
+            changes: Some(sample_changes()),
             latest_moved: true,
             pruned_runs: Vec::new(),
             requests: Default::default(),

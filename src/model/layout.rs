@@ -22,6 +22,9 @@ use super::run_id::RunId;
 use super::segment::{self, SegmentError};
 use super::variant;
 
+/// The test index's name inside a run folder (Allure writes no such file).
+pub const TEST_INDEX: &str = "allure-host-tests.json";
+
 /// Run ids that would land on the branch's own files.
 const RESERVED_RUN_SEGMENTS: &[&str] = &["latest", "latest.json", "runs", "variants"];
 /// Branch names that would land on the project's own files.
@@ -129,6 +132,10 @@ impl Layout {
     /// One of the trend files Allure writes into `history/` of a report.
     pub fn history_file(&self, run: &RunId, name: &str) -> String {
         self.run_file(run, &format!("history/{name}"))
+    }
+    /// The compact index of a run's tests, beside its report.
+    pub fn test_index(&self, run: &RunId) -> String {
+        self.run_file(run, TEST_INDEX)
     }
     pub fn latest_prefix(&self) -> String {
         format!("{}latest/", self.branch_root())

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::changes::Changes;
 use super::stats::Stats;
 
 /// Seconds spent in each phase of a publish.
@@ -60,6 +61,9 @@ pub struct PublishSummary {
     pub failed_tests: Vec<FailedTest>,
     /// Failed plus broken tests in all.
     pub failed_tests_total: usize,
+    /// What changed since the base branch (`--compare-to`, or a pull
+    /// request's base), when there was a run to compare with.
+    pub changes: Option<Changes>,
     pub latest_moved: bool,
     pub pruned_runs: Vec<String>,
     pub requests: BTreeMap<&'static str, u64>,

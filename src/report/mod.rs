@@ -8,3 +8,4 @@ pub mod failures;
 pub mod headers;
 pub mod results;
 pub mod summary;
+pub mod test_index;

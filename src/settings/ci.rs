@@ -68,6 +68,8 @@ pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>
                 project: repo.and_then(|r| r.rsplit('/').next().map(str::to_string)),
                 context_url: build_url.clone(),
                 commit: get("GITHUB_SHA"),
+                // Set on pull_request events: the branch it merges into.
+                compare_to: get("GITHUB_BASE_REF"),
                 ..Layer::default()
             },
             kind: Ci::GitHubActions,
@@ -83,6 +85,7 @@ pub fn detect(vars: &[(String, String)], git: impl Fn(&[&str]) -> Option<String>
                 project: get("CI_PROJECT_NAME"),
                 context_url: build_url.clone(),
                 commit: get("CI_COMMIT_SHA"),
+                compare_to: get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME"),
                 ..Layer::default()
             },
             kind: Ci::GitLab,

@@ -136,6 +136,11 @@ layer! {
     /// runs index and appended to a run id taken from CI.
     #[arg(long, value_name = "LEG")]
     variant: String => env "ALLURE_VARIANT", file "variant", input Some("variant");
+    /// Compare the run with this branch's latest run (of the same job and
+    /// leg): new failures, fixed, still failing, flaky. On a pull request the
+    /// action compares with its base branch.
+    #[arg(long, value_name = "BRANCH")]
+    compare_to: String => env "ALLURE_COMPARE_TO", file "compare_to", input Some("compare-to");
 }
 
 /// The variables and keys `--help` lists after the flags.

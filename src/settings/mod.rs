@@ -97,6 +97,8 @@ pub struct Settings {
     pub build_url: Option<String>,
     /// The CI job publishing, when the CI names it.
     pub job: Option<String>,
+    /// The branch whose latest run this one is compared with.
+    pub compare_to: Option<String>,
 }
 
 /// Merge the layers and validate. Pure: the caller gathers the layers and
@@ -170,6 +172,7 @@ pub fn resolve(
         ci: ci.kind,
         build_url: ci.build_url,
         job: ci.job,
+        compare_to: m.compare_to.filter(|b| !b.trim().is_empty()),
     })
 }
 

@@ -7,6 +7,7 @@
 //! at it.
 
 mod commit;
+mod compare;
 mod plan;
 mod prepare;
 mod stage;
@@ -91,6 +92,7 @@ fn summarize(
         job: settings.job.clone(),
         failed_tests: s.failed_tests,
         failed_tests_total: s.failed_tests_total,
+        changes: s.changes,
         latest_moved: c.latest_moved,
         pruned_runs: c.pruned_runs,
         requests: p.store.counts(),

@@ -11,13 +11,15 @@ use tempfile::TempDir;
 
 use super::prepare::Prepared;
 use super::secs;
+use crate::model::changes::{Changes, TestIndex};
+use crate::model::layout::TEST_INDEX;
 use crate::model::manifest::RunEntry;
 use crate::model::summary::{FAILED_TESTS_LISTED, FailedTest};
 use crate::output::Output;
 use crate::report::allure_cli::{AllureCli, PINNED_VERSION};
 use crate::report::executor::{self, ExecutorInput};
 use crate::report::summary::{self, ReportSummary};
-use crate::report::{analytics, failures, headers};
+use crate::report::{analytics, failures, headers, test_index};
 use crate::settings::{Settings, Source};
 use crate::state::history;
 use crate::storage::ObjectMeta;
@@ -37,6 +39,8 @@ pub struct Staged {
     pub report: ReportSummary,
     pub failed_tests: Vec<FailedTest>,
     pub failed_tests_total: usize,
+    /// What changed since the base branch, when compared.
+    pub changes: Option<Changes>,
     /// The manifest row of this run (files and size of the upload).
     pub entry: RunEntry,
     pub timings: StageTimings,
@@ -48,13 +52,18 @@ pub async fn stage(settings: &Settings, p: &Prepared, out: &Output) -> Result<St
         Source::Report(dir) => (dir.clone(), StageTimings::default()),
         Source::Results(results) => generate(settings, p, results, work.path(), out).await?,
     };
-    let files = scan(&report_dir)?;
+    let mut files = scan(&report_dir)?;
+    // Ours is rewritten from the report itself.
+    files.retain(|f| f.rel != TEST_INDEX);
     let report = summary::parse(
         &std::fs::read(report_dir.join("widgets/summary.json"))
             .context("the report has no widgets/summary.json")?,
     )
     .context("the report's widgets/summary.json is not valid")?;
-    let uploads = uploads(settings, p, &files)?;
+    let mut uploads = uploads(settings, p, &files)?;
+    let tests = test_index::read(&report_dir);
+    uploads.push(index_upload(settings, p, &tests));
+    let changes = super::compare::compare(settings, p, &tests, out).await?;
     let entry = run_entry(settings, p, &uploads, &report);
     let (failed_tests, failed_tests_total) = failures::read(&report_dir, FAILED_TESTS_LISTED);
     Ok(Staged {
@@ -63,9 +72,26 @@ pub async fn stage(settings: &Settings, p: &Prepared, out: &Output) -> Result<St
         report,
         failed_tests,
         failed_tests_total,
+        changes,
         entry,
         timings,
     })
+}
+
+/// The run's test index, beside its report.
+fn index_upload(settings: &Settings, p: &Prepared, tests: &TestIndex) -> Upload {
+    let key = p.layout.test_index(&p.run);
+    let bytes = tests.to_json();
+    Upload {
+        size: bytes.len() as u64,
+        meta: ObjectMeta {
+            content_type: headers::content_type(&key),
+            cache_control: headers::cache_control(&key, true),
+            tagging: settings.ttl_days.map(|n| format!("ttl-days={n}")),
+        },
+        key,
+        body: Body::Bytes(bytes),
+    }
 }
 
 /// Results -> report, with the history of the run it continues and our

@@ -1,0 +1,50 @@
+//! The compact index of a generated report's tests, read from its
+//! `data/test-cases/` (retries, which Allure hides, are left out).
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::model::changes::{TestEntry, TestIndex};
+
+#[derive(Deserialize)]
+struct TestCase {
+    #[serde(rename = "historyId")]
+    history_id: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(rename = "fullName")]
+    full_name: Option<String>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    flaky: bool,
+    #[serde(default)]
+    hidden: bool,
+}
+
+/// Every visible test of the report; an unreadable file is skipped.
+pub fn read(report_dir: &Path) -> TestIndex {
+    let dir = report_dir.join("data/test-cases");
+    let tests = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .filter_map(|bytes| serde_json::from_slice::<TestCase>(&bytes).ok())
+        .filter(|c| !c.hidden)
+        .map(|c| TestEntry {
+            id: c
+                .history_id
+                .unwrap_or_else(|| c.full_name.clone().unwrap_or_else(|| c.name.clone())),
+            name: if c.name.is_empty() {
+                c.full_name.unwrap_or_default()
+            } else {
+                c.name
+            },
+            status: c.status,
+            flaky: c.flaky,
+        })
+        .collect();
+    TestIndex::new(tests)
+}
