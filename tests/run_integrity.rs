@@ -545,6 +545,12 @@ async fn take_over_pytest_allure_host(cloudfront: Option<&str>) {
     let all_runs =
         String::from_utf8(get(&client, &bucket, "reports/shop/runs/all/index.html").await).unwrap();
     assert!(all_runs.contains("the project page"), "{all_runs}");
+    let trend = String::from_utf8(get(&client, &bucket, "reports/shop/main/runs/trend.html").await)
+        .unwrap();
+    assert!(
+        trend.contains("the runs page"),
+        "its trend page sends readers to ours: {trend}"
+    );
 }
 
 #[tokio::test]

@@ -194,7 +194,7 @@ fn pages_work_in_a_browser_and_request_no_other_host() {
     );
     // The runs page: cards, both charts, and filters that hide rows.
     let runs = &seen["runs"];
-    assert_eq!(runs["kpis"], 6);
+    assert_eq!(runs["kpis"], 8);
     assert_eq!(runs["lines"], 2, "pass-rate and duration lines");
     assert_eq!(runs["bars"], 3, "the three runs with failures");
     assert_eq!(runs["rows"], 4);

@@ -85,6 +85,9 @@ pub struct BranchEntry {
     /// oldest first, for the project page's sparkline.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recent: Vec<f64>,
+    /// Runs the branch lists.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub runs: u64,
 }
 
 /// A row of pytest-allure-host's `branches/index.json`.
@@ -95,6 +98,8 @@ struct LegacyBranch {
     latest_run_id: String,
     #[serde(default, deserialize_with = "null_as_default")]
     time: i64,
+    #[serde(default, deserialize_with = "null_as_default")]
+    total_runs: u64,
     #[serde(flatten)]
     stats: Stats,
 }
@@ -128,6 +133,7 @@ impl BranchEntry {
                     time: b.time,
                     stats,
                     recent: Vec::new(),
+                    runs: b.total_runs,
                 }
             })
             .collect()
@@ -201,6 +207,7 @@ mod tests {
                 ..Stats::default()
             },
             recent: Vec::new(),
+            runs: 1,
         }
     }
 

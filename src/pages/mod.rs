@@ -229,6 +229,7 @@ struct BranchRow<'a> {
     failing: bool,
     pass_rate: String,
     spark: String,
+    runs: u64,
     #[serde(flatten)]
     stats: Stats,
 }
@@ -253,6 +254,7 @@ pub fn project(p: &ProjectIndex) -> String {
                 .pass_rate()
                 .map_or("–".into(), |r| format!("{r:.1}%")),
             spark: chart::sparkline(&b.recent),
+            runs: b.runs,
             stats: b.stats,
         })
         .collect();
@@ -391,6 +393,7 @@ mod tests {
                     ..Stats::default()
                 },
                 recent: vec![50.0, 100.0],
+                runs: 2,
             },
             5,
         );
@@ -439,6 +442,7 @@ mod tests {
                         ..Stats::default()
                     },
                     recent: (0..20).map(|j| 90.0 + f64::from(j % 7)).collect(),
+                    runs: 200,
                 },
                 1,
             );

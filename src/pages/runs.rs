@@ -32,6 +32,8 @@ struct RunRow {
     time: String,
     status: &'static str,
     failing: bool,
+    pass_rate: String,
+    size: String,
     #[serde(flatten)]
     stats: Stats,
     duration: String,
@@ -80,6 +82,11 @@ fn row(r: &RunEntry) -> RunRow {
         time: super::when_short(r.time),
         status: r.stats.status(),
         failing: r.stats.failing() > 0,
+        pass_rate: r
+            .stats
+            .pass_rate()
+            .map_or(String::new(), |p| format!("{p:.1}%")),
+        size: human_size(r.size),
         stats: r.stats,
         duration: duration(r.duration_ms),
         commit: r.commit.clone(),
@@ -99,6 +106,31 @@ fn kpi(label: &'static str, value: String, class: &'static str) -> Kpi {
         detail: None,
         detail_class: "",
     }
+}
+
+/// Report size for a table cell: `2.4 MB`.
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        0 => String::new(),
+        b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+/// Newest runs in a row with no failed or broken test.
+fn healthy_streak(m: &Manifest) -> usize {
+    m.runs.iter().take_while(|r| r.stats.failing() == 0).count()
+}
+
+/// Mean pass rate of the newest `n` runs that ran tests.
+fn average_rate(m: &Manifest, n: usize) -> Option<f64> {
+    let rates: Vec<f64> = m
+        .runs
+        .iter()
+        .take(n)
+        .filter_map(|r| r.stats.pass_rate())
+        .collect();
+    (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64)
 }
 
 fn median(mut v: Vec<u64>) -> Option<u64> {
@@ -150,6 +182,12 @@ pub fn kpis(m: &Manifest) -> Vec<Kpi> {
         ),
         kpi("Tests", latest.stats.total.to_string(), ""),
         kpi("Runs", m.runs.len().to_string(), ""),
+        kpi(
+            "Avg pass rate, last 10",
+            average_rate(m, 10).map_or("–".into(), |r| format!("{r:.1}%")),
+            "",
+        ),
+        kpi("Healthy streak", format!("{} runs", healthy_streak(m)), ""),
         kpi(
             "Median duration",
             median(recent).map_or("–".into(), human_duration),
@@ -266,8 +304,10 @@ mod tests {
         assert_eq!((k[1].value.as_str(), k[1].class), ("1", "failed"));
         assert_eq!(k[2].value, "10");
         assert_eq!(k[3].value, "3");
+        assert_eq!(k[4].value, "90.0%", "the mean of 90, 80 and 100");
+        assert_eq!(k[5].value, "0 runs", "the newest run has a failure");
         assert_eq!(
-            k[4].value,
+            k[6].value,
             human_duration(2000),
             "the median of 1, 2 and 3 s"
         );

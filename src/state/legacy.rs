@@ -55,3 +55,22 @@ pub async fn retire_all_runs_page(store: &Store, layout: &Layout) -> Result<bool
         .await?;
     Ok(true)
 }
+
+/// pytest-allure-host's `runs/trend.html` reads the history of its latest
+/// copy, which is gone once taken over; our runs page shows the trend.
+pub async fn retire_trend_page(store: &Store, layout: &Layout) -> Result<bool, StateError> {
+    let page = format!("{}runs/trend.html", layout.branch_root());
+    if store.get(&page).await?.is_none() {
+        return Ok(false);
+    }
+    let html = crate::pages::moved("index.html", "the runs page, with its trend charts");
+    store
+        .put_bytes(
+            &page,
+            html.into_bytes(),
+            &no_cache(&page),
+            PutMode::Overwrite,
+        )
+        .await?;
+    Ok(true)
+}

@@ -72,6 +72,7 @@ pub async fn commit(
             .is_none_or(LatestPointer::is_foreign)
     {
         let removed = state::legacy::remove_latest_copy(&p.store, &p.layout).await?;
+        state::legacy::retire_trend_page(&p.store, &p.layout).await?;
         if removed > 0 {
             out.note(format_args!(
                 "Removed the {removed} files of the report copy another tool kept under latest/"
@@ -182,6 +183,7 @@ fn branch_entry(p: &Prepared, s: &Staged, manifest: &Manifest) -> BranchEntry {
         time: Utc::now().timestamp(),
         stats: s.report.stats,
         recent,
+        runs: manifest.runs.len() as u64,
     }
 }
 
