@@ -117,6 +117,14 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Newest runs in a row with no failed or broken test.
 fn healthy_streak(m: &Manifest) -> usize {
     m.runs.iter().take_while(|r| r.stats.failing() == 0).count()
@@ -187,7 +195,7 @@ pub fn kpis(m: &Manifest) -> Vec<Kpi> {
             average_rate(m, 10).map_or("–".into(), |r| format!("{r:.1}%")),
             "",
         ),
-        kpi("Healthy streak", format!("{} runs", healthy_streak(m)), ""),
+        kpi("Healthy streak", plural(healthy_streak(m), "run"), ""),
         kpi(
             "Median duration",
             median(recent).map_or("–".into(), human_duration),
