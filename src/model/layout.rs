@@ -164,10 +164,14 @@ impl Layout {
     /// `<branch>/variants/<leg>/`: a matrix leg's own latest. The leg is its
     /// label (`python-version=3.12`) as a slug (`python-version-3.12`).
     pub fn leg_root(&self, leg: &str) -> String {
+        format!("{}{}", self.branch_root(), Self::leg_folder(leg))
+    }
+    /// `variants/<leg>/`, relative to the branch folder (pages link it).
+    pub fn leg_folder(leg: &str) -> String {
         let slug = variant::slug(leg);
         // A slug is made of plain characters, so only "." and ".." change.
         let seg = segment::encode(&slug, "variant").unwrap_or(slug);
-        format!("{}variants/{seg}/", self.branch_root())
+        format!("variants/{seg}/")
     }
     pub fn leg_pointer(&self, leg: &str) -> String {
         format!("{}latest.json", self.leg_root(leg))

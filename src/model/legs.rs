@@ -89,25 +89,12 @@ pub fn latest_view(manifest: &Manifest) -> LatestView<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::stats::Stats;
 
     fn run(id: &str, job: Option<&str>, variant: Option<&str>) -> RunEntry {
         RunEntry {
-            run_id: id.into(),
-            time: 0,
-            size: 0,
-            files: 0,
-            project: "p".into(),
-            branch: "b".into(),
-            run_url: String::new(),
-            context_url: None,
-            stats: Stats::default(),
-            duration_ms: None,
-            build_order: None,
-            commit: None,
             variant: variant.map(str::to_string),
             job: job.map(str::to_string),
-            meta: Default::default(),
+            ..RunEntry::example(id)
         }
     }
 

@@ -121,6 +121,30 @@ impl RunEntry {
     }
 }
 
+#[cfg(test)]
+impl RunEntry {
+    /// A run with every optional field empty, for tests to adjust.
+    pub fn example(id: &str) -> Self {
+        Self {
+            run_id: id.into(),
+            time: 0,
+            size: 0,
+            files: 0,
+            project: "p".into(),
+            branch: "b".into(),
+            run_url: String::new(),
+            context_url: None,
+            stats: Stats::default(),
+            duration_ms: None,
+            build_order: None,
+            commit: None,
+            variant: None,
+            job: None,
+            meta: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("{0}")]
@@ -205,14 +229,10 @@ mod tests {
 
     fn entry(id: &str, order: u64, time: i64) -> RunEntry {
         RunEntry {
-            run_id: id.into(),
             time,
             size: 10,
             files: 2,
-            project: "p".into(),
-            branch: "b".into(),
             run_url: format!("https://x/{id}/index.html"),
-            context_url: None,
             stats: Stats {
                 passed: 1,
                 total: 1,
@@ -220,10 +240,7 @@ mod tests {
             },
             duration_ms: Some(5),
             build_order: Some(order),
-            commit: None,
-            variant: None,
-            job: None,
-            meta: BTreeMap::new(),
+            ..RunEntry::example(id)
         }
     }
 

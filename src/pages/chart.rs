@@ -50,34 +50,30 @@ fn y_of(v: f64, max: f64, height: f64) -> f64 {
     height - PAD - (height - 2.0 * PAD) * v
 }
 
+/// To a tenth of a unit: sharp enough, and short in the page.
 fn round(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
 /// A polyline of `values` on a 0..`max` scale (None points are skipped).
 pub fn polyline(values: &[Option<f64>], max: f64) -> String {
-    polyline_in(values, max, WIDTH, HEIGHT)
+    polyline_in(values, max, WIDTH, HEIGHT, round)
 }
 
 /// A pass-rate sparkline (0..100 %), small enough for a table row.
 pub fn sparkline(rates: &[f64]) -> String {
     let values: Vec<Option<f64>> = rates.iter().map(|r| Some(*r)).collect();
     // Whole units are sharp enough at this size, and keep rows short.
-    polyline_in(&values, 100.0, SPARK_WIDTH, SPARK_HEIGHT)
-        .split(' ')
-        .filter_map(|p| p.split_once(','))
-        .map(|(x, y)| {
-            format!(
-                "{},{}",
-                x.parse::<f64>().unwrap_or(0.0).round(),
-                y.parse::<f64>().unwrap_or(0.0).round()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    polyline_in(&values, 100.0, SPARK_WIDTH, SPARK_HEIGHT, f64::round)
 }
 
-fn polyline_in(values: &[Option<f64>], max: f64, width: f64, height: f64) -> String {
+fn polyline_in(
+    values: &[Option<f64>],
+    max: f64,
+    width: f64,
+    height: f64,
+    round: fn(f64) -> f64,
+) -> String {
     let n = values.len();
     let points: Vec<String> = values
         .iter()

@@ -88,9 +88,8 @@ fn assets(up_to_project: &str) -> minijinja::Value {
 }
 
 fn when(epoch: i64) -> String {
-    DateTime::<Utc>::from_timestamp(epoch, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
+    let t = when_short(epoch);
+    if t.is_empty() { t } else { format!("{t} UTC") }
 }
 
 /// A table cell's time: the column header says UTC.

@@ -65,12 +65,7 @@ fn context_label(url: &str) -> String {
 
 /// A leg's latest page relative to the branch folder.
 pub(super) fn leg_page(leg: &str) -> String {
-    // Any layout gives the same path below the branch folder.
-    let layout = Layout::new("", "p", "b").expect("a plain layout");
-    let page = layout.leg_latest_page(leg);
-    page.strip_prefix(&layout.branch_root())
-        .unwrap_or(&page)
-        .to_string()
+    format!("{}latest/index.html", Layout::leg_folder(leg))
 }
 
 fn row(r: &RunEntry) -> RunRow {
@@ -270,16 +265,7 @@ mod tests {
     }
 
     fn entry(id: &str, passed: u64, failed: u64, ms: u64) -> RunEntry {
-        let mut m = Manifest::empty("p", "b");
-        let e = RunEntry {
-            run_id: id.into(),
-            time: 0,
-            size: 0,
-            files: 0,
-            project: "p".into(),
-            branch: "b".into(),
-            run_url: String::new(),
-            context_url: None,
+        RunEntry {
             stats: Stats {
                 passed,
                 failed,
@@ -287,14 +273,8 @@ mod tests {
                 ..Stats::default()
             },
             duration_ms: Some(ms),
-            build_order: None,
-            commit: None,
-            variant: None,
-            job: None,
-            meta: Default::default(),
-        };
-        m.runs.push(e);
-        m.runs.remove(0)
+            ..RunEntry::example(id)
+        }
     }
 
     #[test]

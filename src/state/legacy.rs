@@ -39,38 +39,34 @@ pub async fn branches(store: &Store, layout: &Layout) -> Result<Vec<BranchEntry>
 /// published; when it is there, send its readers to the project page, which
 /// lists every branch (its own and ours) and links each branch's runs.
 pub async fn retire_all_runs_page(store: &Store, layout: &Layout) -> Result<bool, StateError> {
-    let data = format!("{}runs/all/index.json", layout.project_root());
-    if store.get(&data).await?.is_none() {
-        return Ok(false);
-    }
-    let page = format!("{}runs/all/index.html", layout.project_root());
-    let html = crate::pages::moved("../../index.html", "the project page");
-    store
-        .put_bytes(
-            &page,
-            html.into_bytes(),
-            &no_cache(&page),
-            PutMode::Overwrite,
-        )
-        .await?;
-    Ok(true)
+    let root = layout.project_root();
+    let data = format!("{root}runs/all/index.json");
+    let page = format!("{root}runs/all/index.html");
+    retire(store, &data, &page, "../../index.html", "the project page").await
 }
 
 /// pytest-allure-host's `runs/trend.html` reads the history of its latest
 /// copy, which is gone once taken over; our runs page shows the trend.
 pub async fn retire_trend_page(store: &Store, layout: &Layout) -> Result<bool, StateError> {
     let page = format!("{}runs/trend.html", layout.branch_root());
-    if store.get(&page).await?.is_none() {
+    let what = "the runs page, with its trend charts";
+    retire(store, &page, &page, "index.html", what).await
+}
+
+/// When `probe` exists, replace `page` with one that sends readers to `href`.
+async fn retire(
+    store: &Store,
+    probe: &str,
+    page: &str,
+    href: &str,
+    what: &str,
+) -> Result<bool, StateError> {
+    if store.get(probe).await?.is_none() {
         return Ok(false);
     }
-    let html = crate::pages::moved("index.html", "the runs page, with its trend charts");
+    let html = crate::pages::moved(href, what);
     store
-        .put_bytes(
-            &page,
-            html.into_bytes(),
-            &no_cache(&page),
-            PutMode::Overwrite,
-        )
+        .put_bytes(page, html.into_bytes(), &no_cache(page), PutMode::Overwrite)
         .await?;
     Ok(true)
 }
