@@ -3,6 +3,7 @@
 //! distribution, plans, checks) are separate from `aws`, the one module here
 //! that talks to AWS.
 
+pub mod access;
 pub mod aws;
 pub mod bucket_policy;
 pub mod config_file;

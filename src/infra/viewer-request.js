@@ -1,35 +1,321 @@
-// CloudFront Function (cloudfront-js-2.0), viewer request. S3 has no folder
-// index, so a folder URL is served its index.html; a folder URL without its
-// trailing slash is redirected to it, so the report's relative links resolve.
-// A last segment counts as a file when it ends in an extension: a dot then
-// 1-10 letters or digits, at least one a letter (".json", ".woff2", but not
-// the ".12" of a run id like "9001-1-python-3.12").
+// CloudFront Function (cloudfront-js-2.0), viewer request. It runs before the
+// cache, so it decides who may read (docs/access.md), then which object: S3 has
+// no folder index, so a folder URL is served its index.html, and a folder URL
+// without its slash is redirected to it so the report's relative links resolve.
+// Full-line comments are dropped when setup renders it; CONFIG is replaced by
+// the site's access settings (ADR 6).
+var crypto = require('crypto');
+var CONFIG = {"modes":["open"],"keys":{},"users":{},"ips":[]};
+var PARAM = 'access';
+var COOKIE = 'allure_host_access';
+var PUBLIC = '/~allure-host/404.html';
+
 function handler(event) {
   var request = event.request;
-  var uri = request.uri;
+  var now = Math.floor(Date.now() / 1000);
+  var ip = event.viewer ? event.viewer.ip : '';
+  var verdict = admit(request, ip, now);
+  if (verdict.deny) {
+    return denied(verdict.deny);
+  }
+  if (request.headers) {
+    delete request.headers.authorization;
+  }
+  if (request.cookies) {
+    delete request.cookies[COOKIE];
+  }
+  var folder = route(request.uri);
+  if (verdict.link) {
+    return handOver(request, folder, verdict.link, now);
+  }
+  if (folder === 'index') {
+    request.uri = request.uri + 'index.html';
+  } else if (folder === 'slash') {
+    return moved(request.uri + '/' + query(request.querystring), 301, 'max-age=3600');
+  }
+  return request;
+}
+
+// {} lets the request through, {link} trades a token for a cookie,
+// {deny: reason} answers with the private page.
+function admit(request, ip, now) {
+  if (has('open')) {
+    return {};
+  }
+  var path = clean(request.uri);
+  if (path === null) {
+    return { deny: 'address' };
+  }
+  if (path === PUBLIC || /^\/(.+\/)?~assets\/[^\/]+$/.test(path)) {
+    return {};
+  }
+  if (has('ip') && allowed(ip)) {
+    return {};
+  }
+  var tried = false;
+  if (has('link')) {
+    var param = (request.querystring || {})[PARAM];
+    if (param) {
+      if (param.multiValue && param.multiValue.length > 1) {
+        return { deny: 'invalid' };
+      }
+      var checked = verify(param.value, path, now);
+      return checked.why ? { deny: checked.why } : { link: checked };
+    }
+    var cookie = (request.cookies || {})[COOKIE];
+    var values = cookie ? (cookie.multiValue || [cookie]) : [];
+    for (var i = 0; i < values.length; i++) {
+      if (!verify(values[i].value, path, now).why) {
+        return {};
+      }
+      tried = true;
+    }
+  }
+  var auth = (request.headers || {}).authorization;
+  if (has('basic') && auth) {
+    if (signedIn(auth.value)) {
+      return {};
+    }
+    tried = true;
+  }
+  return { deny: tried ? 'invalid' : 'none' };
+}
+
+function has(mode) {
+  return CONFIG.modes.indexOf(mode) >= 0;
+}
+
+function own(map, name) {
+  return Object.prototype.hasOwnProperty.call(map, name) ? map[name] : null;
+}
+
+// The decoded path, or null for what no report address contains: dot
+// segments, empty segments, backslashes, encoded slashes, dots and NULs.
+function clean(uri) {
+  if (typeof uri !== 'string' || uri.charAt(0) !== '/' || /%(2f|5c|2e|00)|\\/i.test(uri)) {
+    return null;
+  }
+  var path;
+  try {
+    path = decodeURIComponent(uri);
+  } catch (e) {
+    return null;
+  }
+  if (/\/\/|(^|\/)\.\.?(\/|$)|\\|\u0000/.test(path)) {
+    return null;
+  }
+  return path;
+}
+
+// A token is kid.expiry.scope.signature: HMAC-SHA256 (hex) with the key's
+// secret over "kid.expiry.scope", scope a path ending in '/', in hex.
+function verify(token, path, now) {
+  var part = String(token).split('.');
+  if (part.length !== 4 || !/^[0-9]{1,12}$/.test(part[1])) {
+    return { why: 'invalid' };
+  }
+  var key = own(CONFIG.keys, part[0]);
+  if (!key || (key.until && now >= key.until)) {
+    return { why: 'invalid' };
+  }
+  var mac = crypto.createHmac('sha256', key.secret).update(part[0] + '.' + part[1] + '.' + part[2]).digest('hex');
+  if (!same(mac, part[3])) {
+    return { why: 'invalid' };
+  }
+  var expires = parseInt(part[1], 10);
+  if (now >= expires) {
+    return { why: 'expired' };
+  }
+  var scope = /^([0-9a-f]{2}){1,400}$/.test(part[2]) ? Buffer.from(part[2], 'hex').toString('utf8') : '';
+  var root = scope.slice(0, -1);
+  if (scope.charAt(0) !== '/' || scope.slice(-1) !== '/' || clean(scope) === null) {
+    return { why: 'invalid' };
+  }
+  if (path !== root && path.indexOf(scope) !== 0) {
+    return { why: 'scope' };
+  }
+  return { token: token, root: root || '/', expires: expires };
+}
+
+// Compares in time independent of where the strings differ.
+function same(a, b) {
+  if (a.length !== b.length) {
+    return false;
+  }
+  var diff = 0;
+  for (var i = 0; i < a.length; i++) {
+    diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  }
+  return diff === 0;
+}
+
+// Passwords are generated (high entropy), so a salted HMAC is enough.
+function signedIn(header) {
+  var m = /^Basic ([A-Za-z0-9+\/=]{1,400})$/i.exec(header || '');
+  if (!m) {
+    return false;
+  }
+  var pair = Buffer.from(m[1], 'base64').toString('utf8');
+  var colon = pair.indexOf(':');
+  var user = colon > 0 ? own(CONFIG.users, pair.slice(0, colon)) : null;
+  if (!user) {
+    return false;
+  }
+  return same(crypto.createHmac('sha256', user.salt).update(pair.slice(colon + 1)).digest('hex'), user.hash);
+}
+
+function allowed(ip) {
+  var a = bytes(ip);
+  for (var i = 0; a && i < CONFIG.ips.length; i++) {
+    var range = CONFIG.ips[i].split('/');
+    var net = bytes(range[0]);
+    var bits = parseInt(range[1], 10);
+    if (net && net.length === a.length && within(a, net, bits)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function within(a, net, bits) {
+  for (var i = 0; i < a.length && bits > 0; i++, bits -= 8) {
+    var mask = bits >= 8 ? 255 : (255 << (8 - bits)) & 255;
+    if ((a[i] & mask) !== (net[i] & mask)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// IPv4 as 4 bytes, IPv6 as 16 (an IPv4-mapped IPv6 address as its IPv4).
+function bytes(ip) {
+  if (typeof ip !== 'string') {
+    return null;
+  }
+  var v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (v4) {
+    var out = [];
+    for (var i = 1; i <= 4; i++) {
+      if (+v4[i] > 255) {
+        return null;
+      }
+      out.push(+v4[i]);
+    }
+    return out;
+  }
+  var mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) {
+    return bytes(mapped[1]);
+  }
+  var halves = ip.split('::');
+  if (halves.length > 2 || !/^[0-9a-f:]+$/i.test(ip)) {
+    return null;
+  }
+  var head = halves[0] ? halves[0].split(':') : [];
+  var tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  var fill = 8 - head.length - tail.length;
+  if (halves.length === 1 ? fill !== 0 : fill < 1) {
+    return null;
+  }
+  var groups = head.slice();
+  for (var z = 0; halves.length === 2 && z < fill; z++) {
+    groups.push('0');
+  }
+  groups = groups.concat(tail);
+  var result = [];
+  for (var g = 0; g < groups.length; g++) {
+    if (!/^[0-9a-f]{1,4}$/i.test(groups[g])) {
+      return null;
+    }
+    var n = parseInt(groups[g], 16);
+    result.push(n >> 8, n & 255);
+  }
+  return result;
+}
+
+// A valid link: the cookie goes to the token's scope, and the reader to the
+// same address without the token (so it never reaches a cache key or a log).
+function handOver(request, folder, link, now) {
+  var to = request.uri + (folder === 'slash' ? '/' : '');
+  var rest = {};
+  for (var name in request.querystring) {
+    if (name !== PARAM) {
+      rest[name] = request.querystring[name];
+    }
+  }
+  var response = moved(to + query(rest), 302, 'no-store');
+  response.cookies = {};
+  response.cookies[COOKIE] = {
+    value: link.token,
+    attributes: 'Path=' + link.root + '; Max-Age=' + (link.expires - now) + '; Secure; HttpOnly; SameSite=Lax'
+  };
+  return response;
+}
+
+var SAYS = {
+  none: 'Open it with the link you were given.',
+  invalid: 'This link or sign-in is not valid for this site.',
+  expired: 'This link has expired. Ask whoever shared it for a new one.',
+  scope: 'This link opens another report, not this page. Ask for a link to this one.',
+  address: 'This address is not valid.'
+};
+
+function denied(reason) {
+  var headers = {
+    'content-type': { value: 'text/html; charset=utf-8' },
+    'cache-control': { value: 'no-store' }
+  };
+  var asks = has('link') || has('basic');
+  var status = reason === 'address' ? 400 : reason === 'none' && asks ? 401 : 403;
+  if (status === 401 && has('basic')) {
+    headers['www-authenticate'] = { value: 'Basic realm="allure-host", charset="UTF-8"' };
+  }
+  var how = (has('link') ? ' a signed link' : '') + (has('basic') ? ' (or sign in)' : '') +
+    (has('ip') ? ' from an allowed network' : '');
+  return {
+    statusCode: status,
+    statusDescription: status === 401 ? 'Unauthorized' : status === 400 ? 'Bad Request' : 'Forbidden',
+    headers: headers,
+    body: {
+      encoding: 'text',
+      data: '<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">' +
+        '<title>This report is private</title><body style="font:16px system-ui;max-width:36em;margin:4em auto;padding:0 1em">' +
+        '<h1>This report is private</h1><p>' + SAYS[reason] + '</p><p>Only people with access can read it: ask for' +
+        how + '.</p></body>'
+    }
+  };
+}
+
+// 'index' for a folder URL, 'slash' for a folder URL without its slash, ''
+// for a file. A last segment is a file when it ends in an extension: a dot and
+// 1-10 letters or digits, one a letter (".woff2", not the ".12" of "py-3.12").
+function route(uri) {
   if (uri.endsWith('/')) {
-    request.uri = uri + 'index.html';
-    return request;
+    return 'index';
   }
   var last = uri.substring(uri.lastIndexOf('/') + 1);
-  if (/\.(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{1,10}$/.test(last)) {
-    return request;
-  }
-  var query = [];
-  var params = request.querystring || {};
-  for (var name in params) {
+  return /\.(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{1,10}$/.test(last) ? '' : 'slash';
+}
+
+function query(params) {
+  var parts = [];
+  for (var name in params || {}) {
     var param = params[name];
     var values = param.multiValue ? param.multiValue : [param];
     for (var i = 0; i < values.length; i++) {
-      query.push(values[i].value === '' ? name : name + '=' + values[i].value);
+      parts.push(values[i].value === '' ? name : name + '=' + values[i].value);
     }
   }
+  return parts.length ? '?' + parts.join('&') : '';
+}
+
+function moved(location, status, cache) {
   return {
-    statusCode: 301,
-    statusDescription: 'Moved Permanently',
+    statusCode: status,
+    statusDescription: status === 301 ? 'Moved Permanently' : 'Found',
     headers: {
-      location: { value: uri + '/' + (query.length ? '?' + query.join('&') : '') },
-      'cache-control': { value: 'max-age=3600' }
+      location: { value: location },
+      'cache-control': { value: cache }
     }
   };
 }

@@ -1,6 +1,7 @@
 //! Pure data and pure functions: no I/O lives here, so all of it is unit-tested
 //! in isolation. Nothing here imports another module of the crate.
 
+pub mod access;
 pub mod changes;
 pub mod claim;
 pub mod layout;

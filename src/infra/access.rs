@@ -1,0 +1,336 @@
+//! The site's access settings with their secrets, kept in the viewer-request
+//! function's own code (ADR 6): rendering the function, reading the settings
+//! back from the code CloudFront holds, and changing them. Pure, apart from
+//! drawing random secrets.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::access::{AccessKey, KeyId, Mode, SiteAccess, hex, hmac_hex};
+
+/// The function as written, with the open default.
+pub const TEMPLATE: &str = include_str!("viewer-request.js");
+const CONFIG_START: &str = "var CONFIG = ";
+/// CloudFront Functions' limit on a function's code.
+pub const MAX_FUNCTION_BYTES: usize = 10_240;
+/// How long links signed with a rotated-out key keep opening, by default.
+pub const DEFAULT_GRACE_DAYS: u32 = 7;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKey {
+    pub secret: String,
+    /// Unix seconds after which the key stops; None while it is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub salt: String,
+    /// HMAC-SHA256 of the password keyed with the salt, hex.
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessConfig {
+    pub modes: Vec<Mode>,
+    #[serde(default)]
+    pub keys: BTreeMap<String, SigningKey>,
+    #[serde(default)]
+    pub users: BTreeMap<String, User>,
+    #[serde(default)]
+    pub ips: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "the function would be {0} bytes, over CloudFront's limit of 10240; remove users or address ranges"
+    )]
+    TooLarge(usize),
+    #[error("{0:?} is not a CIDR range; write it like 203.0.113.0/24 or 2001:db8::/32")]
+    BadRange(String),
+    #[error("ip mode needs at least one range; pass --allow-ip CIDR")]
+    NoRanges,
+    #[error(
+        "user name {0:?} is not allowed; use 1-32 letters, digits, dots, dashes or underscores"
+    )]
+    BadUser(String),
+    #[error("there is no user {0:?}; `allure-host infra access show` lists them")]
+    NoSuchUser(String),
+}
+
+impl AccessConfig {
+    /// What a function written before access modes existed enforces.
+    pub fn open() -> Self {
+        Self {
+            modes: vec![Mode::Open],
+            keys: BTreeMap::new(),
+            users: BTreeMap::new(),
+            ips: Vec::new(),
+        }
+    }
+
+    /// The settings a function's code carries; None for code without them
+    /// (another tool's, or from before access modes).
+    pub fn from_code(code: &[u8]) -> Option<Self> {
+        let text = std::str::from_utf8(code).ok()?;
+        let line = text.lines().find(|l| l.starts_with(CONFIG_START))?;
+        let json = line[CONFIG_START.len()..].strip_suffix(';')?;
+        serde_json::from_str(json).ok()
+    }
+
+    /// The function's code for these settings: the template without its
+    /// full-line comments and indentation, CONFIG filled in.
+    pub fn render(&self) -> Result<String, ConfigError> {
+        let config = serde_json::to_string(self).expect("plain data serializes");
+        let mut code = String::with_capacity(TEMPLATE.len());
+        for line in TEMPLATE.lines().map(str::trim_start) {
+            if line.is_empty() || line.starts_with("//") {
+                continue;
+            }
+            if line.starts_with(CONFIG_START) {
+                code.push_str(&format!("{CONFIG_START}{config};"));
+            } else {
+                code.push_str(line);
+            }
+            code.push('\n');
+        }
+        if code.len() > MAX_FUNCTION_BYTES {
+            return Err(ConfigError::TooLarge(code.len()));
+        }
+        Ok(code)
+    }
+
+    /// Whether `code` is this version's function (whatever its settings).
+    pub fn is_current(code: &[u8]) -> bool {
+        Self::from_code(code)
+            .and_then(|c| c.render().ok())
+            .is_some_and(|r| r.as_bytes() == code)
+    }
+
+    /// The public record of these settings.
+    pub fn record(&self) -> SiteAccess {
+        SiteAccess {
+            modes: self.modes.clone(),
+            keys: self
+                .keys
+                .iter()
+                .map(|(id, k)| KeyId {
+                    id: id.clone(),
+                    until: k.until,
+                })
+                .collect(),
+        }
+    }
+
+    /// Switch modes; ip mode needs ranges. A first signing key is made when
+    /// links are asked for and there is none: it is returned to print once.
+    pub fn set_modes(
+        &mut self,
+        modes: Vec<Mode>,
+        ips: Option<Vec<String>>,
+    ) -> Result<Option<AccessKey>, ConfigError> {
+        if let Some(ips) = ips {
+            for range in &ips {
+                check_range(range)?;
+            }
+            self.ips = ips;
+        }
+        if modes.contains(&Mode::Ip) && self.ips.is_empty() {
+            return Err(ConfigError::NoRanges);
+        }
+        self.modes = modes;
+        let needs_key = self.modes.contains(&Mode::Link) && self.active_key().is_none();
+        Ok(needs_key.then(|| self.add_key()))
+    }
+
+    fn active_key(&self) -> Option<&String> {
+        self.keys
+            .iter()
+            .find(|(_, k)| k.until.is_none())
+            .map(|(id, _)| id)
+    }
+
+    fn add_key(&mut self) -> AccessKey {
+        let next = self
+            .keys
+            .keys()
+            .filter_map(|id| id.strip_prefix('k')?.parse::<u32>().ok())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let key = AccessKey::new(&format!("k{next}"), &random_hex(32));
+        self.keys.insert(
+            key.id.clone(),
+            SigningKey {
+                secret: key.secret().to_string(),
+                until: None,
+            },
+        );
+        key
+    }
+
+    /// A new active key; the ones before it keep opening links until
+    /// `now + grace_secs`.
+    pub fn rotate(&mut self, now: i64, grace_secs: i64) -> AccessKey {
+        for k in self.keys.values_mut().filter(|k| k.until.is_none()) {
+            k.until = Some(now + grace_secs);
+        }
+        self.add_key()
+    }
+
+    /// Drop keys past their grace period; returns their ids.
+    pub fn drop_retired(&mut self, now: i64) -> Vec<String> {
+        let gone: Vec<String> = self
+            .keys
+            .iter()
+            .filter(|(_, k)| k.until.is_some_and(|u| u <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &gone {
+            self.keys.remove(id);
+        }
+        gone
+    }
+
+    /// Add (or reset) a user with a generated password, returned to print once.
+    pub fn add_user(&mut self, name: &str) -> Result<String, ConfigError> {
+        let ok = !name.is_empty()
+            && name.len() <= 32
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+        if !ok {
+            return Err(ConfigError::BadUser(name.to_string()));
+        }
+        let password = random_hex(16);
+        let salt = random_hex(8);
+        let hash = hmac_hex(&salt, &password);
+        self.users.insert(name.to_string(), User { salt, hash });
+        Ok(password)
+    }
+
+    pub fn remove_user(&mut self, name: &str) -> Result<(), ConfigError> {
+        self.users
+            .remove(name)
+            .map(|_| ())
+            .ok_or_else(|| ConfigError::NoSuchUser(name.to_string()))
+    }
+}
+
+/// `a.b.c.d/n` or an IPv6 range, as the function parses them.
+pub fn check_range(range: &str) -> Result<(), ConfigError> {
+    let bad = || ConfigError::BadRange(range.to_string());
+    let (addr, bits) = range.split_once('/').ok_or_else(bad)?;
+    let bits: u8 = bits.parse().map_err(|_| bad())?;
+    match addr.parse::<std::net::IpAddr>().map_err(|_| bad())? {
+        std::net::IpAddr::V4(_) if bits <= 32 => Ok(()),
+        std::net::IpAddr::V6(v6) if bits <= 128 && v6.to_ipv4_mapped().is_none() => Ok(()),
+        _ => Err(bad()),
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).expect("the system's random source is available");
+    hex(&buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rendered_function_reads_back_and_fits() {
+        let mut c = AccessConfig::open();
+        let key = c.set_modes(vec![Mode::Link], None).unwrap().unwrap();
+        assert_eq!(key.id, "k1");
+        let code = c.render().unwrap();
+        assert!(!code.contains("\n//") && !code.starts_with("//"));
+        assert_eq!(AccessConfig::from_code(code.as_bytes()), Some(c.clone()));
+        assert!(AccessConfig::is_current(code.as_bytes()));
+        assert!(!AccessConfig::is_current(TEMPLATE.as_bytes()));
+        assert_eq!(
+            AccessConfig::from_code(b"function handler(e) { return e.request; }"),
+            None
+        );
+        assert!(code.len() < 8_500, "{} bytes", code.len());
+    }
+
+    #[test]
+    fn rotation_keeps_the_old_key_for_its_grace_then_drops_it() {
+        let mut c = AccessConfig::open();
+        c.set_modes(vec![Mode::Link], None).unwrap();
+        let k2 = c.rotate(1_000, 600);
+        assert_eq!(k2.id, "k2");
+        assert_eq!(c.keys["k1"].until, Some(1_600));
+        assert_eq!(c.keys["k2"].until, None);
+        assert!(c.drop_retired(1_599).is_empty());
+        assert_eq!(c.drop_retired(1_600), ["k1"]);
+        assert_eq!(
+            c.record().keys,
+            [KeyId {
+                id: "k2".into(),
+                until: None
+            }]
+        );
+        // Switching back to links keeps the active key.
+        assert!(
+            c.set_modes(vec![Mode::Link, Mode::Ip], Some(vec!["10.0.0.0/8".into()]))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn users_get_generated_passwords_stored_salted() {
+        let mut c = AccessConfig::open();
+        let pw = c.add_user("alice").unwrap();
+        let u = &c.users["alice"];
+        assert_eq!(pw.len(), 32);
+        assert_eq!(u.hash, hmac_hex(&u.salt, &pw));
+        assert!(!c.render().unwrap().contains(&pw));
+        assert!(matches!(
+            c.add_user("bad name"),
+            Err(ConfigError::BadUser(_))
+        ));
+        assert!(matches!(
+            c.remove_user("bob"),
+            Err(ConfigError::NoSuchUser(_))
+        ));
+        c.remove_user("alice").unwrap();
+        assert!(c.users.is_empty());
+    }
+
+    #[test]
+    fn ranges_are_checked_and_ip_mode_needs_one() {
+        for ok in ["203.0.113.0/24", "10.0.0.0/8", "2001:db8::/32", "0.0.0.0/0"] {
+            check_range(ok).unwrap();
+        }
+        for bad in [
+            "203.0.113.0",
+            "10.0.0.0/33",
+            "2001:db8::/129",
+            "example.com/8",
+            "::ffff:1.2.3.4/128",
+        ] {
+            assert!(check_range(bad).is_err(), "{bad}");
+        }
+        let mut c = AccessConfig::open();
+        assert_eq!(
+            c.set_modes(vec![Mode::Ip], None),
+            Err(ConfigError::NoRanges)
+        );
+    }
+
+    #[test]
+    fn too_many_users_are_refused_before_reaching_cloudfront() {
+        let mut c = AccessConfig::open();
+        for i in 0..60 {
+            c.add_user(&format!("user-{i}")).unwrap();
+        }
+        assert!(matches!(c.render(), Err(ConfigError::TooLarge(_))));
+    }
+}
