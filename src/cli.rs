@@ -32,6 +32,9 @@ pub enum Command {
     /// Serve a local site (what a publish without a bucket writes) on
     /// http://127.0.0.1, routed like the CloudFront distribution.
     Serve(ServeArgs),
+    /// Print a signed link that opens a report of a private site (link mode)
+    /// for N days. The key comes from ALLURE_ACCESS_KEY.
+    Share(Box<ShareArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -75,7 +78,7 @@ pub enum InfraCommand {
     /// Check credentials, region and the bucket name. Changes nothing.
     Precheck(AwsArgs),
     /// Create what is missing and adopt what exists: private bucket, OAC,
-    /// index.html function, distribution, bucket policy, lifecycle rules.
+    /// viewer function, access, distribution, bucket policy, lifecycle rules.
     /// Then write .infra_env and allure-host.yml.
     Setup(SetupArgs),
     /// Check that the bucket is private and only the distribution reads it.
@@ -89,6 +92,8 @@ pub enum InfraCommand {
     /// Print the least-privilege IAM policy for the publisher (and, with
     /// --repo, the GitHub OIDC trust policy). Calls no AWS API.
     Policy(PolicyArgs),
+    /// Who may read the reports: modes, users, signing keys.
+    Access(AccessArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -146,6 +151,64 @@ pub struct SetupArgs {
     /// The publish config to write (left alone when it exists and differs).
     #[arg(long, value_name = "PATH", default_value = "allure-host.yml")]
     pub config_file: PathBuf,
+    /// Who may read: link, basic, ip or open, or several joined by commas
+    /// (ip,link) [default: link for a new site; an existing site keeps its modes].
+    #[arg(long, value_name = "MODES")]
+    pub access: Option<String>,
+    /// An address range ip mode lets in (repeat for several).
+    #[arg(long, value_name = "CIDR")]
+    pub allow_ip: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(subcommand)]
+    pub command: AccessCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessCommand {
+    /// Print the modes, key ids, users and ranges (never a secret).
+    Show,
+    /// Switch modes in place: link, basic, ip or open, or several joined by
+    /// commas (ip,link).
+    Set {
+        modes: String,
+        /// An address range ip mode lets in (repeat for several; replaces the list).
+        #[arg(long, value_name = "CIDR")]
+        allow_ip: Vec<String>,
+    },
+    /// Add a user for basic mode (or give one a new password); the
+    /// generated password is printed once.
+    AddUser { name: String },
+    /// Remove a user of basic mode.
+    RemoveUser { name: String },
+    /// Make a new signing key active (printed once); links signed with the
+    /// old one keep opening for the grace period, then stop.
+    Rotate {
+        #[arg(long, value_name = "DAYS", default_value_t = crate::infra::access::DEFAULT_GRACE_DAYS)]
+        grace_days: u32,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ShareArgs {
+    /// A report URL, or PROJECT/BRANCH[/RUN] under the configured site.
+    pub target: String,
+    /// Days the link opens for [default: --link-days, else 30].
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+    /// What the link opens [default: the run the target names, else its branch].
+    #[arg(long, value_parser = ["run", "branch", "project", "all"])]
+    pub scope: Option<String>,
+    /// Config file [default: allure-host.yml if present].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// The site (--cloudfront, --prefix) and the key (ALLURE_ACCESS_KEY).
+    #[command(flatten)]
+    pub settings: Layer,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -28,6 +28,7 @@ pub async fn run(cli: Cli) -> Result<bool> {
         Command::Publish(args) => publish(&args, &out).await,
         Command::Action => commands::action::run().await,
         Command::Infra(args) => commands::infra::run(&args.command, &out).await,
+        Command::Share(args) => commands::share::run(&args, &out),
         Command::Serve(args) => {
             commands::serve::run(&args.dir, args.port, args.open, &out).await?;
             Ok(true)

@@ -114,6 +114,15 @@ impl Output {
             );
         }
         self.links(&s.run_url, &s.latest_url, &s.runs_index_url);
+        if let Some(l) = &s.links {
+            println!("Signed links, open until {}:", l.expires);
+            println!("  run:      {}", l.run);
+            println!("  latest:   {}", l.latest);
+        } else if s.private_without_links() {
+            println!(
+                "This site opens only with signed links: set ALLURE_ACCESS_KEY, or run `allure-host share URL`."
+            );
+        }
         if let Some(dir) = &s.local_dir {
             println!("View it:    allure-host serve {dir}   (then open the URLs above)");
         }

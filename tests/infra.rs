@@ -393,7 +393,7 @@ async fn validate_catches_public_access_and_a_removed_statement() {
         "block public access",
         "bucket policy",
         "origin access control",
-        "index.html function",
+        "viewer function",
         "encryption",
         "bucket not public",
     ] {

@@ -30,6 +30,10 @@ pub async fn run() -> Result<bool> {
 }
 
 async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
+    // Masked before anything can print it, even when it came from a plain variable.
+    if let Some(key) = settings::layer::lookup(vars, "ALLURE_ACCESS_KEY") {
+        out.mask(&key);
+    }
     let runner = Runner::from_vars(vars);
     let inputs = ActionInputs::from_vars(vars)?;
     let (mut settings, warnings) = settings::load_from(&Layer::default(), None, vars)?;

@@ -5,6 +5,7 @@ pub mod check;
 pub mod infra;
 pub mod publish;
 pub mod serve;
+pub mod share;
 
 use anyhow::Result;
 

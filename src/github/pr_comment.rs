@@ -39,6 +39,9 @@ pub struct Section {
     /// Since the pull request's base branch, when compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changes: Option<Changes>,
+    /// The site opens only with signed links and this job had no key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
 }
 
 impl Section {
@@ -50,10 +53,12 @@ impl Section {
             build_order: s.build_order,
             stats: s.stats,
             duration_ms: s.duration_ms,
-            run_url: s.run_url.clone(),
-            latest_url: s.latest_url.clone(),
-            runs_index_url: s.runs_index_url.clone(),
+            // Signed when the job had a key, so the comment's links open.
+            run_url: s.reader_urls().run.to_string(),
+            latest_url: s.reader_urls().latest.to_string(),
+            runs_index_url: s.reader_urls().runs_index.to_string(),
             changes: s.changes.clone(),
+            private: s.private_without_links(),
         }
     }
 
@@ -113,8 +118,22 @@ pub fn render(state: &CommentState, marker: &str) -> String {
          |---|---|---|---:|---:|---:|---:|---:|---|\n",
     );
     for s in state.sections.values() {
+        let report = if s.private {
+            format!(
+                "build #{} (private: needs a signed link; set the action's `access-key`)",
+                s.build_order
+            )
+        } else {
+            format!(
+                "[build #{}]({}) · [latest]({}) · [all runs]({})",
+                s.build_order,
+                link(&s.run_url),
+                link(&s.latest_url),
+                link(&s.runs_index_url)
+            )
+        };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | [{}]({}) · [latest]({}) · [all runs]({}) |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {report} |\n",
             icon(s.stats.status()),
             md(&s.branch, 120),
             md(s.variant.as_deref().unwrap_or("–"), 120),
@@ -123,10 +142,6 @@ pub fn render(state: &CommentState, marker: &str) -> String {
             s.stats.broken,
             s.stats.skipped,
             duration(s.duration_ms),
-            format_args!("build #{}", s.build_order),
-            link(&s.run_url),
-            link(&s.latest_url),
-            link(&s.runs_index_url),
         ));
     }
     for s in state.sections.values() {
@@ -286,6 +301,7 @@ mod tests {
             latest_url: "https://r.example/p/feat~2Fx/latest/index.html".into(),
             runs_index_url: "https://r.example/p/feat~2Fx/runs/index.html".into(),
             changes: None,
+            private: false,
         }
     }
 

@@ -7,6 +7,46 @@ use crate::model::changes::Changes;
 use crate::model::summary::PublishSummary;
 pub use crate::report::summary::human_duration as duration;
 
+/// The report links, signed when there is a key; on a site that opens only
+/// with signed links and no key, a note instead of links that would ask for
+/// access.
+fn links_line(s: &PublishSummary) -> String {
+    if s.private_without_links() {
+        return format!(
+            "> This site opens only with signed links, and this job has no access key, so no links are posted. Pass the `access-key` input (the key `allure-host infra setup` printed), or make a link with `allure-host share`. Run {}, build #{}.\n",
+            md(&s.run_id, MAX_NAME),
+            s.build_order
+        );
+    }
+    let u = s.reader_urls();
+    let latest = if s.variant.is_some() {
+        format!(
+            "[Latest of this leg]({}) · [Latest of each leg]({})",
+            link(u.latest),
+            link(u.branch_latest)
+        )
+    } else {
+        format!("[Latest report]({})", link(u.latest))
+    };
+    let until = s
+        .links
+        .as_ref()
+        .map(|l| {
+            format!(
+                " · links open until {}",
+                l.expires.replace('T', " ").replace('Z', " UTC")
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "[Report of this run]({}) · {latest} · [All runs]({}) · run {}, build #{}{until}\n",
+        link(u.run),
+        link(u.runs_index),
+        md(&s.run_id, MAX_NAME),
+        s.build_order
+    )
+}
+
 /// GitHub refuses a step summary over 1 MiB.
 pub const MAX_BYTES: usize = 1024 * 1024;
 const MAX_NAME: usize = 200;
@@ -104,22 +144,7 @@ pub fn render(s: &PublishSummary) -> String {
         st.total,
         duration(s.duration_ms)
     ));
-    let latest = if s.variant.is_some() {
-        format!(
-            "[Latest of this leg]({}) · [Latest of each leg]({})",
-            link(&s.latest_url),
-            link(&s.branch_latest_url)
-        )
-    } else {
-        format!("[Latest report]({})", link(&s.latest_url))
-    };
-    out.push_str(&format!(
-        "[Report of this run]({}) · {latest} · [All runs]({}) · run {}, build #{}\n",
-        link(&s.run_url),
-        link(&s.runs_index_url),
-        md(&s.run_id, MAX_NAME),
-        s.build_order
-    ));
+    out.push_str(&links_line(s));
     if let Some(c) = &s.changes {
         out.push_str(&changes(c));
     }
@@ -231,6 +256,8 @@ mod tests {
             changes: Some(sample_changes()),
             latest_moved: true,
             pruned_runs: Vec::new(),
+            access: None,
+            links: None,
             requests: Default::default(),
             timings: Timings::default(),
         }

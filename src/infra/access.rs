@@ -61,6 +61,67 @@ pub enum ConfigError {
     NoSuchUser(String),
 }
 
+/// Settings with the function code and bucket record made from them.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub config: AccessConfig,
+    pub code: String,
+    pub record: Vec<u8>,
+}
+
+impl Access {
+    pub fn new(config: AccessConfig) -> Result<Self, ConfigError> {
+        Ok(Self {
+            code: config.render()?,
+            record: config.record().to_json(),
+            config,
+        })
+    }
+
+    /// "link (key k2; k1 until 2026-11-30)", for plans and checks.
+    pub fn describe(&self) -> String {
+        describe(&self.config)
+    }
+}
+
+pub fn describe(c: &AccessConfig) -> String {
+    let mut parts = Vec::new();
+    if c.modes.contains(&Mode::Link) {
+        let keys: Vec<String> = c
+            .keys
+            .iter()
+            .map(|(id, k)| match k.until {
+                None => id.clone(),
+                Some(u) => format!("{id} until {}", day(u)),
+            })
+            .collect();
+        parts.push(format!("keys {}", keys.join(", ")));
+    }
+    if c.modes.contains(&Mode::Basic) {
+        let users: Vec<&str> = c.users.keys().map(String::as_str).collect();
+        parts.push(if users.is_empty() {
+            "no users yet".to_string()
+        } else {
+            format!("users {}", users.join(", "))
+        });
+    }
+    if c.modes.contains(&Mode::Ip) {
+        parts.push(format!("ranges {}", c.ips.join(", ")));
+    }
+    let modes = crate::model::access::modes_text(&c.modes);
+    if parts.is_empty() {
+        modes
+    } else {
+        format!("{modes} ({})", parts.join("; "))
+    }
+}
+
+fn day(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| unix.to_string())
+}
+
 impl AccessConfig {
     /// What a function written before access modes existed enforces.
     pub fn open() -> Self {

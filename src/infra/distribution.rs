@@ -305,7 +305,7 @@ pub fn drift(current: &DistributionConfig, w: &Wanted) -> Vec<String> {
     );
     differs(
         lossy || viewer_request_function(current) == Some(w.function_arn),
-        "index.html function",
+        "viewer function",
     );
     differs(
         current.default_root_object() == Some(DEFAULT_ROOT_OBJECT),

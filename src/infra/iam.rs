@@ -49,6 +49,14 @@ pub fn publisher_policy(scope: &PublisherScope) -> Result<Value, String> {
             ],
             "Resource": format!("arn:aws:s3:::{bucket}/{root}*")
         }),
+        // The site's access modes (no secret), so a publish without a key can
+        // say its links would ask for access.
+        json!({
+            "Sid": "ReadSiteAccessModes",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/{}", crate::model::access::RECORD_KEY)
+        }),
     ];
     if let Some(arn) = scope.distribution_arn {
         statements.push(json!({
@@ -129,7 +137,10 @@ mod tests {
         })
         .unwrap();
         let s = p["Statement"].as_array().unwrap();
-        assert_eq!(s.len(), 2);
+        assert_eq!(s.len(), 3);
+        // One object outside the project, read only: the site's access modes.
+        assert_eq!(s[2]["Action"], "s3:GetObject");
+        assert_eq!(s[2]["Resource"], "arn:aws:s3:::b/~allure-host/access.json");
         assert_eq!(
             s[0]["Condition"]["StringLike"]["s3:prefix"],
             json!(["reports/web~20app/", "reports/web~20app/*"])
@@ -150,12 +161,12 @@ mod tests {
         .unwrap();
         let s = p["Statement"].as_array().unwrap();
         assert_eq!(s[1]["Resource"], "arn:aws:s3:::b/app/*");
-        assert_eq!(s[2]["Action"], "cloudfront:CreateInvalidation");
+        assert_eq!(s[3]["Action"], "cloudfront:CreateInvalidation");
         assert_eq!(
-            s[2]["Resource"],
+            s[3]["Resource"],
             "arn:aws:cloudfront::123456789012:distribution/E1"
         );
-        assert_eq!(s[3]["Sid"], "EncryptWithKey");
+        assert_eq!(s[4]["Sid"], "EncryptWithKey");
     }
 
     #[test]

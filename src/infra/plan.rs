@@ -1,14 +1,14 @@
 //! Desired state against observed state: the steps setup and cleanup take,
 //! in order. Pure, so `--dry-run` prints exactly what a real run would do.
 
+use super::access::{Access, AccessConfig};
 use super::bucket_policy;
 use super::distribution::{self, Wanted};
 use super::lifecycle;
 use super::names::{NOT_FOUND_KEY, Names, distribution_arn};
 use super::state::Observed;
+use crate::model::access::RECORD_KEY;
 
-/// The code of the viewer-request function.
-pub const FUNCTION_CODE: &str = include_str!("viewer-request.js");
 /// The page readers get for a missing key.
 pub const NOT_FOUND_PAGE: &str = include_str!("not-found.html");
 pub const OWNERSHIP: &str = "BucketOwnerEnforced";
@@ -17,6 +17,8 @@ pub struct Desired<'a> {
     pub names: &'a Names,
     pub price_class: &'a str,
     pub ttl_days: &'a [u32],
+    /// Who may read: the function's code and the bucket's record of it.
+    pub access: &'a Access,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,7 @@ pub enum SetupStep {
     CreateFunction,
     UpdateFunction,
     PublishFunction,
+    PutAccessRecord,
     CreateDistribution,
     UpdateDistribution { changes: Vec<String> },
     PutBucketPolicy,
@@ -69,12 +72,20 @@ impl SetupStep {
             ),
             Self::CreateOac => format!("create origin access control {}", n.oac),
             Self::CreateFunction => format!(
-                "create CloudFront function {} (index.html for folder URLs)",
-                n.function
+                "create CloudFront function {} (access: {}; index.html for folder URLs)",
+                n.function,
+                d.access.describe()
             ),
-            Self::UpdateFunction => {
-                format!("update the code of CloudFront function {}", n.function)
-            }
+            Self::UpdateFunction => format!(
+                "update the code of CloudFront function {} (access: {})",
+                n.function,
+                d.access.describe()
+            ),
+            Self::PutAccessRecord => format!(
+                "record the access modes ({}, no secret) in s3://{}/{RECORD_KEY}",
+                crate::model::access::modes_text(&d.access.config.modes),
+                n.bucket
+            ),
             Self::PublishFunction => format!("publish CloudFront function {} to LIVE", n.function),
             Self::CreateDistribution => format!(
                 "create a CloudFront distribution for {} ({}, HTTPS only)",
@@ -129,16 +140,7 @@ pub fn setup(d: &Desired, obs: &Observed) -> Vec<SetupStep> {
     if obs.oac.is_none() {
         steps.push(CreateOac);
     }
-    match &obs.function {
-        None => steps.extend([CreateFunction, PublishFunction]),
-        Some(f) if f.code != FUNCTION_CODE.as_bytes() => {
-            steps.extend([UpdateFunction, PublishFunction])
-        }
-        Some(f) if f.live_code.as_deref() != Some(FUNCTION_CODE.as_bytes()) => {
-            steps.push(PublishFunction)
-        }
-        Some(_) => {}
-    }
+    steps.extend(access(d, obs));
     let wanted = Wanted {
         names: d.names,
         oac_id: obs.oac.as_ref().map_or(NEW_OAC, |o| o.id.as_str()),
@@ -167,6 +169,32 @@ pub fn setup(d: &Desired, obs: &Observed) -> Vec<SetupStep> {
     steps
 }
 
+/// The function and the bucket's record, as `d.access` wants them; what
+/// `infra access` changes.
+pub fn access(d: &Desired, obs: &Observed) -> Vec<SetupStep> {
+    use SetupStep::*;
+    let code = d.access.code.as_bytes();
+    let mut steps = match &obs.function {
+        None => vec![CreateFunction, PublishFunction],
+        Some(f) if f.code != code => vec![UpdateFunction, PublishFunction],
+        Some(f) if f.live_code.as_deref() != Some(code) => vec![PublishFunction],
+        Some(_) => vec![],
+    };
+    let record = obs.bucket.as_ref().and_then(|b| b.access_record.as_deref());
+    if record != Some(d.access.record.as_slice()) {
+        steps.push(PutAccessRecord);
+    }
+    steps
+}
+
+/// The settings the observed function enforces: None without a function, open
+/// for a function from before access modes.
+pub fn observed_access(obs: &Observed) -> Option<AccessConfig> {
+    let f = obs.function.as_ref()?;
+    let code = f.live_code.as_deref().unwrap_or(&f.code);
+    Some(AccessConfig::from_code(code).unwrap_or_else(AccessConfig::open))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CleanupStep {
     DisableDistribution,
@@ -177,6 +205,7 @@ pub enum CleanupStep {
     RemovePolicyStatement,
     RemoveLifecycleRules,
     DeleteNotFoundPage,
+    DeleteAccessRecord,
     EmptyBucket,
     DeleteBucket,
 }
@@ -208,6 +237,7 @@ impl CleanupStep {
                 )
             }
             Self::DeleteNotFoundPage => format!("delete s3://{}/{NOT_FOUND_KEY}", names.bucket),
+            Self::DeleteAccessRecord => format!("delete s3://{}/{RECORD_KEY}", names.bucket),
             Self::EmptyBucket => format!(
                 "delete every object version and delete marker in {}",
                 names.bucket
@@ -252,6 +282,9 @@ pub fn cleanup(obs: &Observed, delete_bucket: bool) -> Vec<CleanupStep> {
     if bucket.not_found_page.is_some() {
         steps.push(DeleteNotFoundPage);
     }
+    if bucket.access_record.is_some() {
+        steps.push(DeleteAccessRecord);
+    }
     steps
 }
 
@@ -260,6 +293,21 @@ pub fn observed_distribution_arn(obs: &Observed) -> Option<String> {
     obs.distribution
         .as_ref()
         .map(|d| distribution_arn(&obs.account, &d.id))
+}
+
+/// Link mode with one fixed key.
+#[cfg(test)]
+pub(crate) fn test_access() -> Access {
+    let mut config = AccessConfig::open();
+    config.modes = vec![crate::model::access::Mode::Link];
+    config.keys.insert(
+        "k1".into(),
+        super::access::SigningKey {
+            secret: "ab".repeat(32),
+            until: None,
+        },
+    );
+    Access::new(config).unwrap()
 }
 
 /// What the world looks like once setup has run.
@@ -291,13 +339,14 @@ pub(crate) fn finished(names: &Names) -> Observed {
             policy_is_public: Some(false),
             lifecycle: lifecycle::desired(&[7, 30]),
             not_found_page: Some(NOT_FOUND_PAGE.as_bytes().to_vec()),
+            access_record: Some(test_access().record),
         }),
         oac: Some(OacState { id: "OAC1".into() }),
         function: Some(FunctionState {
             arn: function_arn,
             etag: "e".into(),
-            code: FUNCTION_CODE.as_bytes().to_vec(),
-            live_code: Some(FUNCTION_CODE.as_bytes().to_vec()),
+            code: test_access().code.into_bytes(),
+            live_code: Some(test_access().code.into_bytes()),
         }),
         distribution: Some(DistributionState {
             id: "E1".into(),
@@ -314,18 +363,19 @@ pub(crate) fn finished(names: &Names) -> Observed {
 mod tests {
     use super::*;
 
-    fn desired(names: &Names) -> Desired<'_> {
+    fn desired<'a>(names: &'a Names, access: &'a Access) -> Desired<'a> {
         Desired {
             names,
             price_class: "PriceClass_100",
             ttl_days: &[7, 30],
+            access,
         }
     }
 
     #[test]
     fn from_nothing_every_step_runs_in_order() {
         let names = Names::new("reports-b", "eu-west-1").unwrap();
-        let steps = setup(&desired(&names), &Observed::default());
+        let steps = setup(&desired(&names, &test_access()), &Observed::default());
         use SetupStep::*;
         assert_eq!(
             steps,
@@ -339,6 +389,7 @@ mod tests {
                 CreateOac,
                 CreateFunction,
                 PublishFunction,
+                PutAccessRecord,
                 CreateDistribution,
                 PutBucketPolicy
             ]
@@ -348,13 +399,17 @@ mod tests {
     #[test]
     fn when_everything_is_in_place_nothing_runs() {
         let names = Names::new("reports-b", "eu-west-1").unwrap();
-        assert_eq!(setup(&desired(&names), &finished(&names)), []);
+        assert_eq!(
+            setup(&desired(&names, &test_access()), &finished(&names)),
+            []
+        );
     }
 
     #[test]
     fn each_drift_maps_to_its_own_step() {
         let names = Names::new("reports-b", "eu-west-1").unwrap();
-        let d = desired(&names);
+        let access = test_access();
+        let d = desired(&names, &access);
         let mut obs = finished(&names);
         let bucket = obs.bucket.as_mut().unwrap();
         bucket.public_access_block[2] = false;
@@ -395,7 +450,8 @@ mod tests {
                 DeleteOac,
                 RemovePolicyStatement,
                 RemoveLifecycleRules,
-                DeleteNotFoundPage
+                DeleteNotFoundPage,
+                DeleteAccessRecord
             ]
         );
         let all = cleanup(&obs, true);

@@ -16,6 +16,8 @@ pub struct BucketState {
     pub policy_is_public: Option<bool>,
     pub lifecycle: Vec<LifecycleRule>,
     pub not_found_page: Option<Vec<u8>>,
+    /// The record of the site's access modes (`model::access::RECORD_KEY`).
+    pub access_record: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone)]

@@ -3,8 +3,9 @@
 
 use aws_sdk_cloudfront::types::ViewerProtocolPolicy;
 
+use super::access::AccessConfig;
 use super::names::Names;
-use super::plan::{FUNCTION_CODE, OWNERSHIP};
+use super::plan::{OWNERSHIP, observed_access};
 use super::state::{BucketState, DistributionState, Observed};
 use super::{bucket_policy, distribution, lifecycle};
 use crate::checks::{Row, Status, pass_if, row};
@@ -55,8 +56,56 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
         return rows;
     };
     distribution_rows(names, obs, dist, &scope, &mut rows);
+    rows.push(access_row(bucket, obs));
     rows.push(lifecycle_row(bucket));
     rows
+}
+
+/// Who may read, as the LIVE function enforces it, and whether the bucket's
+/// record (what publishers read) agrees.
+fn access_row(bucket: &BucketState, obs: &Observed) -> Row {
+    use crate::model::access::Mode;
+    let Some(config) = observed_access(obs) else {
+        return row(
+            "access",
+            Status::Fail,
+            "no function enforces access; run `allure-host infra setup --adopt`",
+        );
+    };
+    let summary = super::access::describe(&config);
+    let record = config.record().to_json();
+    if bucket.access_record.as_deref() != Some(record.as_slice()) {
+        return row(
+            "access",
+            Status::Fail,
+            format!(
+                "{summary}, but s3://…/{} is missing or says otherwise, so publishers are misinformed; run `allure-host infra setup --adopt`",
+                crate::model::access::RECORD_KEY
+            ),
+        );
+    }
+    if config.modes.contains(&Mode::Link) && !config.keys.values().any(|k| k.until.is_none()) {
+        return row(
+            "access",
+            Status::Fail,
+            format!("{summary}: no active key signs links; run `allure-host infra access rotate`"),
+        );
+    }
+    if config.modes == [Mode::Open] {
+        return row(
+            "access",
+            Status::Warn,
+            "open: anyone who has the URL can read every report; run `allure-host infra access set link` to require signed links",
+        );
+    }
+    if config.modes.contains(&Mode::Basic) && config.users.is_empty() {
+        return row(
+            "access",
+            Status::Warn,
+            format!("{summary}: nobody can sign in; run `allure-host infra access add-user NAME`"),
+        );
+    }
+    row("access", Status::Ok, summary)
 }
 
 /// Block Public Access, encryption and ownership.
@@ -184,19 +233,19 @@ fn distribution_rows(
     }
     let associated = distribution::viewer_request_function(&dist.config);
     rows.push(match &obs.function {
-        None => row("index.html function", Status::Fail, format!("{} not found", names.function)),
-        Some(_) if lossy => row("index.html function", Status::Warn, UNREPORTED),
+        None => row("viewer function", Status::Fail, format!("{} not found", names.function)),
+        Some(_) if lossy => row("viewer function", Status::Warn, UNREPORTED),
         Some(f) if associated != Some(f.arn.as_str()) => row(
-            "index.html function",
+            "viewer function",
             Status::Fail,
             format!("{} is not associated with the default behaviour", names.function),
         ),
-        Some(f) if f.live_code.as_deref() != Some(FUNCTION_CODE.as_bytes()) => row(
-            "index.html function",
+        Some(f) if !f.live_code.as_deref().is_some_and(AccessConfig::is_current) => row(
+            "viewer function",
             Status::Warn,
             "associated, but its LIVE code is not this version's; run `allure-host infra setup --adopt`",
         ),
-        Some(_) => row("index.html function", Status::Ok, format!("{} on viewer request", names.function)),
+        Some(_) => row("viewer function", Status::Ok, format!("{} on viewer request", names.function)),
     });
 }
 
@@ -239,7 +288,7 @@ mod tests {
         let names = Names::new("reports-b", "eu-west-1").unwrap();
         let rows = checks(&names, &finished(&names));
         assert!(rows.iter().all(|r| r.status == Status::Ok), "{rows:?}");
-        assert_eq!(rows.len(), 10);
+        assert_eq!(rows.len(), 11);
     }
 
     #[test]
@@ -262,7 +311,7 @@ mod tests {
         obs.distribution.as_mut().unwrap().status = "InProgress".into();
         let rows = checks(&names, &obs);
         assert_eq!(status_of(&rows, "origin access control"), Status::Fail);
-        assert_eq!(status_of(&rows, "index.html function"), Status::Fail);
+        assert_eq!(status_of(&rows, "viewer function"), Status::Fail);
         assert_eq!(status_of(&rows, "distribution"), Status::Fail);
 
         let mut obs = finished(&names);

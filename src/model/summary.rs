@@ -32,6 +32,27 @@ pub struct FailedTest {
     pub message: Option<String>,
 }
 
+/// The reader URLs with a token that opens them on a private site.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignedLinks {
+    /// Opens this run only.
+    pub run: String,
+    /// These three open the whole branch.
+    pub latest: String,
+    pub branch_latest: String,
+    pub runs_index: String,
+    /// When they stop opening (RFC 3339).
+    pub expires: String,
+}
+
+/// The URLs a reader is given: signed when there are links.
+pub struct ReaderUrls<'a> {
+    pub run: &'a str,
+    pub latest: &'a str,
+    pub branch_latest: &'a str,
+    pub runs_index: &'a str,
+}
+
 /// What `--summary-json` writes.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublishSummary {
@@ -67,6 +88,36 @@ pub struct PublishSummary {
     pub latest_moved: bool,
     pub pruned_runs: Vec<String>,
     pub requests: BTreeMap<&'static str, u64>,
+    /// The site's access modes as the bucket records them ("link", "ip,link",
+    /// "open"); None when unknown (a local site, or no record).
+    pub access: Option<String>,
+    /// Signed links, when an access key was given.
+    pub links: Option<SignedLinks>,
     /// Seconds.
     pub timings: Timings,
+}
+
+impl PublishSummary {
+    pub fn reader_urls(&self) -> ReaderUrls<'_> {
+        match &self.links {
+            Some(l) => ReaderUrls {
+                run: &l.run,
+                latest: &l.latest,
+                branch_latest: &l.branch_latest,
+                runs_index: &l.runs_index,
+            },
+            None => ReaderUrls {
+                run: &self.run_url,
+                latest: &self.latest_url,
+                branch_latest: &self.branch_latest_url,
+                runs_index: &self.runs_index_url,
+            },
+        }
+    }
+
+    /// The site opens only with signed links and this publish has none: its
+    /// plain URLs would only ask for access.
+    pub fn private_without_links(&self) -> bool {
+        self.access.as_deref() == Some("link") && self.links.is_none()
+    }
 }

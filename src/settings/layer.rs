@@ -141,6 +141,13 @@ layer! {
     /// action compares with its base branch.
     #[arg(long, value_name = "BRANCH")]
     compare_to: String => env "ALLURE_COMPARE_TO", file "compare_to", input Some("compare-to");
+    /// Key that signs links to a private site (KEYID.SECRET, printed once by
+    /// `infra setup`); prefer the variable, never allure-host.yml.
+    #[arg(long, value_name = "KEY", hide = true)]
+    access_key: String => env "ALLURE_ACCESS_KEY", file "access_key", input Some("access-key");
+    /// Days a signed link opens for [default: 30].
+    #[arg(long, value_name = "N")]
+    link_days: u32 => env "ALLURE_LINK_DAYS", file "link_days", input Some("link-days");
 }
 
 /// The variables and keys `--help` lists after the flags.
@@ -250,7 +257,7 @@ mod tests {
     fn every_listed_variable_and_file_key_reaches_its_field() {
         for k in KEYS {
             let value = match k.field {
-                "ttl_days" | "max_keep_runs" | "concurrency" => "7",
+                "ttl_days" | "max_keep_runs" | "concurrency" | "link_days" => "7",
                 "keep_analytics" => "true",
                 "meta" => "a=b",
                 _ => "x",

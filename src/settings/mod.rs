@@ -7,6 +7,7 @@ pub mod env;
 pub mod file;
 pub mod layer;
 
+use crate::model::access::{AccessError, AccessKey};
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -53,7 +54,18 @@ pub enum SettingsError {
     MetaKey(String),
     #[error("--cloudfront {url:?} {problem}")]
     CloudFront { url: String, problem: &'static str },
+    #[error("ALLURE_ACCESS_KEY: {0}")]
+    AccessKey(AccessError),
+    #[error(
+        "access_key is a secret and allure-host.yml is usually committed; remove it from the file and set ALLURE_ACCESS_KEY (the action's access-key input) instead"
+    )]
+    AccessKeyInFile,
+    #[error("--link-days must be between 1 and {MAX_LINK_DAYS}")]
+    LinkDays,
 }
+
+pub const DEFAULT_LINK_DAYS: u32 = 30;
+pub const MAX_LINK_DAYS: u32 = 3650;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
@@ -99,6 +111,10 @@ pub struct Settings {
     pub job: Option<String>,
     /// The branch whose latest run this one is compared with.
     pub compare_to: Option<String>,
+    /// Signs links to a private site; its Debug hides the secret.
+    pub access_key: Option<AccessKey>,
+    /// Days a signed link opens for.
+    pub link_days: u32,
 }
 
 /// Merge the layers and validate. Pure: the caller gathers the layers and
@@ -113,6 +129,9 @@ pub fn resolve(
     // A run id from CI names the workflow run, which every matrix leg shares:
     // the leg is appended so that legs do not collide.
     let run_id_given = flags.run_id.is_some() || env.run_id.is_some() || file.run_id.is_some();
+    if file.access_key.is_some() {
+        return Err(SettingsError::AccessKeyInFile);
+    }
     let m = flags.over(env).over(file).over(ci.layer);
     let variant = m.variant.as_deref().and_then(variant::label);
     let run_id = match (m.run_id, &variant) {
@@ -173,6 +192,15 @@ pub fn resolve(
         build_url: ci.build_url,
         job: ci.job,
         compare_to: m.compare_to.filter(|b| !b.trim().is_empty()),
+        access_key: m
+            .access_key
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| k.parse().map_err(SettingsError::AccessKey))
+            .transpose()?,
+        link_days: match m.link_days.unwrap_or(DEFAULT_LINK_DAYS) {
+            d @ 1..=MAX_LINK_DAYS => d,
+            _ => return Err(SettingsError::LinkDays),
+        },
     })
 }
 

@@ -2,6 +2,7 @@
 //! down later. Each subcommand has its own file; what they share (reading the
 //! env file, choosing bucket and region, asking before acting) is here.
 
+mod access;
 mod cleanup;
 mod policy;
 mod precheck;
@@ -28,6 +29,7 @@ pub async fn run(command: &InfraCommand, out: &Output) -> Result<bool> {
         InfraCommand::Cleanup(args) => cleanup::run(args, out).await,
         InfraCommand::WriteConfig(args) => write_config::run(args, out),
         InfraCommand::Policy(args) => policy::run(args, out),
+        InfraCommand::Access(args) => access::run(args, out).await,
     }
 }
 

@@ -9,13 +9,15 @@ use anyhow::{Context, Result, bail};
 
 use super::{confirm, connect, read_env_file};
 use crate::cli::SetupArgs;
+use crate::infra::access::{Access, AccessConfig};
 use crate::infra::aws::Wait;
 use crate::infra::aws::wait::settled;
 use crate::infra::config_file::{PublishConfig, cloudfront_url};
 use crate::infra::env_file::InfraEnv;
 use crate::infra::names::Names;
 use crate::infra::plan::{self, Desired};
-use crate::infra::state::DistributionState;
+use crate::infra::state::{DistributionState, Observed};
+use crate::model::access::{AccessKey, Mode, parse_modes};
 use crate::output::{self, Output};
 
 pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
@@ -39,13 +41,15 @@ pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
         bail!("--ttl-days values must be at least 1 day");
     }
     let (aws, names) = connect(&args.aws, env.as_ref()).await?;
+    let known_id = env.as_ref().and_then(|e| e.distribution_id.as_deref());
+    let mut obs = aws.observe(&names, known_id).await?;
+    let (access, new_key) = wanted_access(args, &obs)?;
     let desired = Desired {
         names: &names,
         price_class: &args.price_class,
         ttl_days: &args.ttl_days,
+        access: &access,
     };
-    let known_id = env.as_ref().and_then(|e| e.distribution_id.as_deref());
-    let mut obs = aws.observe(&names, known_id).await?;
     let steps = plan::setup(&desired, &obs);
     let lines: Vec<String> = steps.iter().map(|s| s.describe(&desired)).collect();
     let title = format!("Setup of s3://{} in {}", names.bucket, names.region);
@@ -100,10 +104,31 @@ pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
     write_if_changed(env_path, &record.render(), out)?;
     write_publish_config(args, &names, &dist, out)?;
     out.line(format_args!(
-        "Ready: https://{} serves s3://{} privately (distribution {}). Next: `allure-host infra validate`, then `allure-host publish`.",
-        dist.domain, names.bucket, dist.id
+        "Ready: https://{} serves s3://{} privately (distribution {}); readers: {}. Next: `allure-host infra validate`, then `allure-host publish`.",
+        dist.domain,
+        names.bucket,
+        dist.id,
+        access.describe()
     ));
+    if let Some(key) = new_key {
+        super::access::print_key(&key, out);
+    }
     Ok(true)
+}
+
+/// The access the site should have: what its function enforces, changed by
+/// the flags; signed links for a new site.
+fn wanted_access(args: &SetupArgs, obs: &Observed) -> Result<(Access, Option<AccessKey>)> {
+    let mut config = plan::observed_access(obs).unwrap_or_else(AccessConfig::open);
+    let modes = match &args.access {
+        Some(text) => parse_modes(text)?,
+        None if obs.function.is_none() => vec![Mode::Link],
+        None => config.modes.clone(),
+    };
+    let ips = (!args.allow_ip.is_empty()).then(|| args.allow_ip.clone());
+    let key = config.set_modes(modes, ips)?;
+    config.drop_retired(chrono::Utc::now().timestamp());
+    Ok((Access::new(config)?, key))
 }
 
 /// allure-host.yml for this setup, unless the user's file differs.

@@ -96,6 +96,11 @@ fn summarize(
         latest_moved: c.latest_moved,
         pruned_runs: c.pruned_runs,
         requests: p.store.counts(),
+        access: p
+            .site_access
+            .as_ref()
+            .map(|a| crate::model::access::modes_text(&a.modes)),
+        links: p.links.clone(),
         timings: Timings {
             history: s.timings.history,
             generate: s.timings.generate,

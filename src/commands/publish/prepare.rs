@@ -6,11 +6,13 @@ use anyhow::{Result, bail};
 use chrono::Utc;
 
 use crate::commands::serve;
+use crate::model::access::{SiteAccess, signed_url};
 use crate::model::claim;
 use crate::model::layout::Layout;
 use crate::model::legs::{self, Line};
 use crate::model::manifest::Manifest;
 use crate::model::run_id::{self, RunId};
+use crate::model::summary::SignedLinks;
 use crate::output::Output;
 use crate::report::results;
 use crate::settings::{Settings, Source};
@@ -42,6 +44,9 @@ pub struct Prepared {
     /// The branch's pointer before this publish.
     pub branch_pointer: Found,
     pub urls: Urls,
+    /// The site's access modes, as the bucket records them.
+    pub site_access: Option<SiteAccess>,
+    pub links: Option<SignedLinks>,
 }
 
 pub async fn prepare(settings: &Settings, dry_run: bool, out: &Output) -> Result<Prepared> {
@@ -51,6 +56,9 @@ pub async fn prepare(settings: &Settings, dry_run: bool, out: &Output) -> Result
     let manifest = state::manifest::read(&store, &layout).await?;
     let (run, claim) = claim_run_id(settings, &store, &layout, &manifest, dry_run, out).await?;
     let urls = urls(settings, &store, &layout, &run);
+    let site_access = state::site_access::read(&store).await;
+    let links = signed_links(settings, &layout, &run, &urls);
+    warn_about_access(settings, site_access.as_ref(), out);
     out.note(format_args!(
         "Publishing {} / {} run {run} to {}",
         settings.project,
@@ -76,7 +84,46 @@ pub async fn prepare(settings: &Settings, dry_run: bool, out: &Output) -> Result
         history_from,
         branch_pointer,
         urls,
+        site_access,
+        links,
     })
+}
+
+/// Links that open on a private site: the run's own folder, and the branch
+/// for its latest and runs pages. Only for a site with a CloudFront URL.
+fn signed_links(
+    settings: &Settings,
+    layout: &Layout,
+    run: &RunId,
+    urls: &Urls,
+) -> Option<SignedLinks> {
+    let key = settings.access_key.as_ref()?;
+    settings.cloudfront.as_ref()?;
+    let expires = Utc::now() + chrono::Duration::days(i64::from(settings.link_days));
+    let at = expires.timestamp();
+    let branch = format!("/{}", layout.branch_root());
+    Some(SignedLinks {
+        run: signed_url(&urls.run, key, &format!("/{}", layout.run_root(run)), at),
+        latest: signed_url(&urls.latest, key, &branch, at),
+        branch_latest: signed_url(&urls.branch_latest, key, &branch, at),
+        runs_index: signed_url(&urls.runs_index, key, &branch, at),
+        expires: expires.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    })
+}
+
+fn warn_about_access(settings: &Settings, site: Option<&SiteAccess>, out: &Output) {
+    let Some(site) = site else { return };
+    match &settings.access_key {
+        None if site.needs_links() => out.warning(
+            "this site opens only with signed links and no access key is set (ALLURE_ACCESS_KEY, the action's access-key input): the summary says so instead of posting links that would ask for access",
+        ),
+        Some(key) if !site.accepts(&key.id, Utc::now().timestamp()) => out.warning(&format!(
+            "the access key {} does not open this site (its keys: {}); links signed with it will be refused. Use the key `allure-host infra access rotate` printed",
+            key.id,
+            site.keys.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
+        )),
+        _ => {}
+    }
 }
 
 fn check_source(source: &Source, out: &Output) -> Result<()> {

@@ -13,6 +13,7 @@ use crate::infra::names::{NOT_FOUND_KEY, Names};
 use crate::infra::plan::CleanupStep;
 use crate::infra::state::{DistributionState, Observed};
 use crate::infra::{bucket_policy, lifecycle};
+use crate::model::access::RECORD_KEY;
 
 /// S3 deletes at most 1000 keys per DeleteObjects call.
 const DELETE_BATCH: usize = 1000;
@@ -43,7 +44,8 @@ impl Aws {
             CleanupStep::DeleteOac => self.delete_oac(obs).await,
             CleanupStep::RemovePolicyStatement => self.remove_policy_statement(names).await,
             CleanupStep::RemoveLifecycleRules => self.remove_lifecycle_rules(names, obs).await,
-            CleanupStep::DeleteNotFoundPage => self.delete_not_found_page(names).await,
+            CleanupStep::DeleteNotFoundPage => self.delete_object(names, NOT_FOUND_KEY).await,
+            CleanupStep::DeleteAccessRecord => self.delete_object(names, RECORD_KEY).await,
             CleanupStep::EmptyBucket => {
                 let bucket = names.bucket.as_str();
                 self.empty_bucket(bucket).await
@@ -164,15 +166,15 @@ impl Aws {
         Ok(())
     }
 
-    async fn delete_not_found_page(&self, names: &Names) -> Result<()> {
+    async fn delete_object(&self, names: &Names, key: &str) -> Result<()> {
         let bucket = names.bucket.as_str();
         let s3 = &self.s3;
         s3.delete_object()
             .bucket(bucket)
-            .key(NOT_FOUND_KEY)
+            .key(key)
             .send()
             .await
-            .map_err(|e| failed("DeleteObject", format!("s3://{bucket}/{NOT_FOUND_KEY}"), e))?;
+            .map_err(|e| failed("DeleteObject", format!("s3://{bucket}/{key}"), e))?;
         Ok(())
     }
 

@@ -6,6 +6,7 @@ use aws_sdk_cloudfront::types::FunctionStage;
 use super::{Aws, BucketProbe, failed, is_code, missing};
 use crate::infra::names::{NOT_FOUND_KEY, Names};
 use crate::infra::state::{BucketState, DistributionState, FunctionState, OacState, Observed};
+use crate::model::access::RECORD_KEY;
 
 impl Aws {
     /// Everything setup manages for `names`. `distribution_id` (from
@@ -123,29 +124,8 @@ impl Aws {
             Err(e) if is_code(&e, &["NoSuchLifecycleConfiguration"]) => Vec::new(),
             Err(e) => return Err(failed("GetBucketLifecycleConfiguration", bucket, e)),
         };
-        let not_found_page = match s3
-            .get_object()
-            .bucket(bucket)
-            .key(NOT_FOUND_KEY)
-            .send()
-            .await
-        {
-            Ok(out) => Some(
-                out.body
-                    .collect()
-                    .await
-                    .map_err(|e| anyhow::anyhow!("reading s3://{bucket}/{NOT_FOUND_KEY}: {e}"))?
-                    .to_vec(),
-            ),
-            Err(e) if is_code(&e, &["NoSuchKey"]) => None,
-            Err(e) => {
-                return Err(failed(
-                    "GetObject",
-                    format!("s3://{bucket}/{NOT_FOUND_KEY}"),
-                    e,
-                ));
-            }
-        };
+        let not_found_page = self.object(bucket, NOT_FOUND_KEY).await?;
+        let access_record = self.object(bucket, RECORD_KEY).await?;
         Ok(BucketState {
             public_access_block: pab,
             encryption,
@@ -154,7 +134,23 @@ impl Aws {
             policy_is_public,
             lifecycle,
             not_found_page,
+            access_record,
         })
+    }
+
+    /// An object's bytes; None when it does not exist.
+    async fn object(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        match self.s3.get_object().bucket(bucket).key(key).send().await {
+            Ok(out) => Ok(Some(
+                out.body
+                    .collect()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("reading s3://{bucket}/{key}: {e}"))?
+                    .to_vec(),
+            )),
+            Err(e) if is_code(&e, &["NoSuchKey"]) => Ok(None),
+            Err(e) => Err(failed("GetObject", format!("s3://{bucket}/{key}"), e)),
+        }
     }
 
     /// The bucket's policy document; None when it has none.

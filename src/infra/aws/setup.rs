@@ -20,9 +20,10 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use super::{Aws, failed, is_code, missing, status};
 use crate::infra::distribution::{self, Wanted};
 use crate::infra::names::NOT_FOUND_KEY;
-use crate::infra::plan::{Desired, FUNCTION_CODE, NOT_FOUND_PAGE, SetupStep};
+use crate::infra::plan::{Desired, NOT_FOUND_PAGE, SetupStep};
 use crate::infra::state::{BucketState, FunctionState, OacState, Observed};
 use crate::infra::{bucket_policy, lifecycle};
+use crate::model::access::RECORD_KEY;
 
 impl Aws {
     /// Carry out one step; Ok(Some(text)) is a warning for the user.
@@ -39,6 +40,7 @@ impl Aws {
             SetupStep::EnableEncryption => self.enable_encryption(d).await,
             SetupStep::EnforceOwnership => self.enforce_ownership(d).await,
             SetupStep::PutNotFoundPage => self.put_not_found_page(d).await,
+            SetupStep::PutAccessRecord => self.put_access_record(d, obs).await,
             SetupStep::PutLifecycle => self.put_lifecycle(d, obs).await,
             SetupStep::CreateOac => self.create_oac(d, obs).await,
             SetupStep::CreateFunction => self.create_function(d, obs).await,
@@ -154,6 +156,25 @@ impl Aws {
         Ok(())
     }
 
+    /// The modes, for publishers (no secret: it is readable by them).
+    async fn put_access_record(&self, d: &Desired<'_>, obs: &mut Observed) -> Result<()> {
+        let bucket = d.names.bucket.as_str();
+        self.s3
+            .put_object()
+            .bucket(bucket)
+            .key(RECORD_KEY)
+            .content_type("application/json")
+            .cache_control("no-cache")
+            .body(ByteStream::from(d.access.record.clone()))
+            .send()
+            .await
+            .map_err(|e| failed("PutObject", format!("s3://{bucket}/{RECORD_KEY}"), e))?;
+        if let Some(b) = obs.bucket.as_mut() {
+            b.access_record = Some(d.access.record.clone());
+        }
+        Ok(())
+    }
+
     async fn put_lifecycle(&self, d: &Desired<'_>, obs: &mut Observed) -> Result<()> {
         let bucket = d.names.bucket.as_str();
         let existing = obs
@@ -193,7 +214,7 @@ impl Aws {
             .create_function()
             .name(&d.names.function)
             .function_config(function_config()?)
-            .function_code(Blob::new(FUNCTION_CODE.as_bytes()))
+            .function_code(Blob::new(d.access.code.as_bytes()))
             .send()
             .await
             .map_err(|e| failed("CreateFunction", &d.names.function, e))?;
@@ -206,7 +227,7 @@ impl Aws {
         obs.function = Some(FunctionState {
             arn: arn.to_string(),
             etag: missing(out.e_tag(), "an ETag")?.to_string(),
-            code: FUNCTION_CODE.as_bytes().to_vec(),
+            code: d.access.code.as_bytes().to_vec(),
             live_code: None,
         });
         Ok(())
@@ -220,12 +241,12 @@ impl Aws {
             .name(&d.names.function)
             .if_match(&f.etag)
             .function_config(function_config()?)
-            .function_code(Blob::new(FUNCTION_CODE.as_bytes()))
+            .function_code(Blob::new(d.access.code.as_bytes()))
             .send()
             .await
             .map_err(|e| failed("UpdateFunction", &d.names.function, e))?;
         f.etag = missing(out.e_tag(), "an ETag")?.to_string();
-        f.code = FUNCTION_CODE.as_bytes().to_vec();
+        f.code = d.access.code.as_bytes().to_vec();
         Ok(())
     }
 
@@ -332,7 +353,7 @@ impl Aws {
 
 fn function_config() -> Result<FunctionConfig> {
     Ok(FunctionConfig::builder()
-        .comment("allure-host: index.html for folder URLs")
+        .comment("allure-host: access, index.html for folder URLs")
         .runtime(FunctionRuntime::CloudfrontJs20)
         .build()?)
 }
