@@ -97,18 +97,19 @@ pub enum InfraCommand {
 }
 
 #[derive(Debug, Args, Clone, Default)]
+/// Global, so `infra access` takes them after its own subcommand too.
 pub struct AwsArgs {
     /// S3 bucket [default: BUCKET in the env file].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub bucket: Option<String>,
     /// AWS region [default: AWS_REGION in the env file, else the AWS config, else us-east-1].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub region: Option<String>,
     /// Send every AWS call to this URL, e.g. a local emulator [env: AWS_ENDPOINT_URL].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", global = true)]
     pub endpoint_url: Option<String>,
     /// Where setup records what it made.
-    #[arg(long, value_name = "PATH", default_value = ".infra_env")]
+    #[arg(long, value_name = "PATH", default_value = ".infra_env", global = true)]
     pub env_file: PathBuf,
 }
 

@@ -679,3 +679,258 @@ fn precheck_reports_the_bucket_and_changes_nothing() {
     failed(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("3 to 63"));
 }
+
+/// The function's DEVELOPMENT code, as CloudFront holds it.
+async fn function_code(cf: &aws_sdk_cloudfront::Client, bucket: &str) -> (String, String) {
+    let name = format!("allure-host-index-{bucket}");
+    let got = cf.get_function().name(&name).send().await.unwrap();
+    let code = String::from_utf8(got.function_code.unwrap().into_inner()).unwrap();
+    let described = cf.describe_function().name(&name).send().await.unwrap();
+    let arn = described
+        .function_summary()
+        .unwrap()
+        .function_metadata()
+        .unwrap()
+        .function_arn()
+        .to_string();
+    (code, arn)
+}
+
+fn config_of(code: &str) -> Value {
+    let line = code
+        .lines()
+        .find(|l| l.starts_with("var CONFIG = "))
+        .unwrap();
+    serde_json::from_str(line["var CONFIG = ".len()..].trim_end_matches(';')).unwrap()
+}
+
+async fn record(s3: &aws_sdk_s3::Client, bucket: &str) -> Value {
+    support::get_json(s3, bucket, "~allure-host/access.json").await
+}
+
+/// The secret line `infra setup` / `access rotate` prints once.
+fn printed_key(out: &str) -> String {
+    let i = out
+        .find("Access key")
+        .unwrap_or_else(|| panic!("no key in\n{out}"));
+    out[i..].lines().nth(1).unwrap().trim().to_string()
+}
+
+#[tokio::test]
+async fn access_modes_are_created_switched_in_place_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("private");
+    let s3 = support::s3().await;
+    let cf = cloudfront().await;
+
+    // A new site asks for signed links; its first key is printed once.
+    let out = setup(dir.path(), &bucket, &[]);
+    let key = printed_key(&out);
+    assert!(key.starts_with("k1.") && key.len() == 67, "{key}");
+    assert_eq!(out.matches(&key).count(), 1, "{out}");
+    let (code, arn) = function_code(&cf, &bucket).await;
+    let config = config_of(&code);
+    assert_eq!(config["modes"], serde_json::json!(["link"]));
+    assert_eq!(config["keys"]["k1"]["secret"], key[3..]);
+    let rec = record(&s3, &bucket).await;
+    assert_eq!(
+        rec,
+        serde_json::json!({"modes": ["link"], "keys": [{"id": "k1"}]})
+    );
+    assert!(
+        !rec.to_string().contains(&key[3..]),
+        "the record holds no secret"
+    );
+    let checked = ok(&infra(dir.path(), &["validate"]));
+    assert!(checked.contains("link (keys k1)"), "{checked}");
+    assert!(!checked.contains(&key[3..]));
+
+    // A second setup changes nothing and prints no key.
+    let again = setup(dir.path(), &bucket, &["--adopt"]);
+    assert!(
+        again.contains("nothing to change") && !again.contains("Access key"),
+        "{again}"
+    );
+
+    // Switching modes updates the same function in place.
+    let out = ok(&infra(
+        dir.path(),
+        &["access", "set", "ip,link", "--allow-ip", "203.0.113.0/24"],
+    ));
+    assert!(
+        out.contains("update the code of CloudFront function"),
+        "{out}"
+    );
+    let (code, same_arn) = function_code(&cf, &bucket).await;
+    assert_eq!(same_arn, arn);
+    assert_eq!(config_of(&code)["modes"], serde_json::json!(["link", "ip"]));
+    assert_eq!(
+        config_of(&code)["ips"],
+        serde_json::json!(["203.0.113.0/24"])
+    );
+    assert_eq!(
+        record(&s3, &bucket).await["modes"],
+        serde_json::json!(["link", "ip"])
+    );
+
+    // Users for basic mode: the password is printed once and stored salted.
+    let out = ok(&infra(dir.path(), &["access", "add-user", "alice"]));
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Password for alice (shown once; share it privately): "))
+        .unwrap();
+    let (code, _) = function_code(&cf, &bucket).await;
+    assert!(!code.contains(password));
+    assert_eq!(
+        config_of(&code)["users"]["alice"]["hash"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    ok(&infra(dir.path(), &["access", "set", "basic"]));
+    let shown = ok(&infra(dir.path(), &["access", "show"]));
+    assert!(shown.contains("basic (users alice)"), "{shown}");
+    ok(&infra(dir.path(), &["access", "remove-user", "alice"]));
+    let err = failed(&infra(dir.path(), &["access", "remove-user", "alice"]));
+    assert!(err.contains("there is no user \"alice\""), "{err}");
+
+    // Rotation: a new active key, the old one kept for its grace period.
+    ok(&infra(dir.path(), &["access", "set", "link"]));
+    let out = ok(&infra(
+        dir.path(),
+        &["access", "rotate", "--grace-days", "2"],
+    ));
+    let k2 = printed_key(&out);
+    assert!(k2.starts_with("k2."), "{out}");
+    let keys = record(&s3, &bucket).await["keys"].clone();
+    assert_eq!(keys[0]["id"], "k1");
+    assert!(keys[0]["until"].as_i64().unwrap() > 0);
+    assert_eq!(keys[1], serde_json::json!({"id": "k2"}));
+
+    // A publish with the key posts signed links; without it, says why not.
+    let summary = dir.path().join("summary.json");
+    let mut publish = support::command_in(
+        dir.path(),
+        &[
+            "publish",
+            "--results",
+            support::examples().to_str().unwrap(),
+            "--project",
+            "web",
+            "--branch",
+            "main",
+            "--s3-endpoint",
+            moto(),
+            "--cloudfront",
+            "https://d1.example.net",
+            "--summary-json",
+            summary.to_str().unwrap(),
+        ],
+    );
+    let out = publish.env("ALLURE_ACCESS_KEY", &k2).output().unwrap();
+    let stdout = ok(&out);
+    assert!(!stdout.contains(&k2[3..]) && !String::from_utf8_lossy(&out.stderr).contains(&k2[3..]));
+    let s: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(s["access"], "link");
+    let run_link = s["links"]["run"].as_str().unwrap();
+    assert!(
+        run_link.starts_with(&format!("{}?access=k2.", s["run_url"].as_str().unwrap())),
+        "{run_link}"
+    );
+    let out = run_in(
+        dir.path(),
+        &[
+            "publish",
+            "--results",
+            support::examples().to_str().unwrap(),
+            "--project",
+            "web",
+            "--branch",
+            "main",
+            "--s3-endpoint",
+            moto(),
+            "--cloudfront",
+            "https://d1.example.net",
+        ],
+    );
+    ok(&out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("opens only with signed links"));
+
+    // Open is stated plainly by validate.
+    setup(dir.path(), &bucket, &["--adopt", "--access", "open"]);
+    let checked = ok(&infra(dir.path(), &["validate"]));
+    assert!(
+        checked.contains("anyone who has the URL can read every report"),
+        "{checked}"
+    );
+
+    // Cleanup removes the function (the store of the secrets) and the record.
+    ok(&infra(
+        dir.path(),
+        &["cleanup", "--yes", "--poll-interval", "1"],
+    ));
+    assert!(
+        cf.describe_function()
+            .name(format!("allure-host-index-{bucket}"))
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(
+        s3.head_object()
+            .bucket(&bucket)
+            .key("~allure-host/access.json")
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn setup_with_ip_or_basic_creates_what_the_mode_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("iponly");
+    let err = failed(&infra(
+        dir.path(),
+        &["setup", "--bucket", &bucket, "--yes", "--access", "ip"],
+    ));
+    assert!(err.contains("ip mode needs at least one range"), "{err}");
+    let s3 = support::s3().await;
+    assert!(
+        s3.head_bucket().bucket(&bucket).send().await.is_err(),
+        "nothing is created on bad input"
+    );
+    let out = setup(
+        dir.path(),
+        &bucket,
+        &[
+            "--access",
+            "ip",
+            "--allow-ip",
+            "10.1.0.0/16",
+            "--allow-ip",
+            "2001:db8::/32",
+        ],
+    );
+    assert!(!out.contains("Access key"), "{out}");
+    let (code, _) = function_code(&cloudfront().await, &bucket).await;
+    assert_eq!(
+        config_of(&code)["ips"],
+        serde_json::json!(["10.1.0.0/16", "2001:db8::/32"])
+    );
+    assert_eq!(
+        record(&s3, &bucket).await,
+        serde_json::json!({"modes": ["ip"], "keys": []})
+    );
+    let set = infra(dir.path(), &["access", "set", "basic"]);
+    ok(&set);
+    let out = failed_or_ok(&set);
+    assert!(out.contains("nobody can sign in"), "{out}");
+    let checked = failed_or_ok(&infra(dir.path(), &["validate"]));
+    assert!(checked.contains("nobody can sign in"), "{checked}");
+}
+
+fn failed_or_ok(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
