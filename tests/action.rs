@@ -20,6 +20,8 @@ fn every_input_reaches_a_setting_and_every_output_is_declared() {
         match name {
             "max-keep-runs" => "41".into(),
             "ttl-days" => "42".into(),
+            "link-days" => "43".into(),
+            "access-key" => format!("k7.{}", "c".repeat(64)),
             "pr-comment" | "summary" => "false".into(),
             "fail-on" => "broken".into(),
             "sse" => "aws:kms".into(),
@@ -536,4 +538,63 @@ async fn a_pull_request_says_what_changed_since_its_base_branch() {
         lone.log
     );
     assert_eq!(lone.outputs["fixed"], "");
+}
+
+#[tokio::test]
+async fn a_private_site_gets_signed_links_and_never_sees_the_key() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    client
+        .put_object()
+        .bucket(&bucket)
+        .key("~allure-host/access.json")
+        .body(br#"{"modes":["link"],"keys":[{"id":"k3"}]}"#.to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let secret = "9".repeat(64);
+    let mock = MockGitHub::start(0.0);
+    let step = |key: &str, run: &str| {
+        Step::new(&mock)
+            .input("run-id", run)
+            .with_example_results()
+            .input("bucket", &bucket)
+            .input("project", "shop")
+            .input("cloudfront", "https://reports.example.com")
+            .input("access-key", key)
+            .input("link-days", "7")
+            .run()
+    };
+    let r = step(&format!("k3.{secret}"), "9001-1-report");
+    assert_ok(&r);
+    let run_link = &r.outputs["run-link"];
+    assert!(
+        run_link.starts_with(
+            "https://reports.example.com/reports/shop/main/9001-1-report/index.html?access=k3."
+        ),
+        "{run_link}"
+    );
+    assert!(r.outputs["latest-link"].contains("?access=k3."));
+    assert!(
+        r.summary.contains(&format!("({run_link})")),
+        "{}",
+        r.summary
+    );
+    assert!(r.summary.contains("links open until"), "{}", r.summary);
+    // The key is masked first, and appears nowhere else.
+    assert_eq!(r.log.matches(&secret).count(), 1, "{}", r.log);
+    assert!(r.log.contains(&format!("::add-mask::k3.{secret}")));
+    assert!(!r.summary.contains(&secret) && !r.outputs_raw.contains(&secret));
+
+    // Without a key: a note instead of links that would ask for access.
+    let r = step("", "9002-1-report");
+    assert_ok(&r);
+    assert_eq!(r.outputs["run-link"], "");
+    assert!(
+        r.summary.contains("opens only with signed links"),
+        "{}",
+        r.summary
+    );
+    assert!(!r.summary.contains("[Report of this run]"), "{}", r.summary);
+    assert!(r.log.contains("opens only with signed links"), "{}", r.log);
 }

@@ -12,7 +12,7 @@ use crate::github::step_summary;
 use crate::github::{append_file, artifacts, oidc, outputs, pr_comment};
 use crate::model::changes::Changes;
 use crate::model::layout::Layout;
-use crate::model::summary::PublishSummary;
+use crate::model::summary::{PublishSummary, SignedLinks};
 use crate::output::{self, Mode, Output};
 use crate::settings::{self, Layer, Settings, Source, Target};
 
@@ -230,7 +230,7 @@ async fn comment(
 }
 
 /// Every output action.yml declares, in the order written.
-pub const OUTPUT_NAMES: [&str; 12] = [
+pub const OUTPUT_NAMES: [&str; 14] = [
     "run-url",
     "latest-url",
     "runs-index-url",
@@ -243,6 +243,8 @@ pub const OUTPUT_NAMES: [&str; 12] = [
     "status",
     "new-failures",
     "fixed",
+    "run-link",
+    "latest-link",
 ];
 
 /// The values of `OUTPUT_NAMES`.
@@ -261,7 +263,14 @@ pub fn output_values(s: &PublishSummary) -> Vec<(&'static str, String)> {
         ("status", st.status().to_string()),
         ("new-failures", count(s, |c| c.new_failures.total)),
         ("fixed", count(s, |c| c.fixed.total)),
+        ("run-link", link(s, |l| &l.run)),
+        ("latest-link", link(s, |l| &l.latest)),
     ]
+}
+
+/// A signed link; empty without an access key.
+fn link(s: &PublishSummary, of: impl Fn(&SignedLinks) -> &String) -> String {
+    s.links.as_ref().map(|l| of(l).clone()).unwrap_or_default()
 }
 
 /// A count of the comparison with the base branch; empty when none was made.
