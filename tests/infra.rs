@@ -83,7 +83,7 @@ async fn setup_from_nothing_builds_a_private_bucket_behind_cloudfront() {
         &bucket,
         &["--region", "eu-west-1", "--project", "web"],
     );
-    assert!(out.contains("takes 11 step(s)"), "{out}");
+    assert!(out.contains("takes 12 step(s)"), "{out}");
 
     let s3 = support::s3().await;
     let pab = s3
@@ -276,7 +276,7 @@ async fn setup_refuses_to_run_unattended_without_yes_and_changes_nothing() {
         &["setup", "--bucket", &bucket, "--dry-run"],
     ));
     assert!(
-        plan.contains("would take 11 step(s)") && plan.contains("Dry run"),
+        plan.contains("would take 12 step(s)") && plan.contains("Dry run"),
         "{plan}"
     );
     let s3 = support::s3().await;
@@ -631,8 +631,14 @@ fn policy_is_valid_json_scoped_to_the_project() {
         assert!(!resource.ends_with(":::team-reports/*"), "bucket-wide: {s}");
         assert_ne!(resource, "*");
     }
+    // The one object outside the project: the site's access modes, read only.
     assert_eq!(
         perms[2]["Resource"],
+        "arn:aws:s3:::team-reports/~allure-host/access.json"
+    );
+    assert_eq!(perms[2]["Action"], "s3:GetObject");
+    assert_eq!(
+        perms[3]["Resource"],
         "arn:aws:cloudfront::123456789012:distribution/E1ABC"
     );
     let trust = &doc["TrustPolicy"]["Statement"][0];
@@ -652,7 +658,7 @@ fn policy_is_valid_json_scoped_to_the_project() {
     )))
     .unwrap();
     assert_eq!(plain["Version"], "2012-10-17");
-    assert_eq!(statements(&plain).len(), 2);
+    assert_eq!(statements(&plain).len(), 3);
     let err = failed(&infra(
         dir.path(),
         &[
