@@ -702,12 +702,11 @@ async fn function_code(cf: &aws_sdk_cloudfront::Client, bucket: &str) -> (String
     (code, arn)
 }
 
+/// The settings the function's code carries, read as setup reads them.
 fn config_of(code: &str) -> Value {
-    let line = code
-        .lines()
-        .find(|l| l.starts_with("var CONFIG = "))
-        .unwrap();
-    serde_json::from_str(line["var CONFIG = ".len()..].trim_end_matches(';')).unwrap()
+    let config = allure_host::infra::access::AccessConfig::from_code(code.as_bytes())
+        .expect("the function carries its settings");
+    serde_json::to_value(config).unwrap()
 }
 
 async fn record(s3: &aws_sdk_s3::Client, bucket: &str) -> Value {
@@ -816,25 +815,26 @@ async fn access_modes_are_created_switched_in_place_and_removed() {
 
     // A publish with the key posts signed links; without it, says why not.
     let summary = dir.path().join("summary.json");
-    let mut publish = support::command_in(
-        dir.path(),
-        &[
-            "publish",
-            "--results",
-            support::examples().to_str().unwrap(),
-            "--project",
-            "web",
-            "--branch",
-            "main",
-            "--s3-endpoint",
-            moto(),
-            "--cloudfront",
-            "https://d1.example.net",
-            "--summary-json",
-            summary.to_str().unwrap(),
-        ],
-    );
-    let out = publish.env("ALLURE_ACCESS_KEY", &k2).output().unwrap();
+    let examples = support::examples();
+    let publish = [
+        "publish",
+        "--results",
+        examples.to_str().unwrap(),
+        "--project",
+        "web",
+        "--branch",
+        "main",
+        "--s3-endpoint",
+        moto(),
+        "--cloudfront",
+        "https://d1.example.net",
+    ];
+    let with_summary = [&publish[..], &["--summary-json", summary.to_str().unwrap()]].concat();
+    let mut publish_with_key = support::command_in(dir.path(), &with_summary);
+    let out = publish_with_key
+        .env("ALLURE_ACCESS_KEY", &k2)
+        .output()
+        .unwrap();
     let stdout = ok(&out);
     assert!(!stdout.contains(&k2[3..]) && !String::from_utf8_lossy(&out.stderr).contains(&k2[3..]));
     let s: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
@@ -844,22 +844,7 @@ async fn access_modes_are_created_switched_in_place_and_removed() {
         run_link.starts_with(&format!("{}?access=k2.", s["run_url"].as_str().unwrap())),
         "{run_link}"
     );
-    let out = run_in(
-        dir.path(),
-        &[
-            "publish",
-            "--results",
-            support::examples().to_str().unwrap(),
-            "--project",
-            "web",
-            "--branch",
-            "main",
-            "--s3-endpoint",
-            moto(),
-            "--cloudfront",
-            "https://d1.example.net",
-        ],
-    );
+    let out = run_in(dir.path(), &publish);
     ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("opens only with signed links"));
 

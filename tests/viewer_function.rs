@@ -6,22 +6,15 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
+/// The function as written (open, no settings) on a plain GET.
 fn handle(uri: &str, querystring: Value) -> Value {
-    let code = include_str!("../src/infra/viewer-request.js");
-    let script = format!(
-        "{code}\nconst event = JSON.parse(process.argv[1]);\nconsole.log(JSON.stringify(handler(event)));"
-    );
-    let event = json!({"version": "1.0", "request": {"method": "GET", "uri": uri, "querystring": querystring, "headers": {}}});
-    let out = Command::new("node")
-        .args(["-e", &script, &event.to_string()])
-        .output()
-        .expect("node is needed for this test (bash .ci/run installs the npm tools)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    run_on(
+        include_str!("../src/infra/viewer-request.js"),
+        &Ask {
+            query: querystring,
+            ..ask(uri)
+        },
+    )
 }
 
 #[test]
@@ -160,7 +153,7 @@ fn run_on(code: &str, a: &Ask) -> Value {
     let out = Command::new("node")
         .args(["-e", &script, &event.to_string()])
         .output()
-        .expect("node");
+        .expect("node is needed for this test (bash .ci/run installs the npm tools)");
     assert!(
         out.status.success(),
         "{}",

@@ -46,6 +46,7 @@ pub struct Section {
 
 impl Section {
     pub fn from_summary(s: &PublishSummary) -> Self {
+        let urls = s.reader_urls();
         Self {
             branch: s.branch.clone(),
             variant: s.variant.clone(),
@@ -54,9 +55,9 @@ impl Section {
             stats: s.stats,
             duration_ms: s.duration_ms,
             // Signed when the job had a key, so the comment's links open.
-            run_url: s.reader_urls().run.to_string(),
-            latest_url: s.reader_urls().latest.to_string(),
-            runs_index_url: s.reader_urls().runs_index.to_string(),
+            run_url: urls.run.to_string(),
+            latest_url: urls.latest.to_string(),
+            runs_index_url: urls.runs_index.to_string(),
             changes: s.changes.clone(),
             private: s.private_without_links(),
         }

@@ -188,16 +188,17 @@ impl AccessConfig {
 
     /// Switch modes; ip mode needs ranges. A first signing key is made when
     /// links are asked for and there is none: it is returned to print once.
+    /// `ips` replaces the ranges; empty keeps them.
     pub fn set_modes(
         &mut self,
         modes: Vec<Mode>,
-        ips: Option<Vec<String>>,
+        ips: &[String],
     ) -> Result<Option<AccessKey>, ConfigError> {
-        if let Some(ips) = ips {
-            for range in &ips {
+        if !ips.is_empty() {
+            for range in ips {
                 check_range(range)?;
             }
-            self.ips = ips;
+            self.ips = ips.to_vec();
         }
         if modes.contains(&Mode::Ip) && self.ips.is_empty() {
             return Err(ConfigError::NoRanges);
@@ -207,7 +208,8 @@ impl AccessConfig {
         Ok(needs_key.then(|| self.add_key()))
     }
 
-    fn active_key(&self) -> Option<&String> {
+    /// The key new links are signed with.
+    pub fn active_key(&self) -> Option<&String> {
         self.keys
             .iter()
             .find(|(_, k)| k.until.is_none())
@@ -306,7 +308,7 @@ mod tests {
     #[test]
     fn the_rendered_function_reads_back_and_fits() {
         let mut c = AccessConfig::open();
-        let key = c.set_modes(vec![Mode::Link], None).unwrap().unwrap();
+        let key = c.set_modes(vec![Mode::Link], &[]).unwrap().unwrap();
         assert_eq!(key.id, "k1");
         let code = c.render().unwrap();
         assert!(!code.contains("\n//") && !code.starts_with("//"));
@@ -323,7 +325,7 @@ mod tests {
     #[test]
     fn rotation_keeps_the_old_key_for_its_grace_then_drops_it() {
         let mut c = AccessConfig::open();
-        c.set_modes(vec![Mode::Link], None).unwrap();
+        c.set_modes(vec![Mode::Link], &[]).unwrap();
         let k2 = c.rotate(1_000, 600);
         assert_eq!(k2.id, "k2");
         assert_eq!(c.keys["k1"].until, Some(1_600));
@@ -339,7 +341,7 @@ mod tests {
         );
         // Switching back to links keeps the active key.
         assert!(
-            c.set_modes(vec![Mode::Link, Mode::Ip], Some(vec!["10.0.0.0/8".into()]))
+            c.set_modes(vec![Mode::Link, Mode::Ip], &["10.0.0.0/8".into()])
                 .unwrap()
                 .is_none()
         );
@@ -380,10 +382,7 @@ mod tests {
             assert!(check_range(bad).is_err(), "{bad}");
         }
         let mut c = AccessConfig::open();
-        assert_eq!(
-            c.set_modes(vec![Mode::Ip], None),
-            Err(ConfigError::NoRanges)
-        );
+        assert_eq!(c.set_modes(vec![Mode::Ip], &[]), Err(ConfigError::NoRanges));
     }
 
     #[test]

@@ -84,7 +84,7 @@ fn access_row(bucket: &BucketState, obs: &Observed) -> Row {
             ),
         );
     }
-    if config.modes.contains(&Mode::Link) && !config.keys.values().any(|k| k.until.is_none()) {
+    if config.modes.contains(&Mode::Link) && config.active_key().is_none() {
         return row(
             "access",
             Status::Fail,

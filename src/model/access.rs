@@ -10,6 +10,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use super::layout::RESERVED_RUN_SEGMENTS;
+
 /// The query parameter a link carries its token in.
 pub const LINK_PARAM: &str = "access";
 /// Where the bucket records its site's modes, beside the not-found page.
@@ -277,12 +279,10 @@ pub fn scope_path(path: &str, prefix: &str, scope: Option<Scope>) -> Result<Stri
     })
 }
 
-/// Branch-level names a run folder never has (see `Layout`).
+/// Names below a branch that are not a run: the layout's reserved ones, and
+/// an index page, which the branch does not have.
 fn is_branch_file(segment: &str) -> bool {
-    matches!(
-        segment,
-        "latest" | "latest.json" | "runs" | "variants" | "index.html"
-    )
+    RESERVED_RUN_SEGMENTS.contains(&segment) || segment == "index.html"
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use super::variant;
 pub const TEST_INDEX: &str = "allure-host-tests.json";
 
 /// Run ids that would land on the branch's own files.
-const RESERVED_RUN_SEGMENTS: &[&str] = &["latest", "latest.json", "runs", "variants"];
+pub const RESERVED_RUN_SEGMENTS: &[&str] = &["latest", "latest.json", "runs", "variants"];
 /// Branch names that would land on the project's own files.
 const RESERVED_BRANCH_SEGMENTS: &[&str] = &["index.html", "index.json"];
 

@@ -82,8 +82,7 @@ fn change(command: &AccessCommand, config: &mut AccessConfig) -> Result<Option<M
     let made = match command {
         AccessCommand::Show => return Ok(None),
         AccessCommand::Set { modes, allow_ip } => {
-            let ips = (!allow_ip.is_empty()).then(|| allow_ip.clone());
-            match config.set_modes(parse_modes(modes)?, ips)? {
+            match config.set_modes(parse_modes(modes)?, allow_ip)? {
                 Some(key) => Made::Key(key),
                 None => Made::Nothing,
             }

@@ -125,8 +125,7 @@ fn wanted_access(args: &SetupArgs, obs: &Observed) -> Result<(Access, Option<Acc
         None if obs.function.is_none() => vec![Mode::Link],
         None => config.modes.clone(),
     };
-    let ips = (!args.allow_ip.is_empty()).then(|| args.allow_ip.clone());
-    let key = config.set_modes(modes, ips)?;
+    let key = config.set_modes(modes, &args.allow_ip)?;
     config.drop_retired(chrono::Utc::now().timestamp());
     Ok((Access::new(config)?, key))
 }
