@@ -35,6 +35,80 @@ pub enum Command {
     /// Print a signed link that opens a report of a private site (link mode)
     /// for N days. The key comes from ALLURE_ACCESS_KEY.
     Share(Box<ShareArgs>),
+    /// Remove old runs (--keep, --max-age-days), whole branches (--branch,
+    /// --branches-except, --git-remote) and runs that expired or are gone.
+    /// The manifest changes first, so no page lists a removed run.
+    Prune(Box<PruneArgs>),
+    /// Storage per project and branch: runs, files, bytes, oldest and newest run.
+    Usage(Box<UsageArgs>),
+}
+
+/// Where the reports are: the publish settings' bucket (or directory),
+/// prefix and project, from flags, ALLURE_* variables and allure-host.yml.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SiteArgs {
+    /// Config file [default: allure-host.yml if present].
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// S3 bucket [env: ALLURE_BUCKET].
+    #[arg(long)]
+    pub bucket: Option<String>,
+    /// A local site directory instead of S3 [env: ALLURE_LOCAL_DIR].
+    #[arg(long, value_name = "DIR")]
+    pub local_dir: Option<PathBuf>,
+    /// Key prefix [env: ALLURE_PREFIX; default: reports].
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// The project [env: ALLURE_PROJECT; default: the directory name].
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Every project under the prefix.
+    #[arg(long, conflicts_with = "project")]
+    pub all_projects: bool,
+    /// AWS region of the bucket [env: ALLURE_REGION].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// S3 endpoint URL [env: ALLURE_S3_ENDPOINT, AWS_ENDPOINT_URL].
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Keep the newest N runs of each branch (each leg's newest run always stays).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: Option<u32>,
+    /// Remove runs published more than D days ago (never a leg's newest run).
+    #[arg(long, value_name = "D", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_age_days: Option<u32>,
+    /// Remove this whole branch: its runs, pointers, pages and its row on
+    /// the project page. Other branches are left alone.
+    #[arg(long, value_name = "BRANCH", conflicts_with_all = ["branches_except", "git_remote"])]
+    pub branch: Option<String>,
+    /// Remove every branch not in this list (comma-separated, or @FILE with
+    /// one branch per line).
+    #[arg(long, value_name = "LIST", conflicts_with = "git_remote")]
+    pub branches_except: Option<String>,
+    /// Remove every branch that this git remote no longer has (`git ls-remote --heads`).
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "origin")]
+    pub git_remote: Option<String>,
+    /// Print the plan (runs, objects, bytes) and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Delete without asking (required when not run from a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,8 @@ pub async fn run(cli: Cli) -> Result<bool> {
         Command::Action => commands::action::run().await,
         Command::Infra(args) => commands::infra::run(&args.command, &out).await,
         Command::Share(args) => commands::share::run(&args, &out),
+        Command::Prune(args) => commands::prune::run(&args, &out).await,
+        Command::Usage(args) => commands::usage::run(&args, &out).await,
         Command::Serve(args) => {
             commands::serve::run(&args.dir, args.port, args.open, &out).await?;
             Ok(true)

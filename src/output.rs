@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 
 use crate::checks::{Row, Status, all_ok};
 use crate::github::workflow;
-use crate::model::plan::PublishPlan;
+use crate::model::plan::{PruneLine, PublishPlan, UsageLine};
 use crate::model::summary::PublishSummary;
 
 /// Title of warnings and errors that have no more specific one.
@@ -185,6 +185,78 @@ impl Output {
         }
     }
 
+    /// A prune plan: one row per branch, then what each row removes.
+    pub fn prune_plan(&self, lines: &[PruneLine], dry_run: bool) {
+        if lines.is_empty() {
+            println!("Nothing to prune.");
+            return;
+        }
+        let title = if dry_run {
+            "Prune plan (dry run: nothing is deleted)"
+        } else {
+            "Prune plan"
+        };
+        println!("{title}");
+        println!(
+            "  {:<16} {:<24} {:<13} {:>5} {:>5} {:>8} {:>10}",
+            "PROJECT", "BRANCH", "ACTION", "RUNS", "KEPT", "OBJECTS", "BYTES"
+        );
+        for l in lines {
+            println!(
+                "  {:<16} {:<24} {:<13} {:>5} {:>5} {:>8} {:>10}",
+                l.project,
+                l.branch,
+                l.action,
+                l.runs,
+                l.kept,
+                l.objects,
+                human_bytes(l.bytes)
+            );
+            println!("      {}", l.detail);
+        }
+        let objects: usize = lines.iter().map(|l| l.objects).sum();
+        let bytes: u64 = lines.iter().map(|l| l.bytes).sum();
+        let runs: usize = lines.iter().map(|l| l.runs).sum();
+        println!(
+            "Total: {runs} runs, {objects} objects, {} ({bytes} bytes)",
+            human_bytes(bytes)
+        );
+    }
+
+    /// Storage per branch, with a total per project.
+    pub fn usage(&self, lines: &[UsageLine]) {
+        let day = |t: Option<i64>| {
+            t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| "-".into())
+        };
+        println!(
+            "{:<16} {:<24} {:>5} {:>8} {:>10} {:<10} {:<10}",
+            "PROJECT", "BRANCH", "RUNS", "FILES", "BYTES", "OLDEST", "NEWEST"
+        );
+        for l in lines {
+            println!(
+                "{:<16} {:<24} {:>5} {:>8} {:>10} {:<10} {:<10}",
+                l.project,
+                l.branch,
+                l.runs,
+                l.files,
+                human_bytes(l.bytes),
+                day(l.oldest),
+                day(l.newest)
+            );
+        }
+        let (runs, files, bytes) = lines.iter().fold((0, 0, 0), |(r, f, b), l| {
+            (r + l.runs, f + l.files, b + l.bytes)
+        });
+        println!(
+            "{:<16} {:<24} {runs:>5} {files:>8} {:>10}",
+            "total",
+            format!("{} branches", lines.len()),
+            human_bytes(bytes)
+        );
+    }
+
     pub fn infra_step_done(&self, step: &str) {
         println!("  done: {step}");
     }
@@ -216,4 +288,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = std::path::PathBuf::from(tmp);
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `12.3 MB`, for terminal tables.
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }

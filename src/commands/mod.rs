@@ -3,9 +3,14 @@
 pub mod action;
 pub mod check;
 pub mod infra;
+pub mod prune;
 pub mod publish;
 pub mod serve;
 pub mod share;
+pub mod site;
+pub mod usage;
+
+use std::io::IsTerminal;
 
 use anyhow::Result;
 
@@ -32,4 +37,14 @@ pub async fn open_store(target: &Target, write: bool, out: &Output) -> Result<St
             }
         }
     })
+}
+
+/// Ask on a terminal; refuse when nobody can answer.
+pub fn confirm(question: &str, flag: &str, out: &Output) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "not confirmed: pass {flag} to run without a terminal (or --dry-run to see the plan)"
+        );
+    }
+    Ok(matches!(out.ask(question)?.trim(), "y" | "Y" | "yes"))
 }

@@ -82,6 +82,28 @@ impl Layout {
         })
     }
 
+    /// A layout over folders found in the store (already key segments, so
+    /// not encoded again): what prune and usage walk.
+    pub fn from_segments(prefix: &str, project: &str, branch: &str) -> Result<Self, LayoutError> {
+        let mut layout = Self::new(prefix, "p", "b")?;
+        for (what, seg) in [("project", project), ("branch", branch)] {
+            if seg.is_empty() || seg == "." || seg == ".." || seg.contains('/') {
+                return Err(LayoutError::Reserved {
+                    what,
+                    name: seg.to_string(),
+                });
+            }
+        }
+        layout.project = project.to_string();
+        layout.branch = branch.to_string();
+        Ok(layout)
+    }
+
+    /// `<prefix>/`: where the projects' folders are.
+    pub fn prefix_root(&self) -> &str {
+        &self.prefix
+    }
+
     /// The key segment for a run id, refusing ids that collide with branch files.
     pub fn run_segment(run_id: &str) -> Result<String, LayoutError> {
         let seg = segment::encode(run_id, "run id")?;
@@ -158,7 +180,10 @@ impl Layout {
     /// The claim on a run folder, outside the folder so the report is only
     /// the report.
     pub fn claim(&self, run: &RunId) -> String {
-        format!("{}runs/claims/{}.json", self.branch_root(), run.segment())
+        format!("{}{}.json", self.claims_prefix(), run.segment())
+    }
+    pub fn claims_prefix(&self) -> String {
+        format!("{}runs/claims/", self.branch_root())
     }
 
     /// `<branch>/variants/<leg>/`: a matrix leg's own latest. The leg is its

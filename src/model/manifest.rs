@@ -4,12 +4,13 @@
 //! (meta keys flattened into each run), plus fields it does not know, which
 //! readers ignore. Unknown keys found in a manifest are kept on rewrite.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::lenient::null_as_default;
+use super::retention::{self, Dropped, Rules};
 use super::stats::Stats;
 
 pub const SCHEMA: u32 = 1;
@@ -35,6 +36,7 @@ pub const RESERVED_KEYS: &[&str] = &[
     "commit",
     "variant",
     "job",
+    "expires",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +56,10 @@ pub struct Manifest {
     /// Newest first.
     #[serde(default, deserialize_with = "null_as_default")]
     pub runs: Vec<RunEntry>,
+    /// Epoch seconds after which the whole branch is removed (its pull
+    /// request closed, reports kept `keep-days`). A new run clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_after: Option<i64>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
@@ -94,6 +100,9 @@ pub struct RunEntry {
     /// names the trend the run continues.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<String>,
+    /// Epoch seconds from which S3 may remove the run's files (`ttl-days`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<i64>,
     /// `--meta` keys, and any key another writer added.
     #[serde(flatten)]
     pub meta: BTreeMap<String, Value>,
@@ -140,6 +149,7 @@ impl RunEntry {
             commit: None,
             variant: None,
             job: None,
+            expires: None,
             meta: BTreeMap::new(),
         }
     }
@@ -166,6 +176,7 @@ impl Manifest {
             updated: 0,
             revision: 0,
             runs: Vec::new(),
+            remove_after: None,
             extra: BTreeMap::new(),
         }
     }
@@ -195,37 +206,88 @@ impl Manifest {
             .unwrap_or(0)
     }
 
-    /// Add a run, keep the newest `keep` runs, and return the runs dropped.
+    /// Add a run, then drop what `rules` drop at `now` (see
+    /// `retention::select`; `gone` names runs whose folder is missing).
+    /// Returns the runs dropped. A new run keeps the branch alive.
     pub fn add_run(
         &mut self,
         entry: RunEntry,
-        keep: Option<u32>,
+        rules: &Rules,
         now: i64,
+        gone: &BTreeSet<String>,
     ) -> Result<Vec<RunEntry>, ManifestError> {
         if self.contains(&entry.run_id) {
             return Err(ManifestError::Duplicate(entry.run_id));
         }
         self.runs.push(entry);
         self.runs.sort_by(|a, b| b.order_key().cmp(&a.order_key()));
-        let pruned = match keep {
-            Some(n) if self.runs.len() > n as usize => self.runs.split_off(n as usize),
-            _ => Vec::new(),
-        };
-        self.revision += 1;
-        self.updated = now;
+        self.remove_after = None;
+        let dropped = retention::select(self, rules, now, gone);
+        let pruned = self.take_runs(&dropped);
+        self.touch(now);
         Ok(pruned)
     }
 
     /// The runs that `add_run` would drop, without changing anything (for plans).
-    pub fn would_prune(&self, entry: &RunEntry, keep: Option<u32>) -> Vec<RunEntry> {
+    pub fn would_prune(
+        &self,
+        entry: &RunEntry,
+        rules: &Rules,
+        now: i64,
+        gone: &BTreeSet<String>,
+    ) -> Vec<RunEntry> {
         let mut copy = self.clone();
-        copy.add_run(entry.clone(), keep, 0).unwrap_or_default()
+        copy.add_run(entry.clone(), rules, now, gone)
+            .unwrap_or_default()
+    }
+
+    /// Stop listing the `dropped` runs still listed; returns them. Changes
+    /// the revision only when something was removed.
+    pub fn remove_runs(&mut self, dropped: &[Dropped], now: i64) -> Vec<RunEntry> {
+        let removed = self.take_runs(dropped);
+        if !removed.is_empty() {
+            self.touch(now);
+        }
+        removed
+    }
+
+    /// Mark the whole branch for removal after `at` (None: keep it).
+    pub fn set_remove_after(&mut self, at: Option<i64>, now: i64) {
+        if self.remove_after != at {
+            self.remove_after = at;
+            self.touch(now);
+        }
+    }
+
+    fn take_runs(&mut self, dropped: &[Dropped]) -> Vec<RunEntry> {
+        let ids: BTreeSet<&str> = dropped.iter().map(|d| d.run_id.as_str()).collect();
+        let (gone, kept) = std::mem::take(&mut self.runs)
+            .into_iter()
+            .partition(|r| ids.contains(r.run_id.as_str()));
+        self.runs = kept;
+        gone
+    }
+
+    fn touch(&mut self, now: i64) {
+        self.revision += 1;
+        self.updated = now;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn none() -> BTreeSet<String> {
+        BTreeSet::new()
+    }
+
+    fn keep(n: u32) -> Rules {
+        Rules {
+            keep: Some(n),
+            ..Rules::default()
+        }
+    }
 
     fn entry(id: &str, order: u64, time: i64) -> RunEntry {
         RunEntry {
@@ -255,8 +317,13 @@ mod tests {
         assert_eq!(m.runs[0].meta.len(), 1, "counts are not meta keys");
         assert_eq!((m.runs[0].stats.passed, m.runs[0].stats.failed), (3, 1));
         assert_eq!(m.max_build_order(), 0);
-        m.add_run(entry("new", 1, 1700000100), None, 1700000100)
-            .unwrap();
+        m.add_run(
+            entry("new", 1, 1700000100),
+            &Rules::default(),
+            1700000100,
+            &none(),
+        )
+        .unwrap();
         assert_eq!(m.runs[0].run_id, "new", "numbered runs sort first");
         let back: Value = serde_json::from_slice(&m.to_json()).unwrap();
         assert_eq!(back["runs"][1]["team"], "core");
@@ -271,14 +338,14 @@ mod tests {
         let mut m = Manifest::empty("p", "b");
         for i in 1..=5 {
             let pruned = m
-                .add_run(entry(&format!("r{i}"), i, i as i64), Some(3), 9)
+                .add_run(entry(&format!("r{i}"), i, i as i64), &keep(3), 9, &none())
                 .unwrap();
             assert_eq!(pruned.len(), usize::from(i > 3));
         }
         let ids: Vec<_> = m.runs.iter().map(|r| r.run_id.as_str()).collect();
         assert_eq!(ids, ["r5", "r4", "r3"]);
         assert_eq!(m.revision, 5);
-        let pruned = m.add_run(entry("r6", 6, 6), Some(3), 10).unwrap();
+        let pruned = m.add_run(entry("r6", 6, 6), &keep(3), 10, &none()).unwrap();
         assert_eq!(pruned.len(), 1);
         assert_eq!(pruned[0].run_id, "r3");
     }
@@ -286,18 +353,21 @@ mod tests {
     #[test]
     fn a_late_run_with_a_lower_build_order_sorts_below() {
         let mut m = Manifest::empty("p", "b");
-        m.add_run(entry("b", 2, 100), None, 1).unwrap();
-        m.add_run(entry("a", 1, 200), None, 2).unwrap();
+        m.add_run(entry("b", 2, 100), &Rules::default(), 1, &none())
+            .unwrap();
+        m.add_run(entry("a", 1, 200), &Rules::default(), 2, &none())
+            .unwrap();
         assert_eq!(m.runs[0].run_id, "b");
     }
 
     #[test]
     fn duplicates_are_refused_without_change() {
         let mut m = Manifest::empty("p", "b");
-        m.add_run(entry("x", 1, 1), None, 1).unwrap();
+        m.add_run(entry("x", 1, 1), &Rules::default(), 1, &none())
+            .unwrap();
         let before = m.clone();
         assert!(matches!(
-            m.add_run(entry("x", 2, 2), None, 2),
+            m.add_run(entry("x", 2, 2), &Rules::default(), 2, &none()),
             Err(ManifestError::Duplicate(id)) if id == "x"
         ));
         assert_eq!(m, before);
@@ -307,12 +377,13 @@ mod tests {
     fn would_prune_matches_add() {
         let mut m = Manifest::empty("p", "b");
         for i in 1..=4 {
-            m.add_run(entry(&format!("r{i}"), i, 0), None, 0).unwrap();
+            m.add_run(entry(&format!("r{i}"), i, 0), &Rules::default(), 0, &none())
+                .unwrap();
         }
         let e = entry("r5", 5, 0);
-        let planned = m.would_prune(&e, Some(2));
+        let planned = m.would_prune(&e, &keep(2), 0, &none());
         assert_eq!(m.runs.len(), 4, "plan changes nothing");
-        assert_eq!(m.add_run(e, Some(2), 0).unwrap(), planned);
+        assert_eq!(m.add_run(e, &keep(2), 0, &none()).unwrap(), planned);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod lenient;
 pub mod manifest;
 pub mod plan;
 pub mod pointer;
+pub mod retention;
 pub mod route;
 pub mod run_id;
 pub mod segment;

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::lenient::null_as_default;
+use super::manifest::Manifest;
 use super::stats::Stats;
 
 /// `latest.json` (of a branch, or of one matrix leg): which run readers see.
@@ -110,7 +111,22 @@ struct LegacyBranches {
     branches: Vec<LegacyBranch>,
 }
 
+/// Runs the project page's sparkline shows per branch.
+const SPARKLINE_RUNS: usize = 20;
+
 impl BranchEntry {
+    /// Pass rates of the newest runs `manifest` lists, oldest first.
+    pub fn recent_of(manifest: &Manifest) -> Vec<f64> {
+        manifest
+            .runs
+            .iter()
+            .take(SPARKLINE_RUNS)
+            .rev()
+            .filter_map(|r| r.stats.pass_rate())
+            .map(|r| (r * 10.0).round() / 10.0)
+            .collect()
+    }
+
     /// Rows of pytest-allure-host's branch list. Its branch folders are the
     /// raw names (`feat/x` is two folders), so the raw name is the link.
     pub fn from_legacy_list(bytes: &[u8]) -> Vec<BranchEntry> {
@@ -184,9 +200,48 @@ impl ProjectIndex {
             None => self.branches.push(entry),
         }
         self.branches.sort_by(|a, b| a.branch.cmp(&b.branch));
+        self.touch(now);
+        true
+    }
+
+    /// Drop the row of the branch whose folder is `segment`.
+    pub fn remove(&mut self, segment: &str, now: i64) -> bool {
+        let before = self.branches.len();
+        self.branches.retain(|b| b.segment != segment);
+        let changed = self.branches.len() != before;
+        if changed {
+            self.touch(now);
+        }
+        changed
+    }
+
+    /// After runs were removed from a branch: its run count and sparkline
+    /// follow `manifest`, and its newest run when that one went.
+    pub fn refresh(&mut self, segment: &str, manifest: &Manifest, now: i64) -> bool {
+        let Some(row) = self.branches.iter_mut().find(|b| b.segment == segment) else {
+            return false;
+        };
+        let (runs, recent) = (manifest.runs.len() as u64, BranchEntry::recent_of(manifest));
+        let newest = manifest.runs.first();
+        let newest_went = !manifest.runs.iter().any(|r| r.run_id == row.run_id);
+        if row.runs == runs && row.recent == recent && !newest_went {
+            return false;
+        }
+        row.runs = runs;
+        row.recent = recent;
+        if newest_went && let Some(n) = newest {
+            row.run_id = n.run_id.clone();
+            row.build_order = n.build_order.unwrap_or(0);
+            row.time = n.time;
+            row.stats = n.stats;
+        }
+        self.touch(now);
+        true
+    }
+
+    fn touch(&mut self, now: i64) {
         self.revision += 1;
         self.updated = now;
-        true
     }
 }
 

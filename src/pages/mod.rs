@@ -296,6 +296,7 @@ mod tests {
             commit: Some("0123456789abcdef".into()),
             variant: Some(EVIL.into()),
             job: None,
+            expires: None,
             meta: [("team".to_string(), serde_json::Value::String(EVIL.into()))].into(),
         }
     }

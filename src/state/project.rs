@@ -6,6 +6,7 @@ use super::legacy;
 use super::page::write_if_newer;
 use super::{StateError, no_cache};
 use crate::model::layout::Layout;
+use crate::model::manifest::Manifest;
 use crate::model::pointer::{BranchEntry, ProjectIndex};
 use crate::pages;
 use crate::storage::Store;
@@ -69,4 +70,48 @@ async fn update(
     })
     .await?;
     Ok(outcome)
+}
+
+/// Drop the branch's row (the branch was removed) and rewrite the page.
+pub async fn forget_branch(store: &Store, layout: &Layout) -> Result<(), StateError> {
+    let segment = layout.branch_segment().to_string();
+    edit(store, layout, |index, now| index.remove(&segment, now)).await
+}
+
+/// The branch's row follows `manifest` after runs were removed from it.
+pub async fn refresh_branch(
+    store: &Store,
+    layout: &Layout,
+    manifest: &Manifest,
+) -> Result<(), StateError> {
+    let segment = layout.branch_segment().to_string();
+    edit(store, layout, |index, now| {
+        index.refresh(&segment, manifest, now)
+    })
+    .await
+}
+
+/// Change an existing index by CAS; rewrite the page when it changed.
+async fn edit(
+    store: &Store,
+    layout: &Layout,
+    change: impl Fn(&mut ProjectIndex, i64) -> bool,
+) -> Result<(), StateError> {
+    let key = layout.project_index();
+    let written = cas::update(store, &key, &no_cache(&key), |current| {
+        let Some(mut index) = current.and_then(ProjectIndex::parse) else {
+            return Ok(Step::Keep(None));
+        };
+        Ok::<_, std::convert::Infallible>(if change(&mut index, Utc::now().timestamp()) {
+            Step::Write(index.to_json(), Some(index))
+        } else {
+            Step::Keep(None)
+        })
+    })
+    .await?;
+    if let Some(index) = written {
+        let page = pages::project(&index);
+        write_if_newer(store, &layout.project_page(), page, index.revision).await?;
+    }
+    Ok(())
 }

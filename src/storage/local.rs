@@ -175,6 +175,27 @@ impl LocalStore {
         Ok(out)
     }
 
+    fn list_folders_sync(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let dir = match prefix.trim_end_matches('/') {
+            "" => self.root.clone(),
+            p => self.path(p)?,
+        };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_err("list", &dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // Dot folders are the store's own (the lock), never keys.
+            if entry.file_type().is_ok_and(|t| t.is_dir()) && !name.starts_with('.') {
+                out.push(name);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     fn delete_sync(&self, keys: Vec<String>) -> Result<(), StoreError> {
         let mut parents = std::collections::BTreeSet::new();
         for key in keys {
@@ -244,6 +265,11 @@ impl LocalStore {
     pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
         let (me, prefix) = (self.handle(), prefix.to_string());
         blocking(move || me.list_sync(&prefix)).await
+    }
+
+    pub async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let (me, prefix) = (self.handle(), prefix.to_string());
+        blocking(move || me.list_folders_sync(&prefix)).await
     }
 
     pub async fn delete(&self, keys: Vec<String>) -> Result<(), StoreError> {

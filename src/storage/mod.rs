@@ -201,6 +201,20 @@ impl Store {
         }
     }
 
+    /// The names of the folders directly under `prefix` (which ends with
+    /// '/'), without the prefix or a trailing '/': one request per 1,000
+    /// folders, however many objects they hold.
+    pub async fn list_folders(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        match &self.backend {
+            Backend::S3(s) => s.list_folders(prefix, &self.counts.list).await,
+            Backend::Local(l) => {
+                RequestCounts::bump(&self.counts.list);
+                l.list_folders(prefix).await
+            }
+        }
+    }
+
+    /// Delete `keys`, 1,000 per request on S3.
     pub async fn delete(&self, keys: Vec<String>) -> Result<(), StoreError> {
         match &self.backend {
             Backend::S3(s) => s.delete(keys, &self.counts.delete).await,

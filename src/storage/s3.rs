@@ -217,6 +217,34 @@ impl S3Store {
         Ok(out)
     }
 
+    pub async fn list_folders(
+        &self,
+        prefix: &str,
+        counter: &AtomicU64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        loop {
+            RequestCounts::bump(counter);
+            let Some(page) = pages.next().await else {
+                break;
+            };
+            let page = page.map_err(|e| self.classify("ListObjectsV2", prefix, e))?;
+            out.extend(page.common_prefixes().iter().filter_map(|p| {
+                let name = p.prefix()?.strip_prefix(prefix)?.strip_suffix('/')?;
+                Some(name.to_string())
+            }));
+        }
+        Ok(out)
+    }
+
     pub async fn delete(&self, keys: Vec<String>, counter: &AtomicU64) -> Result<(), StoreError> {
         // DeleteObjects takes at most 1000 keys per request.
         for chunk in keys.chunks(1000) {

@@ -10,7 +10,6 @@ mod setup;
 mod validate;
 mod write_config;
 
-use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -108,14 +107,4 @@ async fn connect(args: &AwsArgs, env: Option<&InfraEnv>) -> Result<(Aws, Names)>
     let aws = Aws::connect(region.as_deref(), endpoint.as_deref()).await?;
     let names = Names::new(&bucket, &aws.region)?;
     Ok((aws, names))
-}
-
-/// Ask on a terminal; refuse when nobody can answer.
-fn confirm(question: &str, flag: &str, out: &Output) -> Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        bail!(
-            "not confirmed: pass {flag} to run without a terminal (or --dry-run to see the plan)"
-        );
-    }
-    Ok(matches!(out.ask(question)?.trim(), "y" | "Y" | "yes"))
 }

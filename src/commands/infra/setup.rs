@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use super::{confirm, connect, read_env_file};
+use super::{connect, read_env_file};
 use crate::cli::SetupArgs;
+use crate::commands::confirm;
 use crate::infra::access::{Access, AccessConfig};
 use crate::infra::aws::Wait;
 use crate::infra::aws::wait::settled;

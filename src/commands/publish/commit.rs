@@ -14,6 +14,7 @@ use super::secs;
 use super::stage::Staged;
 use crate::model::manifest::{Manifest, RunEntry};
 use crate::model::pointer::{BranchEntry, LatestPointer};
+use crate::model::retention::Rules;
 use crate::model::run_id::RunId;
 use crate::output::Output;
 use crate::settings::Settings;
@@ -91,9 +92,12 @@ pub async fn commit(
     })
 }
 
-/// `--max-keep-runs` as the manifest counts it.
-pub fn keep(settings: &Settings) -> Option<u32> {
-    settings.max_keep_runs.map(std::num::NonZeroU32::get)
+/// Retention at publish: `--max-keep-runs`, plus expired and gone runs.
+pub fn rules(settings: &Settings) -> Rules {
+    Rules {
+        keep: settings.max_keep_runs.map(std::num::NonZeroU32::get),
+        max_age_days: None,
+    }
 }
 
 /// The whole run, before anything points at it.
@@ -129,8 +133,15 @@ async fn list_run(
             crate::model::claim::LEASE_SECS
         );
     }
-    let (manifest, pruned) =
-        state::manifest::add_run(&p.store, &p.layout, s.entry.clone(), keep(settings)).await?;
+    let gone = state::run_files::gone(&p.store, &p.layout, &p.manifest).await?;
+    let (manifest, pruned) = state::manifest::add_run(
+        &p.store,
+        &p.layout,
+        s.entry.clone(),
+        &rules(settings),
+        &gone,
+    )
+    .await?;
     if let Some(claim) = &p.claim {
         claim.published().await?;
     }
@@ -163,18 +174,7 @@ fn pointer(settings: &Settings, p: &Prepared, leg: Option<&String>) -> LatestPoi
     }
 }
 
-/// Runs the project page's sparkline shows per branch.
-const SPARKLINE_RUNS: usize = 20;
-
 fn branch_entry(p: &Prepared, s: &Staged, manifest: &Manifest) -> BranchEntry {
-    let recent = manifest
-        .runs
-        .iter()
-        .take(SPARKLINE_RUNS)
-        .rev()
-        .filter_map(|r| r.stats.pass_rate())
-        .map(|r| (r * 10.0).round() / 10.0)
-        .collect();
     BranchEntry {
         branch: s.entry.branch.clone(),
         segment: p.layout.branch_segment().to_string(),
@@ -182,7 +182,7 @@ fn branch_entry(p: &Prepared, s: &Staged, manifest: &Manifest) -> BranchEntry {
         build_order: p.build_order,
         time: Utc::now().timestamp(),
         stats: s.report.stats,
-        recent,
+        recent: BranchEntry::recent_of(manifest),
         runs: manifest.runs.len() as u64,
     }
 }

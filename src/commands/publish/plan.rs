@@ -30,9 +30,13 @@ pub async fn plan(
     p: &Prepared,
     s: &Staged,
 ) -> Result<(PublishPlan, Vec<String>)> {
-    let pruned = p
-        .manifest
-        .would_prune(&s.entry, super::commit::keep(settings));
+    let gone = state::run_files::gone(&p.store, &p.layout, &p.manifest).await?;
+    let pruned = p.manifest.would_prune(
+        &s.entry,
+        &super::commit::rules(settings),
+        s.entry.time,
+        &gone,
+    );
     let (mut objects, mut bytes) = (0u64, 0u64);
     for entry in &pruned {
         if let Ok(run) = RunId::new(entry.run_id.clone()) {

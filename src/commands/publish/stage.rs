@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
+
+use crate::model::retention::DAY_SECS;
 use tempfile::TempDir;
 
 use super::prepare::Prepared;
@@ -222,9 +224,10 @@ fn run_entry(
     uploads: &[Upload],
     report: &ReportSummary,
 ) -> RunEntry {
+    let time = Utc::now().timestamp();
     RunEntry {
         run_id: p.run.to_string(),
-        time: Utc::now().timestamp(),
+        time,
         size: uploads.iter().map(|u| u.size).sum(),
         files: uploads.len() as u64,
         project: settings.project.clone(),
@@ -237,6 +240,9 @@ fn run_entry(
         commit: settings.commit.clone(),
         variant: settings.variant.clone(),
         job: settings.job.clone(),
+        expires: settings
+            .ttl_days
+            .map(|d| time + i64::from(d.get()) * DAY_SECS),
         meta: settings
             .meta
             .iter()

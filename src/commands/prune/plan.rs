@@ -1,0 +1,143 @@
+//! What a prune removes, read before anything changes: per branch, the runs
+//! the manifest stops listing and every object that then goes. A dry run
+//! prints this plan; a real run deletes exactly its keys.
+
+use std::collections::BTreeSet;
+
+use anyhow::Result;
+
+use crate::commands::site::{self, Branch, Site};
+use crate::model::layout::Layout;
+use crate::model::retention::{self, Dropped, Rules};
+use crate::model::run_id::RunId;
+use crate::state;
+use crate::storage::Listed;
+
+/// What to remove.
+#[derive(Debug, Clone, Default)]
+pub struct Spec {
+    pub rules: Rules,
+    /// Drop runs of the branches that stay (by the rules, expired, gone).
+    pub runs: bool,
+    /// Only this branch (a name as published), removed whole.
+    pub branch: Option<String>,
+    /// The branch folders the repository still has; the others go whole.
+    pub live: Option<BTreeSet<String>>,
+}
+
+/// Why a whole branch goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhyBranch {
+    /// Named with --branch (or the action's cleanup event).
+    Asked,
+    /// The repository no longer has it.
+    NotInRepository,
+    /// Its pull request closed and the kept days are over.
+    Due(i64),
+}
+
+pub struct BranchPlan {
+    pub project: String,
+    pub branch: String,
+    pub layout: Layout,
+    pub whole: Option<WhyBranch>,
+    pub runs: Vec<Dropped>,
+    /// Runs the branch keeps.
+    pub kept: usize,
+    /// Every object the plan deletes.
+    pub keys: Vec<Listed>,
+}
+
+impl BranchPlan {
+    pub fn bytes(&self) -> u64 {
+        self.keys.iter().map(|k| k.size).sum()
+    }
+}
+
+/// The plan for every project of `site`; branches with nothing to remove
+/// are left out.
+pub async fn plan(site: &Site, spec: &Spec, now: i64) -> Result<Vec<BranchPlan>> {
+    let mut plans = Vec::new();
+    for project in &site.projects {
+        let branches = match &spec.branch {
+            Some(name) => site::branch(site, project, name)
+                .await?
+                .into_iter()
+                .collect(),
+            None => site::branches(site, project).await?,
+        };
+        for branch in branches {
+            if let Some(plan) = plan_branch(site, spec, branch, now).await? {
+                plans.push(plan);
+            }
+        }
+    }
+    Ok(plans)
+}
+
+async fn plan_branch(
+    site: &Site,
+    spec: &Spec,
+    branch: Branch,
+    now: i64,
+) -> Result<Option<BranchPlan>> {
+    let store = &site.store;
+    let whole = why_whole(spec, &branch, now);
+    let (runs, keys) = match whole {
+        Some(_) => (
+            retention::all(&branch.manifest),
+            store.list(&branch.layout.branch_root()).await?,
+        ),
+        None if spec.runs => {
+            let gone = state::run_files::gone(store, &branch.layout, &branch.manifest).await?;
+            let runs = retention::select(&branch.manifest, &spec.rules, now, &gone);
+            let keys = run_keys(site, &branch.layout, &runs).await?;
+            (runs, keys)
+        }
+        None => return Ok(None),
+    };
+    if whole.is_none() && runs.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(BranchPlan {
+        project: branch.project,
+        branch: branch.name,
+        kept: branch.manifest.runs.len() - runs.len(),
+        layout: branch.layout,
+        whole,
+        runs,
+        keys,
+    }))
+}
+
+fn why_whole(spec: &Spec, branch: &Branch, now: i64) -> Option<WhyBranch> {
+    if spec.branch.is_some() {
+        return Some(WhyBranch::Asked);
+    }
+    if let Some(at) = branch.manifest.remove_after.filter(|at| *at <= now) {
+        return Some(WhyBranch::Due(at));
+    }
+    spec.live
+        .as_ref()
+        .filter(|live| !live.contains(branch.layout.branch_segment()))
+        .map(|_| WhyBranch::NotInRepository)
+}
+
+/// The objects of the dropped runs: each run's folder and its claim (one
+/// listing of the claims, one per dropped run: cost follows what goes).
+async fn run_keys(site: &Site, layout: &Layout, runs: &[Dropped]) -> Result<Vec<Listed>> {
+    if runs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let claims: Vec<Listed> = site.store.list(&layout.claims_prefix()).await?;
+    let mut keys = Vec::new();
+    for dropped in runs {
+        let Ok(run) = RunId::new(dropped.run_id.clone()) else {
+            continue;
+        };
+        keys.extend(site.store.list(&layout.run_root(&run)).await?);
+        let claim = layout.claim(&run);
+        keys.extend(claims.iter().filter(|c| c.key == claim).cloned());
+    }
+    Ok(keys)
+}

@@ -1,0 +1,96 @@
+//! The reports prune and usage walk: the store, and the projects and
+//! branches found in it (folders with a manifest of ours).
+
+use anyhow::Result;
+
+use crate::cli::SiteArgs;
+use crate::model::layout::Layout;
+use crate::model::manifest::Manifest;
+use crate::output::Output;
+use crate::settings::{self, Layer, Settings};
+use crate::state;
+use crate::storage::Store;
+
+pub struct Site {
+    pub store: Store,
+    pub settings: Settings,
+    /// Project folders (key segments) to walk.
+    pub projects: Vec<String>,
+}
+
+/// A branch found in the store, with its manifest as read.
+pub struct Branch {
+    pub layout: Layout,
+    /// The branch name as published (the folder when the manifest has none).
+    pub name: String,
+    pub project: String,
+    pub manifest: Manifest,
+}
+
+pub async fn open(args: &SiteArgs, write: bool, out: &Output) -> Result<Site> {
+    let flags = Layer {
+        bucket: args.bucket.clone(),
+        local_dir: args.local_dir.clone(),
+        prefix: args.prefix.clone(),
+        project: args.project.clone(),
+        region: args.region.clone(),
+        s3_endpoint: args.s3_endpoint.clone(),
+        ..Layer::default()
+    };
+    let (settings, warnings) = settings::load(&flags, args.config.as_deref())?;
+    for w in warnings {
+        out.warning(&w);
+    }
+    let store = super::open_store(&settings.target, write, out).await?;
+    let root = Layout::new(&settings.prefix, &settings.project, "main")?;
+    let projects = if args.all_projects {
+        store.list_folders(root.prefix_root()).await?
+    } else {
+        vec![root.project_segment().to_string()]
+    };
+    Ok(Site {
+        store,
+        settings,
+        projects,
+    })
+}
+
+/// The branches of `project` (a folder): every folder with a manifest.
+/// The pages' assets and pull request state (`~…`) are not branches.
+pub async fn branches(site: &Site, project: &str) -> Result<Vec<Branch>> {
+    let root = Layout::from_segments(&site.settings.prefix, project, "b")?;
+    let mut out = Vec::new();
+    for folder in site.store.list_folders(&root.project_root()).await? {
+        if folder.starts_with('~') {
+            continue;
+        }
+        let Ok(layout) = Layout::from_segments(&site.settings.prefix, project, &folder) else {
+            continue;
+        };
+        out.extend(found(site, project, layout).await?);
+    }
+    Ok(out)
+}
+
+/// One branch by name, when the store has it.
+pub async fn branch(site: &Site, project: &str, name: &str) -> Result<Option<Branch>> {
+    let segment = Layout::new("", "p", name)?.branch_segment().to_string();
+    let layout = Layout::from_segments(&site.settings.prefix, project, &segment)?;
+    found(site, project, layout).await
+}
+
+async fn found(site: &Site, project: &str, layout: Layout) -> Result<Option<Branch>> {
+    let Some(manifest) = state::manifest::find(&site.store, &layout).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Branch {
+        name: non_empty(&manifest.branch, layout.branch_segment()),
+        project: non_empty(&manifest.project, project),
+        layout,
+        manifest,
+    }))
+}
+
+fn non_empty(s: &str, or: &str) -> String {
+    if s.is_empty() { or } else { s }.to_string()
+}
