@@ -598,3 +598,85 @@ async fn a_private_site_gets_signed_links_and_never_sees_the_key() {
     assert!(!r.summary.contains("[Report of this run]"), "{}", r.summary);
     assert!(r.log.contains("opens only with signed links"), "{}", r.log);
 }
+
+#[tokio::test]
+async fn cleanup_mode_removes_the_closed_pull_requests_branch_and_nothing_else() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    let mock = MockGitHub::start(0.0);
+    let publish = |step: Step| {
+        let r = step
+            .with_example_results()
+            .input("bucket", &bucket)
+            .input("project", "shop")
+            .run();
+        assert_ok(&r);
+    };
+    publish(Step::new(&mock));
+    publish(Step::new(&mock).pull_request(7, "feat/x"));
+    publish(Step::new(&mock).pull_request(8, "feat/y"));
+    let all = keys(&client, &bucket).await;
+    let under = |keys: &[String], folder: &str| -> Vec<String> {
+        let prefix = format!("reports/shop/{folder}/");
+        keys.iter().filter(|k| k.starts_with(&prefix)).cloned().collect()
+    };
+    assert!(!under(&all, "feat~2Fx").is_empty(), "{all:?}");
+
+    let closed = |n: u64, head: &str| {
+        let mut step = Step::new(&mock)
+            .pull_request(n, head)
+            .input("bucket", &bucket)
+            .input("project", "shop")
+            .input("mode", "cleanup");
+        step.event = serde_json::json!({
+            "action": "closed",
+            "pull_request": { "number": n, "head": { "ref": head } }
+        });
+        step
+    };
+    let r = closed(7, "feat/x").run();
+    assert_ok(&r);
+    let after = keys(&client, &bucket).await;
+    assert!(under(&after, "feat~2Fx").is_empty(), "{after:?}");
+    let others: Vec<String> = all
+        .iter()
+        .filter(|k| !k.starts_with("reports/shop/feat~2Fx/"))
+        .filter(|k| !k.starts_with("reports/shop/index."))
+        .cloned()
+        .collect();
+    for k in &others {
+        assert!(after.contains(k), "{k} was removed:\n{}", r.log);
+    }
+    let index = get_json(&client, &bucket, "reports/shop/index.json").await;
+    let rows: Vec<&str> = index["branches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["branch"].as_str().unwrap())
+        .collect();
+    assert_eq!(rows, ["feat/y", "main"]);
+    assert!(r.summary.contains("Branch feat/x removed"), "{}", r.summary);
+    assert!(r.log.contains("::group::Cleanup"), "{}", r.log);
+
+    // keep-days: the branch stays readable, marked to go later.
+    let r = closed(8, "feat/y").input("keep-days", "3").run();
+    assert_ok(&r);
+    assert_eq!(under(&keys(&client, &bucket).await, "feat~2Fy").len(), under(&all, "feat~2Fy").len());
+    let manifest = get_json(&client, &bucket, "reports/shop/feat~2Fy/runs/index.json").await;
+    let due = manifest["remove_after"].as_i64().expect("marked");
+    let in_3_days = chrono_like_now() + 3 * 86_400;
+    assert!((due - in_3_days).abs() < 120, "{due} vs {in_3_days}");
+    assert!(r.summary.contains("kept until"), "{}", r.summary);
+
+    // An unknown mode is refused before anything happens.
+    let r = closed(8, "feat/y").input("mode", "purge").run();
+    assert!(!r.output.status.success());
+    assert!(r.log.contains("use publish or cleanup"), "{}", r.log);
+}
+
+fn chrono_like_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::commands::publish;
 use crate::github::api::GitHub;
-use crate::github::context::{ActionInputs, Runner, with_input_fallbacks};
+use crate::github::context::{ActionInputs, ActionMode, Runner, with_input_fallbacks};
 use crate::github::step_summary;
 use crate::github::{append_file, artifacts, oidc, outputs, pr_comment};
 use crate::model::changes::Changes;
@@ -55,6 +55,15 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
             assume_role(&gh, &runner, &inputs, role, &mut settings, out),
         )
         .await?;
+    }
+    if inputs.mode == ActionMode::Cleanup {
+        let lines = section(out, "Cleanup", cleanup(vars, &runner, &inputs, settings, out)).await?;
+        if inputs.summary
+            && let Some(path) = &runner.step_summary
+        {
+            append_file(path, &step_summary::cleanup(&lines), "GITHUB_STEP_SUMMARY")?;
+        }
+        return Ok(true);
     }
     if let Some(pattern) = &inputs.artifact_name {
         section(
@@ -110,6 +119,33 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
         return Ok(false);
     }
     Ok(true)
+}
+
+/// Cleanup mode: the branch named by the `branch` input, else the one the
+/// event ended; then the branches whose kept days are over.
+async fn cleanup(
+    vars: &[(String, String)],
+    runner: &Runner,
+    inputs: &ActionInputs,
+    settings: Settings,
+    out: &Output,
+) -> Result<Vec<String>> {
+    let branch = settings::layer::lookup(vars, "ALLURE_BRANCH")
+        .filter(|b| !b.trim().is_empty())
+        .or_else(|| runner.ended_branch());
+    match &branch {
+        Some(b) => out.line(format_args!("Cleaning up branch {b}")),
+        None => out.line(format_args!(
+            "No branch ended with this {} event; removing only branches whose kept days are over",
+            runner.event_name.as_deref().unwrap_or("unknown")
+        )),
+    }
+    let site = super::site::from_settings(settings, false, true, out).await?;
+    let lines = super::prune::cleanup(&site, branch.as_deref(), inputs.keep_days, out).await?;
+    for line in &lines {
+        out.line(line);
+    }
+    Ok(lines)
 }
 
 /// Run `work` inside a collapsible log group.

@@ -41,9 +41,19 @@ pub async fn open(args: &SiteArgs, write: bool, out: &Output) -> Result<Site> {
     for w in warnings {
         out.warning(&w);
     }
+    from_settings(settings, args.all_projects, write, out).await
+}
+
+/// The configured project (or every project under the prefix).
+pub async fn from_settings(
+    settings: Settings,
+    all_projects: bool,
+    write: bool,
+    out: &Output,
+) -> Result<Site> {
     let store = super::open_store(&settings.target, write, out).await?;
     let root = Layout::new(&settings.prefix, &settings.project, "main")?;
-    let projects = if args.all_projects {
+    let projects = if all_projects {
         store.list_folders(root.prefix_root()).await?
     } else {
         vec![root.project_segment().to_string()]

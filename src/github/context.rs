@@ -17,6 +17,8 @@ pub enum ContextError {
     Inputs(String),
     #[error("GITHUB_REPOSITORY is not set to OWNER/NAME; run this inside GitHub Actions")]
     NoRepository,
+    #[error("mode {0:?} is not valid; use publish or cleanup")]
+    Mode(String),
 }
 
 /// `fail-on`: when the step fails after publishing.
@@ -61,6 +63,18 @@ struct RawInputs {
     fail_on: Option<String>,
     summary: Option<bool>,
     max_artifact_bytes: Option<u64>,
+    mode: Option<String>,
+    keep_days: Option<u32>,
+}
+
+/// `mode`: what the step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ActionMode {
+    #[default]
+    Publish,
+    /// Remove the reports of the branch the event closed or deleted, and
+    /// the branches whose kept days are over.
+    Cleanup,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +89,9 @@ pub struct ActionInputs {
     pub summary: bool,
     /// Cap on the bytes extracted from all artifacts together.
     pub max_artifact_bytes: u64,
+    pub mode: ActionMode,
+    /// Cleanup: days a closed branch's reports stay readable (0: removed now).
+    pub keep_days: u32,
 }
 
 /// 4 GiB: far above any allure-results folder, far below a full disk.
@@ -92,6 +109,12 @@ impl ActionInputs {
             fail_on: FailOn::parse(raw.fail_on.as_deref().unwrap_or(""))?,
             summary: raw.summary.unwrap_or(true),
             max_artifact_bytes: raw.max_artifact_bytes.unwrap_or(DEFAULT_MAX_ARTIFACT_BYTES),
+            mode: match raw.mode.as_deref().map(str::trim).unwrap_or("") {
+                "" | "publish" => ActionMode::Publish,
+                "cleanup" => ActionMode::Cleanup,
+                other => return Err(ContextError::Mode(other.to_string())),
+            },
+            keep_days: raw.keep_days.unwrap_or(0),
         })
     }
 }
@@ -105,6 +128,8 @@ const ACTION_INPUTS: &[(&str, &str)] = &[
     ("pr-comment", "ALLURE_PR_COMMENT"),
     ("fail-on", "ALLURE_FAIL_ON"),
     ("summary", "ALLURE_SUMMARY"),
+    ("mode", "ALLURE_MODE"),
+    ("keep-days", "ALLURE_KEEP_DAYS"),
 ];
 
 /// Each input of action.yml and the variable its `runs.env` sets.
@@ -173,6 +198,25 @@ impl Runner {
             .ok_or(ContextError::NoRepository)
     }
 
+    /// The branch this event ended: a closed pull request's head branch, or
+    /// the branch a `delete` event removed.
+    pub fn ended_branch(&self) -> Option<String> {
+        let payload = self.payload()?;
+        let text = |p: &str| payload.pointer(p).and_then(|v| v.as_str()).map(str::to_string);
+        match self.event_name.as_deref()? {
+            "pull_request" | "pull_request_target" if text("/action")? == "closed" => {
+                text("/pull_request/head/ref")
+            }
+            "delete" if text("/ref_type")? == "branch" => text("/ref"),
+            _ => None,
+        }
+    }
+
+    fn payload(&self) -> Option<serde_json::Value> {
+        let bytes = std::fs::read(self.event_path.as_ref()?).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
     /// The pull request number on `pull_request` events: from the event
     /// payload, else from `refs/pull/<n>/merge`.
     pub fn pull_request(&self) -> Option<u64> {
@@ -181,10 +225,7 @@ impl Runner {
             return None;
         }
         let from_payload = self
-            .event_path
-            .as_ref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .payload()
             .and_then(|v| v.pointer("/pull_request/number").and_then(|n| n.as_u64()));
         from_payload.or_else(|| {
             self.git_ref
@@ -239,6 +280,33 @@ mod tests {
             lookup(&v, "ALLURE_BUCKET").as_deref(),
             Some("from-action-yml")
         );
+    }
+
+    #[test]
+    fn the_ended_branch_comes_from_the_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let runner = |event: &str, payload: &str| {
+            let path = dir.path().join(format!("{event}.json"));
+            std::fs::write(&path, payload).unwrap();
+            Runner::from_vars(&vars(&[
+                ("GITHUB_EVENT_NAME", event),
+                ("GITHUB_EVENT_PATH", path.to_str().unwrap()),
+            ]))
+        };
+        let closed = r#"{"action":"closed","pull_request":{"number":3,"head":{"ref":"feat/x"}}}"#;
+        assert_eq!(
+            runner("pull_request", closed).ended_branch().as_deref(),
+            Some("feat/x")
+        );
+        let opened = closed.replace("closed", "synchronize");
+        assert_eq!(runner("pull_request", &opened).ended_branch(), None);
+        let deleted = r#"{"ref":"old","ref_type":"branch"}"#;
+        assert_eq!(runner("delete", deleted).ended_branch().as_deref(), Some("old"));
+        let tag = r#"{"ref":"v1","ref_type":"tag"}"#;
+        assert_eq!(runner("delete", tag).ended_branch(), None);
+        assert_eq!(runner("push", deleted).ended_branch(), None);
+        let err = ActionInputs::from_vars(&vars(&[("ALLURE_MODE", "purge")])).unwrap_err();
+        assert!(err.to_string().contains("publish or cleanup"));
     }
 
     #[test]

@@ -186,6 +186,19 @@ pub fn render(s: &PublishSummary) -> String {
     out
 }
 
+/// The job summary of the action's cleanup mode.
+pub fn cleanup(lines: &[String]) -> String {
+    let mut md = String::from("### Allure reports cleaned up\n\n");
+    if lines.is_empty() {
+        md.push_str("Nothing to remove.\n");
+    }
+    for line in lines {
+        md.push_str(&format!("- {}\n", self::md(line, 300)));
+    }
+    md.push('\n');
+    md
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

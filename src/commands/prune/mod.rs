@@ -13,7 +13,7 @@ use crate::cli::PruneArgs;
 use crate::commands::site::{self, Site};
 use crate::model::layout::Layout;
 use crate::model::plan::PruneLine;
-use crate::model::retention::{Reason, Rules};
+use crate::model::retention::{DAY_SECS, Reason, Rules};
 use crate::output::Output;
 use plan::{BranchPlan, Spec, WhyBranch};
 
@@ -42,8 +42,82 @@ pub async fn run(args: &PruneArgs, out: &Output) -> Result<bool> {
     Ok(true)
 }
 
+/// The action's cleanup: remove `branch` now, or mark it to go after
+/// `keep_days`; then remove the branches whose kept days are over. Returns
+/// what happened, one line per branch.
+pub async fn cleanup(
+    site: &Site,
+    branch: Option<&str>,
+    keep_days: u32,
+    out: &Output,
+) -> Result<Vec<String>> {
+    let now = Utc::now().timestamp();
+    let mut lines = Vec::new();
+    if let Some(name) = branch {
+        if keep_days == 0 {
+            let spec = Spec {
+                branch: Some(name.to_string()),
+                ..Spec::default()
+            };
+            lines.extend(removed(site, &spec, now, out).await?);
+        } else {
+            lines.extend(mark(site, name, now + i64::from(keep_days) * DAY_SECS).await?);
+        }
+        if lines.is_empty() {
+            lines.push(format!("Branch {name}: no reports to remove"));
+        }
+    }
+    lines.extend(removed(site, &Spec::default(), now, out).await?);
+    Ok(lines)
+}
+
+/// Carry out `spec` at once; a line per branch removed.
+async fn removed(site: &Site, spec: &Spec, now: i64, out: &Output) -> Result<Vec<String>> {
+    let plans = plan::plan(site, spec, now).await?;
+    execute(site, &plans, out).await?;
+    Ok(plans
+        .iter()
+        .map(|p| {
+            format!(
+                "Branch {} removed ({}): {} runs, {} objects, {}",
+                p.branch,
+                why_text(p.whole.unwrap_or(WhyBranch::Asked)),
+                p.runs.len(),
+                p.keys.len(),
+                crate::output::human_bytes(p.bytes())
+            )
+        })
+        .collect())
+}
+
+/// Mark `name` in every project to go after `at`.
+async fn mark(site: &Site, name: &str, at: i64) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for project in &site.projects {
+        if let Some(b) = site::branch(site, project, name).await? {
+            crate::state::manifest::set_remove_after(&site.store, &b.layout, Some(at)).await?;
+            lines.push(format!(
+                "Branch {} is kept until {}, then removed by the next cleanup or prune",
+                b.name,
+                when(at)
+            ));
+        }
+    }
+    Ok(lines)
+}
+
+fn when(at: i64) -> String {
+    DateTime::from_timestamp(at, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M UTC")
+        .to_string()
+}
+
 /// Carry out the plans, branch by branch, and say what went.
 pub async fn execute(site: &Site, plans: &[BranchPlan], out: &Output) -> Result<()> {
+    if plans.is_empty() {
+        return Ok(());
+    }
     let (mut runs, mut objects, mut bytes) = (0, 0, 0);
     for plan in plans {
         let done = apply::apply(&site.store, plan).await?;
@@ -172,12 +246,7 @@ fn why_text(why: WhyBranch) -> String {
     match why {
         WhyBranch::Asked => "named by --branch".into(),
         WhyBranch::NotInRepository => "no longer in the repository".into(),
-        WhyBranch::Due(at) => format!(
-            "closed; kept until {}",
-            DateTime::from_timestamp(at, 0)
-                .unwrap_or_default()
-                .format("%Y-%m-%d %H:%M UTC")
-        ),
+        WhyBranch::Due(at) => format!("closed; kept until {}", when(at)),
     }
 }
 
