@@ -618,7 +618,10 @@ async fn cleanup_mode_removes_the_closed_pull_requests_branch_and_nothing_else()
     let all = keys(&client, &bucket).await;
     let under = |keys: &[String], folder: &str| -> Vec<String> {
         let prefix = format!("reports/shop/{folder}/");
-        keys.iter().filter(|k| k.starts_with(&prefix)).cloned().collect()
+        keys.iter()
+            .filter(|k| k.starts_with(&prefix))
+            .cloned()
+            .collect()
     };
     assert!(!under(&all, "feat~2Fx").is_empty(), "{all:?}");
 
@@ -661,7 +664,10 @@ async fn cleanup_mode_removes_the_closed_pull_requests_branch_and_nothing_else()
     // keep-days: the branch stays readable, marked to go later.
     let r = closed(8, "feat/y").input("keep-days", "3").run();
     assert_ok(&r);
-    assert_eq!(under(&keys(&client, &bucket).await, "feat~2Fy").len(), under(&all, "feat~2Fy").len());
+    assert_eq!(
+        under(&keys(&client, &bucket).await, "feat~2Fy").len(),
+        under(&all, "feat~2Fy").len()
+    );
     let manifest = get_json(&client, &bucket, "reports/shop/feat~2Fy/runs/index.json").await;
     let due = manifest["remove_after"].as_i64().expect("marked");
     let in_3_days = chrono_like_now() + 3 * 86_400;

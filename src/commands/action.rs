@@ -57,7 +57,12 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
         .await?;
     }
     if inputs.mode == ActionMode::Cleanup {
-        let lines = section(out, "Cleanup", cleanup(vars, &runner, &inputs, settings, out)).await?;
+        let lines = section(
+            out,
+            "Cleanup",
+            cleanup(vars, &runner, &inputs, settings, out),
+        )
+        .await?;
         if inputs.summary
             && let Some(path) = &runner.step_summary
         {

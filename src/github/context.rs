@@ -202,7 +202,12 @@ impl Runner {
     /// the branch a `delete` event removed.
     pub fn ended_branch(&self) -> Option<String> {
         let payload = self.payload()?;
-        let text = |p: &str| payload.pointer(p).and_then(|v| v.as_str()).map(str::to_string);
+        let text = |p: &str| {
+            payload
+                .pointer(p)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
         match self.event_name.as_deref()? {
             "pull_request" | "pull_request_target" if text("/action")? == "closed" => {
                 text("/pull_request/head/ref")
@@ -301,7 +306,10 @@ mod tests {
         let opened = closed.replace("closed", "synchronize");
         assert_eq!(runner("pull_request", &opened).ended_branch(), None);
         let deleted = r#"{"ref":"old","ref_type":"branch"}"#;
-        assert_eq!(runner("delete", deleted).ended_branch().as_deref(), Some("old"));
+        assert_eq!(
+            runner("delete", deleted).ended_branch().as_deref(),
+            Some("old")
+        );
         let tag = r#"{"ref":"v1","ref_type":"tag"}"#;
         assert_eq!(runner("delete", tag).ended_branch(), None);
         assert_eq!(runner("push", deleted).ended_branch(), None);
