@@ -3,13 +3,10 @@
 //! row, then the files. A run published while the prune ran is listed after
 //! the plan was read, so it is in no plan and keeps its files.
 
-use std::collections::BTreeSet;
-
 use anyhow::Result;
 
-use super::plan::BranchPlan;
+use super::plan::{BranchPlan, RunFolders};
 use crate::model::manifest::Manifest;
-use crate::model::run_id::RunId;
 use crate::state;
 use crate::storage::{Listed, Store};
 
@@ -33,16 +30,19 @@ pub async fn apply(store: &Store, plan: &BranchPlan) -> Result<Done> {
     } else if let Some(m) = left {
         state::project::refresh_branch(store, layout, m).await?;
     }
-    let runs = RunFolders::of(plan);
-    let mut keys: Vec<&Listed> = plan
-        .keys
-        .iter()
-        .filter(|k| whole || runs.holds(&k.key))
-        .collect();
-    // The branch's own documents (manifest, pointers, pages) go last.
-    keys.sort_by_key(|k| !runs.holds(&k.key));
-    let (objects, bytes) = (keys.len(), keys.iter().map(|k| k.size).sum());
-    if !keys.is_empty() {
+    let runs = RunFolders::of(layout, &plan.runs);
+    let (in_runs, branch_docs): (Vec<&Listed>, Vec<&Listed>) =
+        plan.keys.iter().partition(|k| runs.holds(&k.key));
+    let mut doomed = vec![in_runs];
+    if whole {
+        // The branch's own documents (manifest, pointers, pages) go last, so
+        // an interrupted removal still finds the branch to finish it.
+        doomed.push(branch_docs);
+    }
+    let (mut objects, mut bytes) = (0, 0);
+    for keys in doomed.into_iter().filter(|k| !k.is_empty()) {
+        objects += keys.len();
+        bytes += keys.iter().map(|k| k.size).sum::<u64>();
         store
             .delete(keys.iter().map(|k| k.key.clone()).collect())
             .await?;
@@ -58,38 +58,4 @@ pub async fn apply(store: &Store, plan: &BranchPlan) -> Result<Done> {
             _ => Vec::new(),
         },
     })
-}
-
-/// The folders and claims of a plan's runs.
-struct RunFolders {
-    branch_root: String,
-    claims: String,
-    segments: BTreeSet<String>,
-}
-
-impl RunFolders {
-    fn of(plan: &BranchPlan) -> Self {
-        Self {
-            branch_root: plan.layout.branch_root(),
-            claims: plan.layout.claims_prefix(),
-            segments: plan
-                .runs
-                .iter()
-                .filter_map(|d| RunId::new(d.run_id.clone()).ok())
-                .map(|r| r.segment().to_string())
-                .collect(),
-        }
-    }
-
-    /// True for a key inside a planned run's folder, or its claim.
-    fn holds(&self, key: &str) -> bool {
-        if let Some(name) = key.strip_prefix(&self.claims) {
-            return name
-                .strip_suffix(".json")
-                .is_some_and(|seg| self.segments.contains(seg));
-        }
-        key.strip_prefix(&self.branch_root)
-            .and_then(|rest| rest.split_once('/'))
-            .is_some_and(|(seg, _)| self.segments.contains(seg))
-    }
 }

@@ -91,7 +91,7 @@ async fn plan_branch(
         None if spec.runs => {
             let gone = state::run_files::gone(store, &branch.layout, &branch.manifest).await?;
             let runs = retention::select(&branch.manifest, &spec.rules, now, &gone);
-            let keys = run_keys(site, &branch.layout, &runs).await?;
+            let keys = run_keys(site, &branch, &runs).await?;
             (runs, keys)
         }
         None => return Ok(None),
@@ -123,21 +123,68 @@ fn why_whole(spec: &Spec, branch: &Branch, now: i64) -> Option<WhyBranch> {
         .map(|_| WhyBranch::NotInRepository)
 }
 
-/// The objects of the dropped runs: each run's folder and its claim (one
-/// listing of the claims, one per dropped run: cost follows what goes).
-async fn run_keys(site: &Site, layout: &Layout, runs: &[Dropped]) -> Result<Vec<Listed>> {
+/// The objects of the dropped runs: each run's folder and its claim. A
+/// listing per dropped run (plus one of the claims), or one listing of the
+/// whole branch when that takes fewer requests: cost follows what goes.
+async fn run_keys(site: &Site, branch: &Branch, runs: &[Dropped]) -> Result<Vec<Listed>> {
     if runs.is_empty() {
         return Ok(Vec::new());
     }
-    let claims: Vec<Listed> = site.store.list(&layout.claims_prefix()).await?;
-    let mut keys = Vec::new();
+    let layout = &branch.layout;
+    let folders = RunFolders::of(layout, runs);
+    let files: u64 = branch.manifest.runs.iter().map(|r| r.files).sum();
+    let branch_pages = files / LIST_PAGE + 1;
+    if runs.len() as u64 > branch_pages {
+        let all = site.store.list(&layout.branch_root()).await?;
+        return Ok(all.into_iter().filter(|k| folders.holds(&k.key)).collect());
+    }
+    let mut keys: Vec<Listed> = site
+        .store
+        .list(&layout.claims_prefix())
+        .await?
+        .into_iter()
+        .filter(|k| folders.holds(&k.key))
+        .collect();
     for dropped in runs {
-        let Ok(run) = RunId::new(dropped.run_id.clone()) else {
-            continue;
-        };
-        keys.extend(site.store.list(&layout.run_root(&run)).await?);
-        let claim = layout.claim(&run);
-        keys.extend(claims.iter().filter(|c| c.key == claim).cloned());
+        if let Ok(run) = RunId::new(dropped.run_id.clone()) {
+            keys.extend(site.store.list(&layout.run_root(&run)).await?);
+        }
     }
     Ok(keys)
+}
+
+/// Keys per ListObjectsV2 page.
+const LIST_PAGE: u64 = 1000;
+
+/// The folders and claims of some runs of a branch.
+pub struct RunFolders {
+    branch_root: String,
+    claims: String,
+    segments: BTreeSet<String>,
+}
+
+impl RunFolders {
+    pub fn of(layout: &Layout, runs: &[Dropped]) -> Self {
+        Self {
+            branch_root: layout.branch_root(),
+            claims: layout.claims_prefix(),
+            segments: runs
+                .iter()
+                .filter_map(|d| RunId::new(d.run_id.clone()).ok())
+                .map(|r| r.segment().to_string())
+                .collect(),
+        }
+    }
+
+    /// True for a key inside one of the runs' folders, or a run's claim.
+    pub fn holds(&self, key: &str) -> bool {
+        if let Some(name) = key.strip_prefix(&self.claims) {
+            return name
+                .strip_suffix(".json")
+                .is_some_and(|seg| self.segments.contains(seg));
+        }
+        key.strip_prefix(&self.branch_root)
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(seg, _)| self.segments.contains(seg))
+    }
 }
