@@ -188,3 +188,31 @@ impl RunFolders {
             .is_some_and(|(seg, _)| self.segments.contains(seg))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::retention::Reason;
+
+    #[test]
+    fn run_folders_hold_their_files_and_claims_only() {
+        let layout = Layout::new("reports", "shop", "main").unwrap();
+        let runs = [Dropped {
+            run_id: "r1".into(),
+            reason: Reason::Count,
+        }];
+        let f = RunFolders::of(&layout, &runs);
+        assert!(f.holds("reports/shop/main/r1/index.html"));
+        assert!(f.holds("reports/shop/main/r1/data/x.json"));
+        assert!(f.holds("reports/shop/main/runs/claims/r1.json"));
+        for other in [
+            "reports/shop/main/r10/index.html",
+            "reports/shop/main/runs/claims/r10.json",
+            "reports/shop/main/runs/index.json",
+            "reports/shop/main/latest.json",
+            "reports/shop/dev/r1/index.html",
+        ] {
+            assert!(!f.holds(other), "{other}");
+        }
+    }
+}
