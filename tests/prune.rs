@@ -448,3 +448,45 @@ async fn a_prune_racing_a_publish_never_loses_the_new_run() {
         assert!(keys.contains(&format!("reports/shop/main/{run}/index.html")));
     }
 }
+
+#[tokio::test]
+async fn removing_a_branch_spares_a_run_being_published_into_it() {
+    let site = Site::local();
+    site.publish("feat/x", "done", &[]);
+    // Another publisher holds a live claim on run "busy" and has uploaded
+    // part of it; the manifest does not list it yet.
+    let claim = serde_json::json!({
+        "run_id": "busy", "token": "t", "state": "uploading",
+        "started": now(), "renewed": now()
+    });
+    let Site::Local(dir) = &site else {
+        unreachable!()
+    };
+    let branch = dir.path().join("reports/shop/feat~2Fx");
+    std::fs::create_dir_all(branch.join("busy")).unwrap();
+    std::fs::write(branch.join("busy/index.html"), "partial").unwrap();
+    std::fs::write(branch.join("runs/claims/busy.json"), claim.to_string()).unwrap();
+    // A dead claim's leftovers go with the branch.
+    let dead = serde_json::json!({
+        "run_id": "dead", "token": "t", "state": "uploading",
+        "started": now() - 3600, "renewed": now() - 3600
+    });
+    std::fs::create_dir_all(branch.join("dead")).unwrap();
+    std::fs::write(branch.join("dead/index.html"), "partial").unwrap();
+    std::fs::write(branch.join("runs/claims/dead.json"), dead.to_string()).unwrap();
+
+    ok(&site.run(
+        "prune",
+        &["--project", "shop", "--branch", "feat/x", "--yes"],
+    ));
+    let keys = site.keys().await;
+    let left: Vec<&String> = keys.iter().filter(|k| k.contains("feat~2Fx")).collect();
+    assert_eq!(
+        left,
+        [
+            "reports/shop/feat~2Fx/busy/index.html",
+            "reports/shop/feat~2Fx/runs/claims/busy.json"
+        ],
+        "only the run in flight stays"
+    );
+}

@@ -26,7 +26,7 @@ pub async fn open_store(target: &Target, write: bool, out: &Output) -> Result<St
         Target::Local { dir, defaulted } => {
             if *defaulted {
                 out.note(format_args!(
-                    "No bucket configured: publishing to the local directory ./{} (pass --bucket to publish to S3)",
+                    "No bucket configured: using the local directory ./{} (pass --bucket to use S3)",
                     dir.display()
                 ));
             }

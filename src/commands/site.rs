@@ -54,7 +54,12 @@ pub async fn from_settings(
     let store = super::open_store(&settings.target, write, out).await?;
     let root = Layout::new(&settings.prefix, &settings.project, "main")?;
     let projects = if all_projects {
-        store.list_folders(root.prefix_root()).await?
+        let folders = store.list_folders(root.prefix_root()).await?;
+        // `~allure-host/` (the access record) is the site's, not a project.
+        folders
+            .into_iter()
+            .filter(|f| !f.starts_with('~'))
+            .collect()
     } else {
         vec![root.project_segment().to_string()]
     };

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use anyhow::Result;
 
 use crate::commands::site::{self, Branch, Site};
+use crate::model::claim::{Claim, Verdict};
 use crate::model::layout::Layout;
 use crate::model::retention::{self, Dropped, Rules};
 use crate::model::run_id::RunId;
@@ -84,10 +85,12 @@ async fn plan_branch(
     let store = &site.store;
     let whole = why_whole(spec, &branch, now);
     let (runs, keys) = match whole {
-        Some(_) => (
-            retention::all(&branch.manifest),
-            store.list(&branch.layout.branch_root()).await?,
-        ),
+        Some(_) => {
+            let runs = retention::all(&branch.manifest);
+            let listed = store.list(&branch.layout.branch_root()).await?;
+            let keys = without_runs_in_flight(site, &branch.layout, &runs, listed).await?;
+            (runs, keys)
+        }
         None if spec.runs => {
             let gone = state::run_files::gone(store, &branch.layout, &branch.manifest).await?;
             let runs = retention::select(&branch.manifest, &spec.rules, now, &gone);
@@ -153,6 +156,39 @@ async fn run_keys(site: &Site, branch: &Branch, runs: &[Dropped]) -> Result<Vec<
     Ok(keys)
 }
 
+/// A branch's listing without the folders of runs being published now
+/// (claimed, not yet listed): a publish racing the removal keeps its run,
+/// and its manifest write brings the branch back with it.
+async fn without_runs_in_flight(
+    site: &Site,
+    layout: &Layout,
+    listed_runs: &[Dropped],
+    keys: Vec<Listed>,
+) -> Result<Vec<Listed>> {
+    let listed = RunFolders::of(layout, listed_runs);
+    let claims = layout.claims_prefix();
+    let now = chrono::Utc::now().timestamp();
+    let mut in_flight = BTreeSet::new();
+    for key in keys.iter().map(|k| &k.key).filter(|k| !listed.holds(k)) {
+        let Some(segment) = key
+            .strip_prefix(&claims)
+            .and_then(|name| name.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        let stored = site.store.get(key).await?;
+        let verdict = Claim::judge(stored.as_ref().map(|o| o.body.as_slice()), now);
+        if !matches!(verdict, Verdict::Free { .. }) {
+            in_flight.insert(segment.to_string());
+        }
+    }
+    if in_flight.is_empty() {
+        return Ok(keys);
+    }
+    let keep = RunFolders::at(layout, in_flight);
+    Ok(keys.into_iter().filter(|k| !keep.holds(&k.key)).collect())
+}
+
 /// Keys per ListObjectsV2 page.
 const LIST_PAGE: u64 = 1000;
 
@@ -165,14 +201,20 @@ pub struct RunFolders {
 
 impl RunFolders {
     pub fn of(layout: &Layout, runs: &[Dropped]) -> Self {
+        let segments = runs
+            .iter()
+            .filter_map(|d| RunId::new(d.run_id.clone()).ok())
+            .map(|r| r.segment().to_string())
+            .collect();
+        Self::at(layout, segments)
+    }
+
+    /// Run folders named by their key segments.
+    fn at(layout: &Layout, segments: BTreeSet<String>) -> Self {
         Self {
             branch_root: layout.branch_root(),
             claims: layout.claims_prefix(),
-            segments: runs
-                .iter()
-                .filter_map(|d| RunId::new(d.run_id.clone()).ok())
-                .map(|r| r.segment().to_string())
-                .collect(),
+            segments,
         }
     }
 
