@@ -6,6 +6,7 @@ use chrono::Utc;
 use crate::cli::ShareArgs;
 use crate::model::access::{Scope, scope_path, signed_url};
 use crate::model::layout::Layout;
+use crate::model::time::utc_minute;
 use crate::output::Output;
 use crate::settings::{self, MAX_LINK_DAYS, Settings};
 
@@ -32,7 +33,7 @@ pub fn run(args: &ShareArgs, out: &Output) -> Result<bool> {
     let expires = Utc::now() + chrono::Duration::days(i64::from(days));
     out.note(format_args!(
         "Opens {scope} until {} (key {})",
-        expires.format("%Y-%m-%d %H:%M UTC"),
+        utc_minute(expires.timestamp()),
         key.id
     ));
     println!("{}", signed_url(&url, key, &scope, expires.timestamp()));

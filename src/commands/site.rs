@@ -89,7 +89,7 @@ pub async fn branches(site: &Site, project: &str) -> Result<Vec<Branch>> {
 
 /// One branch by name, when the store has it.
 pub async fn branch(site: &Site, project: &str, name: &str) -> Result<Option<Branch>> {
-    let segment = Layout::new("", "p", name)?.branch_segment().to_string();
+    let segment = Layout::branch_segment_of(name)?;
     let layout = Layout::from_segments(&site.settings.prefix, project, &segment)?;
     found(site, project, layout).await
 }

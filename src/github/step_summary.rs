@@ -188,15 +188,15 @@ pub fn render(s: &PublishSummary) -> String {
 
 /// The job summary of the action's cleanup mode.
 pub fn cleanup(lines: &[String]) -> String {
-    let mut md = String::from("### Allure reports cleaned up\n\n");
+    let mut out = String::from("### Allure reports cleaned up\n\n");
     if lines.is_empty() {
-        md.push_str("Nothing to remove.\n");
+        out.push_str("Nothing to remove.\n");
     }
     for line in lines {
-        md.push_str(&format!("- {}\n", self::md(line, 300)));
+        out.push_str(&format!("- {}\n", md(line, 300)));
     }
-    md.push('\n');
-    md
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]

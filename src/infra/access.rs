@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::access::{AccessKey, KeyId, Mode, SiteAccess, hex, hmac_hex};
+use crate::model::time::utc_minute;
 
 /// The function as written, with the open default.
 pub const TEMPLATE: &str = include_str!("viewer-request.js");
@@ -92,7 +93,7 @@ pub fn describe(c: &AccessConfig) -> String {
             .iter()
             .map(|(id, k)| match k.until {
                 None => id.clone(),
-                Some(u) => format!("{id} until {}", day(u)),
+                Some(u) => format!("{id} until {}", utc_minute(u)),
             })
             .collect();
         parts.push(format!("keys {}", keys.join(", ")));
@@ -114,12 +115,6 @@ pub fn describe(c: &AccessConfig) -> String {
     } else {
         format!("{modes} ({})", parts.join("; "))
     }
-}
-
-fn day(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| unix.to_string())
 }
 
 impl AccessConfig {

@@ -68,13 +68,7 @@ impl Layout {
             clean.push('/');
         }
         let project = segment::encode(project, "project")?;
-        let branch = segment::encode(branch, "branch")?;
-        if RESERVED_BRANCH_SEGMENTS.contains(&branch.as_str()) {
-            return Err(LayoutError::Reserved {
-                what: "branch",
-                name: branch,
-            });
-        }
+        let branch = Self::branch_segment_of(branch)?;
         Ok(Self {
             prefix: clean,
             project,
@@ -102,6 +96,19 @@ impl Layout {
     /// `<prefix>/`: where the projects' folders are.
     pub fn prefix_root(&self) -> &str {
         &self.prefix
+    }
+
+    /// The folder of a branch name, refusing names that collide with the
+    /// project's files.
+    pub fn branch_segment_of(name: &str) -> Result<String, LayoutError> {
+        let seg = segment::encode(name, "branch")?;
+        if RESERVED_BRANCH_SEGMENTS.contains(&seg.as_str()) {
+            return Err(LayoutError::Reserved {
+                what: "branch",
+                name: seg,
+            });
+        }
+        Ok(seg)
     }
 
     /// The key segment for a run id, refusing ids that collide with branch files.

@@ -16,4 +16,5 @@ pub mod run_id;
 pub mod segment;
 pub mod stats;
 pub mod summary;
+pub mod time;
 pub mod variant;

@@ -11,8 +11,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::manifest::{Manifest, RunEntry};
-
-pub const DAY_SECS: i64 = 86_400;
+use super::time::DAY_SECS;
 
 /// What a branch keeps. Empty rules drop only expired and gone runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -74,13 +74,16 @@ pub async fn add_run(
 
 /// Stop listing the `dropped` runs (those still listed) and rewrite the
 /// pages, every leg's included. Returns the manifest as written (None when
-/// the branch has none) and the runs removed.
+/// the branch has none).
 pub async fn remove_runs(
     store: &Store,
     layout: &Layout,
     dropped: &[Dropped],
-) -> Result<Option<(Manifest, Vec<RunEntry>)>, StateError> {
-    change(store, layout, |m, now| m.remove_runs(dropped, now)).await
+) -> Result<Option<Manifest>, StateError> {
+    change(store, layout, |m, now| {
+        m.remove_runs(dropped, now);
+    })
+    .await
 }
 
 /// Mark the branch for removal after `at`, or clear the mark.
@@ -88,13 +91,9 @@ pub async fn set_remove_after(
     store: &Store,
     layout: &Layout,
     at: Option<i64>,
-) -> Result<Option<Manifest>, StateError> {
-    let changed = change(store, layout, |m, now| {
-        m.set_remove_after(at, now);
-        Vec::new()
-    })
-    .await?;
-    Ok(changed.map(|(m, _)| m))
+) -> Result<(), StateError> {
+    change(store, layout, |m, now| m.set_remove_after(at, now)).await?;
+    Ok(())
 }
 
 /// Apply `edit` to an existing manifest by CAS, then rewrite its pages when
@@ -102,8 +101,8 @@ pub async fn set_remove_after(
 async fn change(
     store: &Store,
     layout: &Layout,
-    edit: impl Fn(&mut Manifest, i64) -> Vec<RunEntry>,
-) -> Result<Option<(Manifest, Vec<RunEntry>)>, StateError> {
+    edit: impl Fn(&mut Manifest, i64),
+) -> Result<Option<Manifest>, StateError> {
     let key = layout.manifest();
     let outcome = cas::update(store, &key, &no_cache(&key), |current| {
         let Some(bytes) = current else {
@@ -111,15 +110,15 @@ async fn change(
         };
         let mut manifest = Manifest::parse(bytes).map_err(|e| unreadable(store, &key, e))?;
         let before = manifest.revision;
-        let removed = edit(&mut manifest, Utc::now().timestamp());
+        edit(&mut manifest, Utc::now().timestamp());
         Ok::<_, StateError>(if manifest.revision == before {
-            Step::Keep(Some((manifest, removed, false)))
+            Step::Keep(Some((manifest, false)))
         } else {
-            Step::Write(manifest.to_json(), Some((manifest, removed, true)))
+            Step::Write(manifest.to_json(), Some((manifest, true)))
         })
     })
     .await?;
-    let Some((manifest, removed, written)) = outcome else {
+    let Some((manifest, written)) = outcome else {
         return Ok(None);
     };
     if written {
@@ -130,8 +129,9 @@ async fn change(
             .collect();
         write_pages(store, layout, &manifest, &legs).await?;
     }
-    Ok(Some((manifest, removed)))
+    Ok(Some(manifest))
 }
+
 async fn write_pages(
     store: &Store,
     layout: &Layout,

@@ -9,6 +9,7 @@ use crate::cli::{AccessArgs, AccessCommand};
 use crate::infra::access::{Access, AccessConfig};
 use crate::infra::plan::{self, Desired};
 use crate::model::access::{AccessKey, Mode, parse_modes};
+use crate::model::time::DAY_SECS;
 use crate::output::Output;
 
 /// A secret the change made, printed once after it is live.
@@ -101,7 +102,7 @@ fn change(command: &AccessCommand, config: &mut AccessConfig) -> Result<Option<M
                     "signing keys are for link mode; run `allure-host infra access set link` first"
                 );
             }
-            Made::Key(config.rotate(Utc::now().timestamp(), i64::from(*grace_days) * 86_400))
+            Made::Key(config.rotate(Utc::now().timestamp(), i64::from(*grace_days) * DAY_SECS))
         }
     };
     Ok(Some(made))

@@ -6,7 +6,6 @@
 use anyhow::Result;
 
 use super::plan::{BranchPlan, RunFolders};
-use crate::model::manifest::Manifest;
 use crate::state;
 use crate::storage::{Listed, Store};
 
@@ -22,8 +21,8 @@ pub struct Done {
 
 pub async fn apply(store: &Store, plan: &BranchPlan) -> Result<Done> {
     let layout = &plan.layout;
-    let listed = state::manifest::remove_runs(store, layout, &plan.runs).await?;
-    let left: Option<&Manifest> = listed.as_ref().map(|(m, _)| m);
+    let left = state::manifest::remove_runs(store, layout, &plan.runs).await?;
+    let left = left.as_ref();
     let whole = plan.whole.is_some() && left.is_none_or(|m| m.runs.is_empty());
     if whole {
         state::project::forget_branch(store, layout).await?;

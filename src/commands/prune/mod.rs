@@ -7,13 +7,14 @@ pub mod plan;
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result, bail};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use crate::cli::PruneArgs;
 use crate::commands::site::{self, Site};
 use crate::model::layout::Layout;
 use crate::model::plan::PruneLine;
-use crate::model::retention::{DAY_SECS, Reason, Rules};
+use crate::model::retention::{Reason, Rules};
+use crate::model::time::{DAY_SECS, utc_minute};
 use crate::output::Output;
 use plan::{BranchPlan, Spec, WhyBranch};
 
@@ -24,7 +25,7 @@ pub async fn run(args: &PruneArgs, out: &Output) -> Result<bool> {
     if let (Some(name), true) = (&args.branch, plans.is_empty()) {
         bail!(
             "no branch {name:?} in {}: check --branch against `allure-host usage`",
-            projects(&site)
+            site.projects.join(", ")
         );
     }
     out.prune_plan(&lines(&plans), args.dry_run);
@@ -99,18 +100,11 @@ async fn mark(site: &Site, name: &str, at: i64) -> Result<Vec<String>> {
             lines.push(format!(
                 "Branch {} is kept until {}, then removed by the next cleanup or prune",
                 b.name,
-                when(at)
+                utc_minute(at)
             ));
         }
     }
     Ok(lines)
-}
-
-fn when(at: i64) -> String {
-    DateTime::from_timestamp(at, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%d %H:%M UTC")
-        .to_string()
 }
 
 /// Carry out the plans, branch by branch, and say what went.
@@ -142,10 +136,6 @@ pub async fn execute(site: &Site, plans: &[BranchPlan], out: &Output) -> Result<
         requests.join(", ")
     ));
     Ok(())
-}
-
-fn projects(site: &Site) -> String {
-    site.projects.join(", ")
 }
 
 fn spec(args: &PruneArgs) -> Result<Spec> {
@@ -216,7 +206,7 @@ fn segments(names: &[String]) -> Result<BTreeSet<String>> {
     }
     names
         .iter()
-        .map(|n| Ok(Layout::new("", "p", n)?.branch_segment().to_string()))
+        .map(|n| Ok(Layout::branch_segment_of(n)?))
         .collect()
 }
 
@@ -246,7 +236,7 @@ fn why_text(why: WhyBranch) -> String {
     match why {
         WhyBranch::Asked => "named by --branch".into(),
         WhyBranch::NotInRepository => "no longer in the repository".into(),
-        WhyBranch::Due(at) => format!("closed; kept until {}", when(at)),
+        WhyBranch::Due(at) => format!("closed; kept until {}", utc_minute(at)),
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 
-use crate::model::retention::DAY_SECS;
+use crate::model::time::DAY_SECS;
 use tempfile::TempDir;
 
 use super::prepare::Prepared;
