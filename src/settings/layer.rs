@@ -148,6 +148,11 @@ layer! {
     /// Days a signed link opens for [default: 30].
     #[arg(long, value_name = "N")]
     link_days: u32 => env "ALLURE_LINK_DAYS", file "link_days", input Some("link-days");
+    /// The Allure engine: 2 (Java CLI) or 3 (npm `allure`) [default: 2].
+    #[arg(long = "allure", value_name = "2|3")]
+    // ALLURE_VERSION reaches serde as `version`.
+    #[serde(alias = "version")]
+    allure_version: u8 => env "ALLURE_VERSION", file "allure_version", input Some("allure-version");
 }
 
 /// The variables and keys `--help` lists after the flags.
@@ -258,6 +263,7 @@ mod tests {
         for k in KEYS {
             let value = match k.field {
                 "ttl_days" | "max_keep_runs" | "concurrency" | "link_days" => "7",
+                "allure_version" => "3",
                 "keep_analytics" => "true",
                 "meta" => "a=b",
                 _ => "x",

@@ -62,6 +62,8 @@ pub enum SettingsError {
     AccessKeyInFile,
     #[error("--link-days must be between 1 and {MAX_LINK_DAYS}")]
     LinkDays,
+    #[error("--allure {0} is not an engine this version knows; use 2 or 3")]
+    AllureVersion(u8),
 }
 
 pub const DEFAULT_LINK_DAYS: u32 = 30;
@@ -115,6 +117,18 @@ pub struct Settings {
     pub access_key: Option<AccessKey>,
     /// Days a signed link opens for.
     pub link_days: u32,
+    /// Which Allure generates the report.
+    pub engine: Engine,
+}
+
+/// The Allure that generates reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// The Java CLI (`allure-commandline`).
+    #[default]
+    Allure2,
+    /// The npm package `allure` (TypeScript, plugins).
+    Allure3,
 }
 
 /// Merge the layers and validate. Pure: the caller gathers the layers and
@@ -200,6 +214,11 @@ pub fn resolve(
         link_days: match m.link_days.unwrap_or(DEFAULT_LINK_DAYS) {
             d @ 1..=MAX_LINK_DAYS => d,
             _ => return Err(SettingsError::LinkDays),
+        },
+        engine: match m.allure_version.unwrap_or(2) {
+            2 => Engine::Allure2,
+            3 => Engine::Allure3,
+            other => return Err(SettingsError::AllureVersion(other)),
         },
     })
 }
