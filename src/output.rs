@@ -103,6 +103,12 @@ impl Output {
             s.report_files,
             s.timings.total
         );
+        if let Some(gate) = &s.quality_gate {
+            println!("Quality gate: {}", gate.verdict());
+            for r in gate.failed_rules() {
+                println!("  {}: {}", r.rule, r.message);
+            }
+        }
         if !s.latest_moved {
             println!("Latest was not moved: a newer build is already shown there.");
         }

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::commands::publish;
 use crate::github::api::GitHub;
-use crate::github::context::{ActionInputs, ActionMode, Runner, with_input_fallbacks};
+use crate::github::context::{ActionInputs, ActionMode, FailOn, Runner, with_input_fallbacks};
 use crate::github::step_summary;
 use crate::github::{append_file, artifacts, oidc, outputs, pr_comment};
 use crate::model::changes::Changes;
@@ -45,6 +45,11 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
     } = settings.target
     {
         bail!("the bucket input is empty: set `bucket:` in the step's `with:`");
+    }
+    if inputs.fail_on == FailOn::QualityGate && settings.engine.is_allure2() {
+        bail!(
+            "fail-on: quality-gate needs Allure 3, whose quality gate it reads: set `allure-version: 3` and qualityGate rules in the project's allurerc (see docs/allure3.md)"
+        );
     }
     let gh = GitHub::new(&runner.api_url, inputs.github_token.as_deref())?;
 
@@ -112,18 +117,41 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
         let title = format!("{} test: {}", t.status, t.name);
         out.error_titled(&title, t.message.as_deref().unwrap_or(&t.status));
     }
-    let st = &summary.stats;
-    if inputs.fail_on.trips(st.failed, st.broken) {
-        out.error_titled(
-            "Allure: tests failed",
-            &format!(
-                "{} failed and {} broken of {} tests (fail-on: {:?}). Report: {}",
-                st.failed, st.broken, st.total, inputs.fail_on, summary.run_url
-            ),
-        );
+    let gate = summary.quality_gate.as_ref();
+    if inputs.fail_on.trips(&summary.stats, gate) {
+        let (title, why) = fail_reason(&summary, inputs.fail_on);
+        out.error_titled(title, &format!("{why}. Report: {}", summary.run_url));
         return Ok(false);
     }
     Ok(true)
+}
+
+/// The title and text of the error that fails the step.
+fn fail_reason(summary: &PublishSummary, fail_on: FailOn) -> (&'static str, String) {
+    let st = &summary.stats;
+    match (fail_on, &summary.quality_gate) {
+        (FailOn::QualityGate, Some(gate)) => (
+            "Allure: quality gate failed",
+            gate.failed_rules()
+                .map(|r| format!("{}: {}", r.rule, r.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        (FailOn::QualityGate, None) => (
+            "Allure: no quality gate",
+            format!(
+                "fail-on: quality-gate, but no quality gate ran ({}); the gate runs with allure-version: 3 and qualityGate rules in the project's allurerc (see docs/allure3.md)",
+                summary.allure
+            ),
+        ),
+        _ => (
+            "Allure: tests failed",
+            format!(
+                "{} failed and {} broken of {} tests (fail-on: {fail_on:?})",
+                st.failed, st.broken, st.total
+            ),
+        ),
+    }
 }
 
 /// Cleanup mode: the branch named by the `branch` input, else the one the
@@ -271,7 +299,7 @@ async fn comment(
 }
 
 /// Every output action.yml declares, in the order written.
-pub const OUTPUT_NAMES: [&str; 14] = [
+pub const OUTPUT_NAMES: [&str; 15] = [
     "run-url",
     "latest-url",
     "runs-index-url",
@@ -282,6 +310,7 @@ pub const OUTPUT_NAMES: [&str; 14] = [
     "skipped",
     "total",
     "status",
+    "quality-gate",
     "new-failures",
     "fixed",
     "run-link",
@@ -301,7 +330,14 @@ pub fn output_values(s: &PublishSummary) -> Vec<(&'static str, String)> {
         ("broken", st.broken.to_string()),
         ("skipped", st.skipped.to_string()),
         ("total", st.total.to_string()),
-        ("status", st.status().to_string()),
+        ("status", s.status().to_string()),
+        (
+            "quality-gate",
+            s.quality_gate
+                .as_ref()
+                .map(|g| g.verdict().to_string())
+                .unwrap_or_default(),
+        ),
         ("new-failures", count(s, |c| c.new_failures.total)),
         ("fixed", count(s, |c| c.fixed.total)),
         ("run-link", link(s, |l| &l.run)),

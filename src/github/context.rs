@@ -7,11 +7,13 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::model::quality_gate::QualityGate;
+use crate::model::stats::Stats;
 use crate::settings::layer::{KEYS, lookup, read_allure_vars};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {
-    #[error("fail-on {0:?} is not valid; use none, failed or broken")]
+    #[error("fail-on {0:?} is not valid; use none, failed, broken or quality-gate")]
     FailOn(String),
     #[error("action inputs: {0}; fix the input in the workflow")]
     Inputs(String),
@@ -30,6 +32,8 @@ pub enum FailOn {
     Failed,
     /// Any failed or broken test.
     Broken,
+    /// Allure 3's quality gate failed (its rules in allurerc).
+    QualityGate,
 }
 
 impl FailOn {
@@ -38,16 +42,19 @@ impl FailOn {
             "" | "none" => Ok(Self::None),
             "failed" => Ok(Self::Failed),
             "broken" => Ok(Self::Broken),
+            "quality-gate" => Ok(Self::QualityGate),
             other => Err(ContextError::FailOn(other.to_string())),
         }
     }
 
-    /// True when these counts must fail the step.
-    pub fn trips(self, failed: u64, broken: u64) -> bool {
+    /// True when this run must fail the step. A quality gate that did not
+    /// run is not a pass: `fail-on: quality-gate` without one trips too.
+    pub fn trips(self, stats: &Stats, gate: Option<&QualityGate>) -> bool {
         match self {
             Self::None => false,
-            Self::Failed => failed > 0,
-            Self::Broken => failed > 0 || broken > 0,
+            Self::Failed => stats.failed > 0,
+            Self::Broken => stats.failing() > 0,
+            Self::QualityGate => gate.is_none_or(|g| !g.passed()),
         }
     }
 }
@@ -247,6 +254,7 @@ impl Runner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::quality_gate::RuleResult;
     use crate::settings::layer::test_vars as vars;
 
     #[test]
@@ -319,10 +327,27 @@ mod tests {
 
     #[test]
     fn fail_on_levels() {
-        assert!(!FailOn::None.trips(3, 3));
-        assert!(FailOn::Failed.trips(1, 0));
-        assert!(!FailOn::Failed.trips(0, 2));
-        assert!(FailOn::Broken.trips(0, 2));
+        let st = |failed, broken| Stats {
+            failed,
+            broken,
+            ..Stats::default()
+        };
+        assert!(!FailOn::None.trips(&st(3, 3), None));
+        assert!(FailOn::Failed.trips(&st(1, 0), None));
+        assert!(!FailOn::Failed.trips(&st(0, 2), None));
+        assert!(FailOn::Broken.trips(&st(0, 2), None));
+        let rule = |success| RuleResult {
+            rule: "maxFailures".into(),
+            success,
+            message: String::new(),
+            actual: 0.into(),
+            expected: 0.into(),
+        };
+        let gate = |success| QualityGate::new(vec![rule(success)]);
+        assert!(FailOn::QualityGate.trips(&st(0, 0), gate(false).as_ref()));
+        assert!(!FailOn::QualityGate.trips(&st(5, 0), gate(true).as_ref()));
+        assert!(FailOn::QualityGate.trips(&st(0, 0), None));
+        assert_eq!(FailOn::parse("Quality-Gate").unwrap(), FailOn::QualityGate);
     }
 
     #[test]

@@ -16,7 +16,8 @@ use super::api::{GitHub, status_of};
 use super::step_summary::{self, duration, icon, link, md};
 use crate::model::changes::Changes;
 use crate::model::stats::Stats;
-use crate::model::summary::PublishSummary;
+use crate::model::quality_gate::QualityGate;
+use crate::model::summary::{PublishSummary, status};
 use crate::storage::cas::{self, Step};
 use crate::storage::{ObjectMeta, Store};
 
@@ -42,6 +43,9 @@ pub struct Section {
     /// The site opens only with signed links and this job had no key.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub private: bool,
+    /// Allure 3's quality gate, when one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_gate: Option<QualityGate>,
 }
 
 impl Section {
@@ -60,6 +64,7 @@ impl Section {
             runs_index_url: urls.runs_index.to_string(),
             changes: s.changes.clone(),
             private: s.private_without_links(),
+            quality_gate: s.quality_gate.clone(),
         }
     }
 
@@ -135,7 +140,7 @@ pub fn render(state: &CommentState, marker: &str) -> String {
         };
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {report} |\n",
-            icon(s.stats.status()),
+            icon(status(&s.stats, s.quality_gate.as_ref())),
             md(&s.branch, 120),
             md(s.variant.as_deref().unwrap_or("–"), 120),
             s.stats.passed,
@@ -146,13 +151,20 @@ pub fn render(state: &CommentState, marker: &str) -> String {
         ));
     }
     for s in state.sections.values() {
+        if s.changes.is_none() && s.quality_gate.is_none() {
+            continue;
+        }
+        let leg = s
+            .variant
+            .as_deref()
+            .map(|v| format!(" ({})", md(v, 120)))
+            .unwrap_or_default();
+        out.push_str(&format!("\n**{}{leg}**\n", md(&s.branch, 120)));
+        if let Some(gate) = &s.quality_gate {
+            out.push('\n');
+            out.push_str(&step_summary::quality_gate(gate));
+        }
         if let Some(c) = &s.changes {
-            let leg = s
-                .variant
-                .as_deref()
-                .map(|v| format!(" ({})", md(v, 120)))
-                .unwrap_or_default();
-            out.push_str(&format!("\n**{}{leg}**\n", md(&s.branch, 120)));
             out.push_str(&step_summary::changes(c));
         }
     }

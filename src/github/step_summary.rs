@@ -4,7 +4,8 @@
 //! stays far below GitHub's 1 MiB limit per step.
 
 use crate::model::changes::Changes;
-use crate::model::summary::PublishSummary;
+use crate::model::quality_gate::QualityGate;
+use crate::model::summary::{PublishSummary, QUALITY_GATE_FAILED};
 pub use crate::report::summary::human_duration as duration;
 
 /// The report links, signed when there is a key; on a site that opens only
@@ -52,10 +53,29 @@ pub const MAX_BYTES: usize = 1024 * 1024;
 const MAX_NAME: usize = 200;
 const MAX_MESSAGE: usize = 300;
 
+/// Allure 3's quality gate: the verdict, and each rule with its message.
+pub fn quality_gate(gate: &QualityGate) -> String {
+    let mut out = format!(
+        "**Quality gate: {} {}**\n\n| | Rule | Result |\n|---|---|---|\n",
+        icon(gate.verdict()),
+        gate.verdict()
+    );
+    for r in &gate.rules {
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            if r.success { "✅" } else { "❌" },
+            md(&r.rule, MAX_NAME),
+            md(&r.message, MAX_MESSAGE)
+        ));
+    }
+    out.push('\n');
+    out
+}
+
 pub fn icon(status: &str) -> &'static str {
     match status {
         "passed" => "✅",
-        "failed" => "❌",
+        "failed" | QUALITY_GATE_FAILED => "❌",
         "broken" => "⚠️",
         _ => "➖",
     }
@@ -122,7 +142,7 @@ pub fn link(u: &str) -> String {
 
 pub fn render(s: &PublishSummary) -> String {
     let st = &s.stats;
-    let status = st.status();
+    let status = s.status();
     let mut out = format!(
         "### {} Allure report: {} / {}{}\n\n",
         icon(status),
@@ -144,6 +164,9 @@ pub fn render(s: &PublishSummary) -> String {
         st.total,
         duration(s.duration_ms)
     ));
+    if let Some(gate) = &s.quality_gate {
+        out.push_str(&quality_gate(gate));
+    }
     out.push_str(&links_line(s));
     if let Some(c) = &s.changes {
         out.push_str(&changes(c));

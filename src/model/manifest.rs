@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::engine::Engine;
 use super::lenient::null_as_default;
 use super::retention::{self, Dropped, Rules};
 use super::stats::Stats;
@@ -37,6 +38,7 @@ pub const RESERVED_KEYS: &[&str] = &[
     "variant",
     "job",
     "expires",
+    "allure",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,6 +105,9 @@ pub struct RunEntry {
     /// Epoch seconds from which S3 may remove the run's files (`ttl-days`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<i64>,
+    /// The Allure that generated the report; absent means 2.
+    #[serde(default, skip_serializing_if = "Engine::is_allure2")]
+    pub allure: Engine,
     /// `--meta` keys, and any key another writer added.
     #[serde(flatten)]
     pub meta: BTreeMap<String, Value>,

@@ -4,12 +4,14 @@
 pub mod access;
 pub mod changes;
 pub mod claim;
+pub mod engine;
 pub mod layout;
 pub mod legs;
 pub mod lenient;
 pub mod manifest;
 pub mod plan;
 pub mod pointer;
+pub mod quality_gate;
 pub mod retention;
 pub mod route;
 pub mod run_id;

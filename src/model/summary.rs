@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::changes::Changes;
+use super::engine::Engine;
+use super::quality_gate::QualityGate;
 use super::stats::Stats;
 
 /// Seconds spent in each phase of a publish.
@@ -93,11 +95,22 @@ pub struct PublishSummary {
     pub access: Option<String>,
     /// Signed links, when an access key was given.
     pub links: Option<SignedLinks>,
+    /// The Allure that generated the report (2 or 3).
+    pub allure: Engine,
+    /// Allure 3's quality gate, when the project's allurerc has rules.
+    pub quality_gate: Option<QualityGate>,
     /// Seconds.
     pub timings: Timings,
 }
 
 impl PublishSummary {
+    /// The run's verdict: `quality-gate-failed` when a quality gate failed,
+    /// else the tests' worst outcome (`failed`, `broken`, `passed`,
+    /// `no-tests`).
+    pub fn status(&self) -> &'static str {
+        status(&self.stats, self.quality_gate.as_ref())
+    }
+
     pub fn reader_urls(&self) -> ReaderUrls<'_> {
         match &self.links {
             Some(l) => ReaderUrls {
@@ -121,3 +134,13 @@ impl PublishSummary {
         self.access.as_deref() == Some("link") && self.links.is_none()
     }
 }
+
+/// See `PublishSummary::status`.
+pub fn status(stats: &Stats, gate: Option<&QualityGate>) -> &'static str {
+    match gate {
+        Some(g) if !g.passed() => QUALITY_GATE_FAILED,
+        _ => stats.status(),
+    }
+}
+
+pub const QUALITY_GATE_FAILED: &str = "quality-gate-failed";

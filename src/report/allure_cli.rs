@@ -1,4 +1,5 @@
-//! Finding, installing and running the Allure 2 command line.
+//! Finding, installing and running the Allure 2 command line, and the
+//! helpers both engines' runners share.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -14,20 +15,24 @@ pub struct AllureCli {
     pub path: PathBuf,
 }
 
-fn on_path(name: &str) -> Option<PathBuf> {
+pub(crate) fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
         .find(|p| p.is_file())
 }
 
-fn cache_dir() -> PathBuf {
+/// Where engines installed on first use live.
+pub(crate) fn cache_root() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(std::env::temp_dir);
     base.join("allure-host")
-        .join(format!("allure-commandline-{PINNED_VERSION}"))
+}
+
+fn cache_dir() -> PathBuf {
+    cache_root().join(format!("allure-commandline-{PINNED_VERSION}"))
 }
 
 impl AllureCli {
@@ -131,7 +136,7 @@ impl AllureCli {
 }
 
 /// The last lines of a process's output, for error messages.
-fn tail(bytes: &[u8]) -> String {
+pub(crate) fn tail(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let lines: Vec<&str> = text.lines().rev().take(8).collect();
     lines.into_iter().rev().collect::<Vec<_>>().join("\n")

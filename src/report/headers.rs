@@ -1,5 +1,7 @@
 //! Content-Type and Cache-Control policy for every object we write. Pure.
 
+use crate::model::engine::Engine;
+
 /// Files in a run prefix never change once written.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Anything a later publish may replace, and every entry page.
@@ -29,6 +31,28 @@ pub fn cache_control(key: &str, in_run: bool) -> &'static str {
     } else {
         NO_CACHE
     }
+}
+
+/// Cache-Control of a file in a run's folder. Allure 2's report never
+/// changes once uploaded; of Allure 3's, only the files whose names carry
+/// their content hash (`app-<hash>.js`) are immutable, as Allure intends,
+/// and the rest revalidate (a 304 costs no body).
+pub fn run_file_cache_control(engine: Engine, key: &str) -> &'static str {
+    match engine {
+        Engine::Allure2 => cache_control(key, true),
+        Engine::Allure3 if is_content_hashed(key) => IMMUTABLE,
+        Engine::Allure3 => NO_CACHE,
+    }
+}
+
+/// `app-b3323b2606f19801ef1b.js`, `app-<hash>.js.LICENSE.txt`: a name whose
+/// part after the last `-` and before the first `.` is 16 or more hex digits.
+fn is_content_hashed(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let stem = name.split('.').next().unwrap_or(name);
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 #[cfg(test)]
@@ -63,5 +87,24 @@ mod tests {
         );
         assert_eq!(cache_control("r/p/b/latest.json", false), NO_CACHE);
         assert_eq!(cache_control("r/p/b/runs/index.json", false), NO_CACHE);
+    }
+
+    #[test]
+    fn allure_3_caches_only_content_hashed_files_for_good() {
+        let policy = |k| run_file_cache_control(Engine::Allure3, k);
+        assert_eq!(policy("r/p/b/1/app-b3323b2606f19801ef1b.js"), IMMUTABLE);
+        assert_eq!(
+            policy("r/p/b/1/app-b3323b2606f19801ef1b.js.LICENSE.txt"),
+            IMMUTABLE
+        );
+        assert_eq!(policy("r/p/b/1/index.html"), NO_CACHE);
+        assert_eq!(policy("r/p/b/1/summary.json"), NO_CACHE);
+        assert_eq!(policy("r/p/b/1/widgets/tree.json"), NO_CACHE);
+        assert_eq!(policy("r/p/b/1/data/test-results/625b1c90.json"), NO_CACHE);
+        assert_eq!(policy("r/p/b/1/data/pre-release.json"), NO_CACHE);
+        assert_eq!(
+            run_file_cache_control(Engine::Allure2, "r/p/b/1/app.js"),
+            IMMUTABLE
+        );
     }
 }

@@ -1,11 +1,13 @@
 //! Everything about Allure: checking results, running the CLI with history
 //! carried over, reading the summary, and the header policy of report files.
 
+pub mod allure3;
 pub mod allure_cli;
 pub mod analytics;
 pub mod executor;
 pub mod failures;
 pub mod headers;
+pub mod read;
 pub mod results;
 pub mod summary;
 pub mod test_index;

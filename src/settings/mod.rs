@@ -8,6 +8,7 @@ pub mod file;
 pub mod layer;
 
 use crate::model::access::{AccessError, AccessKey};
+use crate::model::engine::Engine;
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -117,18 +118,11 @@ pub struct Settings {
     pub access_key: Option<AccessKey>,
     /// Days a signed link opens for.
     pub link_days: u32,
-    /// Which Allure generates the report.
+    /// Which Allure generates the report, and why.
     pub engine: Engine,
-}
-
-/// The Allure that generates reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Engine {
-    /// The Java CLI (`allure-commandline`).
-    #[default]
-    Allure2,
-    /// The npm package `allure` (TypeScript, plugins).
-    Allure3,
+    /// The Allure 3 config file found in the working directory, which made
+    /// Allure 3 the default.
+    pub engine_from: Option<PathBuf>,
 }
 
 /// Merge the layers and validate. Pure: the caller gathers the layers and
@@ -138,7 +132,7 @@ pub fn resolve(
     env: Layer,
     file: Layer,
     ci: CiContext,
-    cwd: &Path,
+    cwd: &Workdir,
 ) -> Result<Settings, SettingsError> {
     // A run id from CI names the workflow run, which every matrix leg shares:
     // the leg is appended so that legs do not collide.
@@ -180,8 +174,17 @@ pub fn resolve(
         .as_deref()
         .map(normalize_base_url)
         .transpose()?;
+    let (engine, engine_from) = match m.allure_version {
+        Some(major) => (
+            Engine::try_from(major).map_err(|e| SettingsError::AllureVersion(e.0))?,
+            None,
+        ),
+        None if cwd.allurerc.is_some() => (Engine::Allure3, cwd.allurerc.clone()),
+        None => (Engine::Allure2, None),
+    };
     let project = m.project.unwrap_or_else(|| {
-        cwd.file_name()
+        cwd.path
+            .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "default".into())
     });
@@ -215,11 +218,8 @@ pub fn resolve(
             d @ 1..=MAX_LINK_DAYS => d,
             _ => return Err(SettingsError::LinkDays),
         },
-        engine: match m.allure_version.unwrap_or(2) {
-            2 => Engine::Allure2,
-            3 => Engine::Allure3,
-            other => return Err(SettingsError::AllureVersion(other)),
-        },
+        engine,
+        engine_from,
     })
 }
 
@@ -316,8 +316,46 @@ pub fn load_from(
         .into_iter()
         .map(|k| format!("ignoring unknown key {k:?} in the config file"))
         .collect();
-    let cwd = std::env::current_dir().unwrap_or_default();
+    let cwd = Workdir::current();
     Ok((resolve(flags.clone(), env, file, ci, &cwd)?, warnings))
+}
+
+/// The working directory, and the Allure 3 config file in it if any.
+pub struct Workdir {
+    pub path: PathBuf,
+    pub allurerc: Option<PathBuf>,
+}
+
+/// The names Allure 3 looks for, in its order.
+pub const ALLURERC_NAMES: [&str; 9] = [
+    "allurerc.js",
+    "allurerc.mjs",
+    "allurerc.cjs",
+    "allurerc.ts",
+    "allurerc.mts",
+    "allurerc.cts",
+    "allurerc.json",
+    "allurerc.yaml",
+    "allurerc.yml",
+];
+
+impl Workdir {
+    pub fn current() -> Self {
+        let path = std::env::current_dir().unwrap_or_default();
+        let allurerc = ALLURERC_NAMES
+            .iter()
+            .map(|name| path.join(name))
+            .find(|p| p.is_file());
+        Self { path, allurerc }
+    }
+
+    /// A directory without an Allure 3 config (tests).
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            allurerc: None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -366,7 +404,7 @@ mod tests {
         ];
         for (i, (f, e, fi, c, want)) in rows.iter().enumerate() {
             let layer = |v: &Option<&str>| v.map(branch).unwrap_or_default();
-            let s = resolve(layer(f), layer(e), layer(fi), ci(*c), Path::new("/w/shop")).unwrap();
+            let s = resolve(layer(f), layer(e), layer(fi), ci(*c), &Workdir::at("/w/shop")).unwrap();
             assert_eq!(s.branch, *want, "row {i}");
         }
     }
@@ -391,7 +429,7 @@ mod tests {
             ttl_days: Some(30),
             ..Layer::default()
         };
-        let s = resolve(flags, env, file, ci(Some("ci-branch")), Path::new("/w")).unwrap();
+        let s = resolve(flags, env, file, ci(Some("ci-branch")), &Workdir::at("/w")).unwrap();
         assert!(matches!(&s.target, Target::S3(o) if o.bucket == "flag-bucket"));
         assert_eq!(s.prefix, "env-prefix");
         assert_eq!(s.run_id.as_deref(), Some("file-run"));
@@ -416,7 +454,7 @@ mod tests {
             m(&[("a", "env"), ("b", "env")]),
             m(&[("c", "file")]),
             ci(None),
-            Path::new("/w"),
+            &Workdir::at("/w"),
         )
         .unwrap();
         assert_eq!(s.meta["a"], "flag");
@@ -431,7 +469,7 @@ mod tests {
             Layer::default(),
             Layer::default(),
             ci(None),
-            Path::new("/w"),
+            &Workdir::at("/w"),
         )
         .unwrap();
         assert_eq!(
@@ -494,7 +532,7 @@ mod tests {
                     Layer::default(),
                     Layer::default(),
                     ci(None),
-                    Path::new("/w")
+                    &Workdir::at("/w")
                 )
                 .is_err(),
                 "case {i}"
@@ -514,7 +552,7 @@ mod tests {
             none(),
             none(),
             ci(None),
-            Path::new("/w"),
+            &Workdir::at("/w"),
         )
         .unwrap();
         assert_eq!(s.run_id.as_deref(), Some("ci-run-py-3.12"));
@@ -524,10 +562,10 @@ mod tests {
             run_id: Some("mine".into()),
             ..leg("a")
         };
-        let s = resolve(explicit, none(), none(), ci(None), Path::new("/w")).unwrap();
+        let s = resolve(explicit, none(), none(), ci(None), &Workdir::at("/w")).unwrap();
         assert_eq!(s.run_id.as_deref(), Some("mine"));
         // No matrix: the CI id alone.
-        let s = resolve(leg("null"), none(), none(), ci(None), Path::new("/w")).unwrap();
+        let s = resolve(leg("null"), none(), none(), ci(None), &Workdir::at("/w")).unwrap();
         assert_eq!(s.run_id.as_deref(), Some("ci-run"));
         assert_eq!(s.variant, None);
     }

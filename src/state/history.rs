@@ -1,20 +1,12 @@
-//! The trend files Allure reads from `results/history/`, carried from the
-//! run a new run continues (the newest of its job and leg) so trends go on.
+//! The trend files of a run's `history/` folder (Allure 2's JSON, Allure 3's
+//! JSONL), carried from the run a new run continues (the newest of its job
+//! and leg) so trends go on.
 
 use std::path::Path;
 
 use crate::model::layout::Layout;
 use crate::model::run_id::RunId;
 use crate::storage::{Store, StoreError};
-
-/// History files Allure reads from `results/history/` to continue trends.
-pub const FILES: &[&str] = &[
-    "history.json",
-    "history-trend.json",
-    "duration-trend.json",
-    "categories-trend.json",
-    "retry-trend.json",
-];
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -33,12 +25,13 @@ pub enum HistoryError {
     },
 }
 
-/// Copy the history of run `from` into `dir`; returns how many files came.
+/// Copy `files` of run `from`'s history into `dir`; returns how many came.
 pub async fn carry(
     store: &Store,
     layout: &Layout,
     from: Option<&RunId>,
     dir: &Path,
+    files: &'static [&'static str],
 ) -> Result<usize, HistoryError> {
     let write_err = |source| HistoryError::Write {
         path: dir.display().to_string(),
@@ -49,7 +42,7 @@ pub async fn carry(
         return Ok(0);
     };
     let mut tasks = tokio::task::JoinSet::new();
-    for name in FILES {
+    for name in files {
         let key = layout.history_file(run, name);
         let store = store.clone();
         tasks.spawn(async move { (name, key.clone(), store.get(&key).await) });

@@ -2,6 +2,7 @@
 
 use super::StateError;
 use crate::model::changes::TestIndex;
+use crate::model::engine::Engine;
 use crate::model::layout::Layout;
 use crate::model::legs::{self, Line};
 use crate::model::run_id::RunId;
@@ -12,6 +13,8 @@ use crate::storage::Store;
 pub struct Base {
     pub run_id: String,
     pub index: TestIndex,
+    /// Test ids are the engine's own, so only runs of one engine compare.
+    pub engine: Engine,
 }
 
 pub async fn read_base(
@@ -33,6 +36,7 @@ pub async fn read_base(
             return Ok(Some(Base {
                 run_id: entry.run_id.clone(),
                 index,
+                engine: entry.allure,
             }));
         }
     }

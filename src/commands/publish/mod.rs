@@ -101,6 +101,8 @@ fn summarize(
             .as_ref()
             .map(|a| crate::model::access::modes_text(&a.modes)),
         links: p.links.clone(),
+        allure: s.entry.allure,
+        quality_gate: s.quality_gate,
         timings: Timings {
             history: s.timings.history,
             generate: s.timings.generate,

@@ -8,6 +8,7 @@ use chrono::Utc;
 use crate::commands::serve;
 use crate::model::access::{SiteAccess, signed_url};
 use crate::model::claim;
+use crate::model::engine::Engine;
 use crate::model::layout::Layout;
 use crate::model::legs::{self, Line};
 use crate::model::manifest::Manifest;
@@ -248,6 +249,7 @@ async fn history_source(
         (None, true) => pointer.pointer().map(|p| p.run_id.clone()),
         (None, false) => None,
     };
+    let source = same_engine(settings, manifest, source, out);
     if let Found::Damaged { key, reason } = &pointer {
         let trend = match &source {
             Some(id) => {
@@ -264,4 +266,31 @@ async fn history_source(
         ));
     }
     Ok(source.and_then(|id| RunId::new(id).ok()))
+}
+
+/// Allure 2 history cannot become Allure 3 history, nor the reverse: a line
+/// that changes engines starts a new trend (its earlier runs stay listed).
+fn same_engine(
+    settings: &Settings,
+    manifest: &Manifest,
+    source: Option<String>,
+    out: &Output,
+) -> Option<String> {
+    let id = source?;
+    let Source::Results(_) = settings.source else {
+        return Some(id);
+    };
+    let before = manifest
+        .runs
+        .iter()
+        .find(|r| r.run_id == id)
+        .map_or(Engine::Allure2, |r| r.allure);
+    if before == settings.engine {
+        return Some(id);
+    }
+    out.note(format_args!(
+        "This run moves its trend from {before} to {}: {before} history cannot become {} history, so the trend starts anew here; run {id} and the runs before it stay listed",
+        settings.engine, settings.engine
+    ));
+    None
 }

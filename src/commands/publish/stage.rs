@@ -20,8 +20,12 @@ use crate::model::summary::{FAILED_TESTS_LISTED, FailedTest};
 use crate::output::Output;
 use crate::report::allure_cli::{AllureCli, PINNED_VERSION};
 use crate::report::executor::{self, ExecutorInput};
-use crate::report::summary::{self, ReportSummary};
-use crate::report::{analytics, failures, headers, test_index};
+use crate::model::engine::{Engine, HISTORY_JSONL};
+use crate::model::quality_gate::QualityGate;
+use crate::report::allure3::{self, Allure3};
+use crate::report::read::ReadReport;
+use crate::report::summary::ReportSummary;
+use crate::report::{self, analytics, headers};
 use crate::settings::{Settings, Source};
 use crate::state::history;
 use crate::storage::ObjectMeta;
@@ -41,6 +45,8 @@ pub struct Staged {
     pub report: ReportSummary,
     pub failed_tests: Vec<FailedTest>,
     pub failed_tests_total: usize,
+    /// Allure 3's quality gate, when the project's allurerc has rules.
+    pub quality_gate: Option<QualityGate>,
     /// What changed since the base branch, when compared.
     pub changes: Option<Changes>,
     /// The manifest row of this run (files and size of the upload).
@@ -52,28 +58,26 @@ pub async fn stage(settings: &Settings, p: &Prepared, out: &Output) -> Result<St
     let work = tempfile::tempdir().context("cannot create a temporary directory")?;
     let (report_dir, timings) = match &settings.source {
         Source::Report(dir) => (dir.clone(), StageTimings::default()),
-        Source::Results(results) => generate(settings, p, results, work.path(), out).await?,
+        Source::Results(results) => match settings.engine {
+            Engine::Allure2 => generate(settings, p, results, work.path(), out).await?,
+            Engine::Allure3 => generate3(settings, p, results, work.path(), out).await?,
+        },
     };
+    let read = report::read::read(&report_dir, FAILED_TESTS_LISTED)?;
     let mut files = scan(&report_dir)?;
     // Ours is rewritten from the report itself.
     files.retain(|f| f.rel != TEST_INDEX);
-    let report = summary::parse(
-        &std::fs::read(report_dir.join("widgets/summary.json"))
-            .context("the report has no widgets/summary.json")?,
-    )
-    .context("the report's widgets/summary.json is not valid")?;
-    let mut uploads = uploads(settings, p, &files)?;
-    let tests = test_index::read(&report_dir);
-    uploads.push(index_upload(settings, p, &tests));
-    let changes = super::compare::compare(settings, p, &tests, out).await?;
-    let entry = run_entry(settings, p, &uploads, &report);
-    let (failed_tests, failed_tests_total) = failures::read(&report_dir, FAILED_TESTS_LISTED);
+    let mut uploads = uploads(settings, p, read.engine, &files)?;
+    uploads.push(index_upload(settings, p, &read.tests));
+    let changes = super::compare::compare(settings, p, read.engine, &read.tests, out).await?;
+    let entry = run_entry(settings, p, &uploads, &read);
     Ok(Staged {
         _work: work,
         uploads,
-        report,
-        failed_tests,
-        failed_tests_total,
+        report: read.summary,
+        failed_tests: read.failed_tests,
+        failed_tests_total: read.failed_tests_total,
+        quality_gate: read.quality_gate,
         changes,
         entry,
         timings,
@@ -108,7 +112,8 @@ async fn generate(
     let extra = work.join("extra");
     let t = Instant::now();
     let from = p.history_from.as_ref();
-    let carried = history::carry(&p.store, &p.layout, from, &extra.join("history")).await?;
+    let files = Engine::Allure2.history_files();
+    let carried = history::carry(&p.store, &p.layout, from, &extra.join("history"), files).await?;
     let history_secs = secs(t);
     let exec = executor::executor(ExecutorInput {
         ci_name: settings.ci.name(),
@@ -141,6 +146,71 @@ async fn generate(
         generate: secs(t),
     };
     Ok((report, timings))
+}
+
+/// Results -> Allure 3 report, its JSONL history carried from the run it
+/// continues and grown by this run, whose URL each new entry links to.
+async fn generate3(
+    settings: &Settings,
+    p: &Prepared,
+    results: &Path,
+    work: &Path,
+    out: &Output,
+) -> Result<(PathBuf, StageTimings)> {
+    let t = Instant::now();
+    let carried_dir = work.join("history");
+    let from = p.history_from.as_ref();
+    let files = Engine::Allure3.history_files();
+    let carried = history::carry(&p.store, &p.layout, from, &carried_dir, files).await?;
+    let history_secs = secs(t);
+    let t = Instant::now();
+    let allure = find_or_install_allure3(out).await?;
+    let history = match from {
+        Some(run) if carried > 0 => format!("continued from run {run}"),
+        Some(run) => format!("run {run} left none, so the trend starts here"),
+        None => "none, the first run of its job and leg".into(),
+    };
+    out.note(format_args!(
+        "Generating the report with Allure {} on {} (history: {history})",
+        allure.version,
+        allure.node.display()
+    ));
+    let report = work.join("report");
+    let history_file = carried_dir.join(HISTORY_JSONL);
+    let name = format!("{} ({})", settings.project, settings.branch);
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    allure
+        .generate(&allure3::Job {
+            results: &[results],
+            output: &report,
+            history: &history_file,
+            base_url: p.urls.run.trim_end_matches("index.html"),
+            name: &name,
+            cwd: &cwd,
+        })
+        .await?;
+    // The grown history travels with the run, for the next run to continue.
+    let kept = report.join("history");
+    std::fs::create_dir_all(&kept)?;
+    std::fs::copy(&history_file, kept.join(HISTORY_JSONL))
+        .context("Allure 3 wrote no history file")?;
+    let timings = StageTimings {
+        history: history_secs,
+        generate: secs(t),
+    };
+    Ok((report, timings))
+}
+
+async fn find_or_install_allure3(out: &Output) -> Result<Allure3> {
+    if let Some(allure) = Allure3::find()? {
+        return Ok(allure);
+    }
+    out.note(format_args!(
+        "Allure 3 not found; installing allure@{} with npm ci into {} (first use only)",
+        allure3::PINNED_VERSION,
+        Allure3::install_dir().display()
+    ));
+    Allure3::install().await
 }
 
 async fn find_or_install_allure(out: &Output) -> Result<AllureCli> {
@@ -190,14 +260,19 @@ fn scan(dir: &Path) -> Result<Vec<ReportFile>> {
 
 /// One upload per file, with its headers; the report page loses Allure's
 /// analytics script unless asked to keep it.
-fn uploads(settings: &Settings, p: &Prepared, files: &[ReportFile]) -> Result<Vec<Upload>> {
+fn uploads(
+    settings: &Settings,
+    p: &Prepared,
+    engine: Engine,
+    files: &[ReportFile],
+) -> Result<Vec<Upload>> {
     let tagging = settings.ttl_days.map(|n| format!("ttl-days={n}"));
     let mut uploads = Vec::with_capacity(files.len());
     for f in files {
         let key = p.layout.run_file(&p.run, &f.rel);
         let meta = ObjectMeta {
             content_type: headers::content_type(&key),
-            cache_control: headers::cache_control(&key, true),
+            cache_control: headers::run_file_cache_control(engine, &key),
             tagging: tagging.clone(),
         };
         let (body, size) = if f.rel == "index.html" && !settings.keep_analytics {
@@ -222,7 +297,7 @@ fn run_entry(
     settings: &Settings,
     p: &Prepared,
     uploads: &[Upload],
-    report: &ReportSummary,
+    read: &ReadReport,
 ) -> RunEntry {
     let time = Utc::now().timestamp();
     RunEntry {
@@ -234,8 +309,8 @@ fn run_entry(
         branch: settings.branch.clone(),
         run_url: p.urls.run.clone(),
         context_url: settings.context_url.clone(),
-        stats: report.stats,
-        duration_ms: Some(report.duration_ms),
+        stats: read.summary.stats,
+        duration_ms: Some(read.summary.duration_ms),
         build_order: Some(p.build_order),
         commit: settings.commit.clone(),
         variant: settings.variant.clone(),
@@ -243,6 +318,7 @@ fn run_entry(
         expires: settings
             .ttl_days
             .map(|d| time + i64::from(d.get()) * DAY_SECS),
+        allure: read.engine,
         meta: settings
             .meta
             .iter()

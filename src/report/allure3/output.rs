@@ -1,0 +1,202 @@
+//! Reading an Allure 3 report: its counts (`summary.json`), failed tests
+//! (`test-results.json`, then only the listed tests' files in
+//! `data/test-results/`), the test index and the quality gate.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::model::changes::{TestEntry, TestIndex};
+use crate::model::quality_gate::{QualityGate, RuleResult};
+use crate::model::stats::Stats;
+use crate::model::summary::FailedTest;
+use crate::report::summary::ReportSummary;
+
+/// The file that tells an Allure 3 report from an Allure 2 one.
+pub const SUMMARY: &str = "summary.json";
+
+#[derive(Deserialize)]
+struct RawSummary {
+    stats: Stats,
+    #[serde(default)]
+    duration: Option<u64>,
+}
+
+pub fn parse_summary(bytes: &[u8]) -> Result<ReportSummary, serde_json::Error> {
+    let raw: RawSummary = serde_json::from_slice(bytes)?;
+    Ok(ReportSummary {
+        stats: raw.stats,
+        duration_ms: raw.duration.unwrap_or(0),
+    })
+}
+
+#[derive(Deserialize)]
+struct Listed {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    status: String,
+}
+
+#[derive(Deserialize)]
+struct ListedTests {
+    #[serde(rename = "byId", default)]
+    by_id: BTreeMap<String, Listed>,
+}
+
+/// Failed then broken tests (by name within each), at most `limit`, with
+/// their ids; and how many failed or broken tests there are in all.
+fn parse_failing(test_results_json: &[u8], limit: usize) -> (Vec<(String, Listed)>, usize) {
+    let Ok(listed) = serde_json::from_slice::<ListedTests>(test_results_json) else {
+        return (Vec::new(), 0);
+    };
+    let mut found: Vec<(String, Listed)> = listed
+        .by_id
+        .into_iter()
+        .filter(|(_, t)| t.status == "failed" || t.status == "broken")
+        .collect();
+    let total = found.len();
+    found.sort_by(|(_, a), (_, b)| {
+        (a.status != "failed", &a.name).cmp(&(b.status != "failed", &b.name))
+    });
+    found.truncate(limit);
+    (found, total)
+}
+
+#[derive(Deserialize)]
+struct TestResult {
+    #[serde(rename = "historyId")]
+    history_id: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(rename = "fullName")]
+    full_name: Option<String>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    flaky: bool,
+    #[serde(rename = "isRetry", default)]
+    is_retry: bool,
+    #[serde(default)]
+    error: Option<TestError>,
+}
+
+#[derive(Deserialize)]
+struct TestError {
+    message: Option<String>,
+}
+
+fn test_result(report_dir: &Path, id: &str) -> Option<TestResult> {
+    let bytes = std::fs::read(report_dir.join(format!("data/test-results/{id}.json"))).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The report's failed tests; an unreadable report gives none.
+pub fn read_failing(report_dir: &Path, limit: usize) -> (Vec<FailedTest>, usize) {
+    let Ok(bytes) = std::fs::read(report_dir.join("test-results.json")) else {
+        return (Vec::new(), 0);
+    };
+    let (found, total) = parse_failing(&bytes, limit);
+    let tests = found
+        .into_iter()
+        .map(|(id, listed)| {
+            let result = test_result(report_dir, &id);
+            FailedTest {
+                name: listed.name,
+                full_name: result.as_ref().and_then(|r| r.full_name.clone()),
+                status: listed.status,
+                message: result.and_then(|r| r.error).and_then(|e| e.message),
+            }
+        })
+        .collect();
+    (tests, total)
+}
+
+/// Every test of the report but retries; an unreadable file is skipped.
+pub fn read_test_index(report_dir: &Path) -> TestIndex {
+    let tests = std::fs::read_dir(report_dir.join("data/test-results"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .filter_map(|bytes| serde_json::from_slice::<TestResult>(&bytes).ok())
+        .filter(|t| !t.is_retry)
+        .map(|t| TestEntry {
+            id: t
+                .history_id
+                .unwrap_or_else(|| t.full_name.clone().unwrap_or_else(|| t.name.clone())),
+            name: t.name,
+            status: t.status,
+            flaky: t.flaky,
+        })
+        .collect();
+    TestIndex::new(tests)
+}
+
+/// `quality-gate.json`: the rules' results; None when no rule ran.
+pub fn parse_quality_gate(bytes: &[u8]) -> Result<Option<QualityGate>, serde_json::Error> {
+    let mut rules: Vec<RuleResult> = serde_json::from_slice(bytes)?;
+    for r in &mut rules {
+        r.message = strip_ansi(&r.message);
+    }
+    Ok(QualityGate::new(rules))
+}
+
+/// Allure colours its messages for terminals; readers get plain text.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // ESC [ ... final byte in @..~
+            for d in chars.by_ref() {
+                if ('@'..='~').contains(&d) && d != '[' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_allure_3_summary() {
+        let s = parse_summary(br#"{"stats":{"total":9,"passed":5,"skipped":2,"failed":1,"broken":1},"status":"failed","newTests":[],"duration":8202,"plugin":"Awesome"}"#).unwrap();
+        assert_eq!(s.stats.total, 9);
+        assert_eq!(s.stats.broken, 1);
+        assert_eq!(s.duration_ms, 8202);
+        assert!(parse_summary(b"{}").is_err());
+    }
+
+    #[test]
+    fn failed_before_broken_by_name_and_the_limit_holds() {
+        let json = br#"{"byId":{
+            "1":{"name":"zeta","status":"broken"},
+            "2":{"name":"b","status":"passed"},
+            "3":{"name":"omega","status":"failed"},
+            "4":{"name":"alpha","status":"failed"}}}"#;
+        let (list, total) = parse_failing(json, 2);
+        assert_eq!(total, 3);
+        let names: Vec<_> = list.iter().map(|(_, t)| t.name.as_str()).collect();
+        assert_eq!(names, ["alpha", "omega"]);
+        assert_eq!(parse_failing(b"[]", 5).1, 0);
+    }
+
+    #[test]
+    fn quality_gate_results_in_plain_text() {
+        let json = b"[{\"success\":false,\"actual\":2,\"expected\":0,\"rule\":\"maxFailures\",\"message\":\"The number of failed tests \\u001b[1m2\\u001b[22m exceeds 0\",\"testResults\":[\"a\"]}]";
+        let gate = parse_quality_gate(json).unwrap().unwrap();
+        assert!(!gate.passed());
+        assert_eq!(gate.rules[0].rule, "maxFailures");
+        assert_eq!(gate.rules[0].message, "The number of failed tests 2 exceeds 0");
+        assert_eq!(gate.rules[0].actual, serde_json::json!(2));
+        assert_eq!(parse_quality_gate(b"[]").unwrap(), None);
+    }
+}
