@@ -63,7 +63,12 @@ mod tests {
         let gate = QualityGate::new(vec![rule("a", true), rule("b", false)]).unwrap();
         assert!(!gate.passed());
         assert_eq!(gate.verdict(), "failed");
-        assert_eq!(gate.failed_rules().map(|r| r.rule.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert_eq!(
+            gate.failed_rules()
+                .map(|r| r.rule.as_str())
+                .collect::<Vec<_>>(),
+            ["b"]
+        );
         assert!(QualityGate::new(vec![rule("a", true)]).unwrap().passed());
     }
 }

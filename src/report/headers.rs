@@ -50,9 +50,8 @@ pub fn run_file_cache_control(engine: Engine, key: &str) -> &'static str {
 fn is_content_hashed(key: &str) -> bool {
     let name = key.rsplit('/').next().unwrap_or(key);
     let stem = name.split('.').next().unwrap_or(name);
-    stem.rsplit_once('-').is_some_and(|(_, hash)| {
-        hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
-    })
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]

@@ -57,10 +57,7 @@ pub fn read(dir: &Path, failed_listed: usize) -> Result<ReadReport> {
     };
     let summary = parsed.with_context(|| format!("the report's {summary_file} is not valid"))?;
     let (tests, (failed_tests, failed_tests_total)) = match engine {
-        Engine::Allure2 => (
-            test_index::read(dir),
-            failures::read(dir, failed_listed),
-        ),
+        Engine::Allure2 => (test_index::read(dir), failures::read(dir, failed_listed)),
         Engine::Allure3 => (
             allure3::read_test_index(dir),
             allure3::read_failing(dir, failed_listed),

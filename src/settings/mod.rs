@@ -404,7 +404,14 @@ mod tests {
         ];
         for (i, (f, e, fi, c, want)) in rows.iter().enumerate() {
             let layer = |v: &Option<&str>| v.map(branch).unwrap_or_default();
-            let s = resolve(layer(f), layer(e), layer(fi), ci(*c), &Workdir::at("/w/shop")).unwrap();
+            let s = resolve(
+                layer(f),
+                layer(e),
+                layer(fi),
+                ci(*c),
+                &Workdir::at("/w/shop"),
+            )
+            .unwrap();
             assert_eq!(s.branch, *want, "row {i}");
         }
     }

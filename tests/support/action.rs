@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use serde_norway::Value as Yaml;
 
-use super::{allure_bin, moto, repo};
+use super::{allure_bin, allure3_home, moto, repo};
 
 pub const TOKEN: &str = "gh-token";
 pub const OIDC_REQUEST_TOKEN: &str = "oidc-request-token";
@@ -327,6 +327,7 @@ impl Step {
                     .env("PATH", std::env::var("PATH").unwrap_or_default())
                     .env("HOME", std::env::var("HOME").unwrap_or_default())
                     .env("ALLURE_BIN", allure_bin())
+                    .env("ALLURE3_HOME", allure3_home())
                     .envs(env)
                     .stdin(Stdio::null());
                 cmd.output().expect("run allure-host action")

@@ -28,6 +28,19 @@ pub fn allure_bin() -> PathBuf {
     bin
 }
 
+/// Allure 3 as `npm ci` installs it from engines/allure3 (with Node.js 22).
+pub fn allure3_home() -> PathBuf {
+    let home = std::env::var_os("ALLURE3_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("engines/allure3"));
+    assert!(
+        home.join("node_modules/allure/package.json").is_file(),
+        "Allure 3 missing in {}: run `npm ci --prefix engines/allure3` (bash .ci/run does)",
+        home.display()
+    );
+    home
+}
+
 /// The moto server's base URL, started on first use. A watchdog shell stops
 /// it when this test process exits. It is moto with the CloudFront rules AWS
 /// enforces and moto leaves out (`tests/support/moto_server.py`).
@@ -156,6 +169,7 @@ pub fn command_in(dir: &Path, args: &[&str]) -> Command {
         }
     }
     cmd.env("ALLURE_BIN", allure_bin())
+        .env("ALLURE3_HOME", allure3_home())
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")

@@ -14,15 +14,15 @@ use tempfile::TempDir;
 use super::prepare::Prepared;
 use super::secs;
 use crate::model::changes::{Changes, TestIndex};
+use crate::model::engine::{Engine, HISTORY_JSONL};
 use crate::model::layout::TEST_INDEX;
 use crate::model::manifest::RunEntry;
+use crate::model::quality_gate::QualityGate;
 use crate::model::summary::{FAILED_TESTS_LISTED, FailedTest};
 use crate::output::Output;
 use crate::report::allure_cli::{AllureCli, PINNED_VERSION};
-use crate::report::executor::{self, ExecutorInput};
-use crate::model::engine::{Engine, HISTORY_JSONL};
-use crate::model::quality_gate::QualityGate;
 use crate::report::allure3::{self, Allure3};
+use crate::report::executor::{self, ExecutorInput};
 use crate::report::read::ReadReport;
 use crate::report::summary::ReportSummary;
 use crate::report::{self, analytics, headers};
@@ -293,12 +293,7 @@ fn uploads(
     Ok(uploads)
 }
 
-fn run_entry(
-    settings: &Settings,
-    p: &Prepared,
-    uploads: &[Upload],
-    read: &ReadReport,
-) -> RunEntry {
+fn run_entry(settings: &Settings, p: &Prepared, uploads: &[Upload], read: &ReadReport) -> RunEntry {
     let time = Utc::now().timestamp();
     RunEntry {
         run_id: p.run.to_string(),

@@ -206,7 +206,9 @@ fn node_for(home: &Path) -> Result<PathBuf> {
         found => bail!(
             "Allure 3 needs Node.js {NODE_MAJOR} or newer; {} is {}. Install Node.js {NODE_MAJOR}, or remove {} so the next publish installs Allure 3 with its own Node.js",
             node.display(),
-            found.map_or("of an unknown version".to_string(), |m| format!("version {m}")),
+            found.map_or("of an unknown version".to_string(), |m| format!(
+                "version {m}"
+            )),
             home.display()
         ),
     }
@@ -231,7 +233,13 @@ async fn system_node_major() -> Option<u32> {
 
 /// `v22.23.3` -> 22.
 fn parse_node_major(version: &str) -> Option<u32> {
-    version.trim().trim_start_matches('v').split('.').next()?.parse().ok()
+    version
+        .trim()
+        .trim_start_matches('v')
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn package_version(path: &Path) -> Result<String> {

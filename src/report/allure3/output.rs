@@ -195,7 +195,10 @@ mod tests {
         let gate = parse_quality_gate(json).unwrap().unwrap();
         assert!(!gate.passed());
         assert_eq!(gate.rules[0].rule, "maxFailures");
-        assert_eq!(gate.rules[0].message, "The number of failed tests 2 exceeds 0");
+        assert_eq!(
+            gate.rules[0].message,
+            "The number of failed tests 2 exceeds 0"
+        );
         assert_eq!(gate.rules[0].actual, serde_json::json!(2));
         assert_eq!(parse_quality_gate(b"[]").unwrap(), None);
     }

@@ -1,0 +1,311 @@
+//! Allure 3 (npm `allure` 3.18, run by the pinned Node.js 22) beside Allure
+//! 2: history carried with run URLs, counts and failed tests read from its
+//! report, its cache policy, and a branch moving from one engine to the
+//! other. Real moto S3, real Allure CLIs.
+
+mod support;
+
+use std::path::Path;
+
+use support::*;
+
+const CDN: &str = "https://d111.cloudfront.net";
+
+fn publish(dir: &Path, bucket: &str, run: &str, extra: &[&str]) -> String {
+    let ex = examples();
+    let mut args = vec![
+        "publish",
+        "--bucket",
+        bucket,
+        "--s3-endpoint",
+        moto(),
+        "--results",
+        ex.to_str().unwrap(),
+        "--project",
+        "shop",
+        "--branch",
+        "main",
+        "--run-id",
+        run,
+        "--cloudfront",
+        CDN,
+        "--summary-json",
+        "summary.json",
+    ];
+    args.extend_from_slice(extra);
+    let out = run_in(dir, &args);
+    ok(&out);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+fn jsonl(bytes: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn two_publishes_continue_the_history_and_link_back_to_the_first_run() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let first = publish(tmp.path(), &bucket, "run-1", &["--allure", "3"]);
+    assert!(first.contains("Allure 3.18.0"), "{first}");
+    publish(tmp.path(), &bucket, "run-2", &["--allure", "3"]);
+
+    // Two entries; the older one points at run 1, tests included.
+    let history = jsonl(
+        &get(
+            &client,
+            &bucket,
+            "reports/shop/main/run-2/history/history.jsonl",
+        )
+        .await,
+    );
+    assert_eq!(history.len(), 2);
+    let run1 = format!("{CDN}/reports/shop/main/run-1/index.html");
+    let run2 = format!("{CDN}/reports/shop/main/run-2/index.html");
+    assert_eq!(history[0]["url"], run1.as_str());
+    assert_eq!(history[1]["url"], run2.as_str());
+    for test in history[0]["testResults"].as_object().unwrap().values() {
+        assert_eq!(test["url"], run1.as_str());
+    }
+
+    // What readers are told matches the report's own summary.json.
+    let own = get_json(&client, &bucket, "reports/shop/main/run-2/summary.json").await;
+    let s = summary(tmp.path());
+    for k in ["total", "passed", "failed", "broken", "skipped"] {
+        assert_eq!(s["stats"][k], own["stats"][k], "{k}");
+    }
+    assert_eq!(s["duration_ms"], own["duration"]);
+    assert_eq!(s["allure"], 3);
+    assert!(s["quality_gate"].is_null(), "no allurerc, no gate: {s}");
+    let listed = get_json(
+        &client,
+        &bucket,
+        "reports/shop/main/run-2/test-results.json",
+    )
+    .await;
+    let mut failing: Vec<(String, String)> = listed["byId"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|t| t["status"] == "failed" || t["status"] == "broken")
+        .map(|t| {
+            (
+                t["status"].as_str().unwrap().into(),
+                t["name"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    failing.sort();
+    let mut told: Vec<(String, String)> = s["failed_tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["status"].as_str().unwrap().into(),
+                t["name"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    told.sort();
+    assert_eq!(told, failing);
+    assert_eq!(
+        s["failed_tests"][0]["message"],
+        "AssertionError: expected status 201, got 500"
+    );
+
+    // The manifest records the engine; the test index is Allure 3's.
+    let manifest = get_json(&client, &bucket, "reports/shop/main/runs/index.json").await;
+    assert_eq!(manifest["runs"][0]["allure"], 3);
+    assert_eq!(manifest["runs"][0]["total"], 9);
+
+    // Only the content-hashed bundle is immutable; no third-party tracker.
+    let all = keys(&client, &bucket).await;
+    let app = all
+        .iter()
+        .find(|k| k.starts_with("reports/shop/main/run-2/app-") && k.ends_with(".js"))
+        .expect("Allure 3's content-hashed bundle");
+    let cache = |key: String| {
+        let client = client.clone();
+        let bucket = bucket.clone();
+        async move {
+            let h = client
+                .head_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .unwrap();
+            h.cache_control().unwrap().to_string()
+        }
+    };
+    assert_eq!(
+        cache(app.clone()).await,
+        "public, max-age=31536000, immutable"
+    );
+    for key in [
+        "index.html",
+        "summary.json",
+        "widgets/statistic.json",
+        "history/history.jsonl",
+    ] {
+        let key = format!("reports/shop/main/run-2/{key}");
+        assert_eq!(cache(key.clone()).await, "no-cache", "{key}");
+    }
+    let page = String::from_utf8(get(&client, &bucket, "reports/shop/main/run-2/index.html").await)
+        .unwrap();
+    assert!(!page.contains("googletagmanager"), "{page}");
+    assert!(page.contains(app.rsplit('/').next().unwrap()));
+}
+
+#[tokio::test]
+async fn a_branch_moving_from_allure_2_to_3_keeps_its_runs_and_starts_a_new_trend() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    let tmp = tempfile::tempdir().unwrap();
+    publish(tmp.path(), &bucket, "old-1", &[]);
+    let log = publish(tmp.path(), &bucket, "new-1", &["--allure", "3"]);
+    let moved: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("moves its trend"))
+        .collect();
+    assert_eq!(moved.len(), 1, "{log}");
+    assert!(moved[0].contains("from Allure 2 to Allure 3"), "{log}");
+    let history = jsonl(
+        &get(
+            &client,
+            &bucket,
+            "reports/shop/main/new-1/history/history.jsonl",
+        )
+        .await,
+    );
+    assert_eq!(history.len(), 1, "a new trend in the new format");
+
+    let manifest = get_json(&client, &bucket, "reports/shop/main/runs/index.json").await;
+    let runs: Vec<(&str, u64)> = manifest["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["run_id"].as_str().unwrap(),
+                r["allure"].as_u64().unwrap_or(2),
+            )
+        })
+        .collect();
+    assert_eq!(runs, [("new-1", 3), ("old-1", 2)]);
+    let page = String::from_utf8(get(&client, &bucket, "reports/shop/main/runs/index.html").await)
+        .unwrap();
+    assert!(page.contains("old-1") && page.contains("new-1"));
+
+    // And back: Allure 2 again starts anew, with one line saying so.
+    let log = publish(tmp.path(), &bucket, "old-2", &["--allure", "2"]);
+    assert!(log.contains("from Allure 3 to Allure 2"), "{log}");
+    let trend = get_json(
+        &client,
+        &bucket,
+        "reports/shop/main/old-2/history/history-trend.json",
+    )
+    .await;
+    assert_eq!(trend.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_allurerc_makes_allure_3_the_default_and_its_quality_gate_is_reported() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("allurerc.mjs"),
+        "export default { name: \"Shop\", qualityGate: { rules: [{ maxFailures: 0 }] } };\n",
+    )
+    .unwrap();
+    let out = run_in(
+        tmp.path(),
+        &[
+            "publish",
+            "--bucket",
+            &bucket,
+            "--s3-endpoint",
+            moto(),
+            "--results",
+            examples().to_str().unwrap(),
+            "--project",
+            "shop",
+            "--branch",
+            "main",
+            "--summary-json",
+            "summary.json",
+        ],
+    );
+    let stdout = ok(&out);
+    assert!(stdout.contains("Quality gate: failed"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "maxFailures: The number of failed tests 2 exceeds the allowed threshold value 0"
+        ),
+        "{stdout}"
+    );
+    let s = summary(tmp.path());
+    assert_eq!(s["allure"], 3);
+    assert_eq!(s["quality_gate"]["rules"][0]["rule"], "maxFailures");
+    assert_eq!(s["quality_gate"]["rules"][0]["success"], false);
+    assert_eq!(s["quality_gate"]["rules"][0]["actual"], 2);
+    // The report carries the same verdict, and the project's own name.
+    let run = s["run_prefix"].as_str().unwrap().trim_end_matches('/');
+    let gate = get_json(&client, &bucket, &format!("{run}/quality-gate.json")).await;
+    assert_eq!(gate[0]["success"], false);
+    let own = get_json(&client, &bucket, &format!("{run}/summary.json")).await;
+    assert_eq!(own["name"], "Shop");
+}
+
+#[test]
+fn a_missing_allure3_home_is_named_with_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let out = command_in(
+        tmp.path(),
+        &[
+            "publish",
+            "--results",
+            examples().to_str().unwrap(),
+            "--local-dir",
+            site.to_str().unwrap(),
+            "--allure",
+            "3",
+        ],
+    )
+    .env("ALLURE3_HOME", tmp.path().join("nowhere"))
+    .output()
+    .unwrap();
+    let err = failed(&out);
+    assert!(
+        err.contains("ALLURE3_HOME") && err.contains("npm ci"),
+        "{err}"
+    );
+    let published = walkdir::WalkDir::new(&site)
+        .into_iter()
+        .flatten()
+        .any(|e| e.file_name() == "index.html");
+    assert!(!published, "nothing a reader could open was written");
+    let out = run_in(
+        tmp.path(),
+        &[
+            "publish",
+            "--local-dir",
+            site.to_str().unwrap(),
+            "--allure",
+            "4",
+        ],
+    );
+    let err = failed(&out);
+    assert!(err.contains("use 2 or 3"), "{err}");
+}
