@@ -459,7 +459,102 @@ async fn fail_on_fails_the_step_after_publishing() {
         .input("fail-on", "sometimes")
         .run();
     assert!(!r.output.status.success());
-    assert!(r.log.contains("none, failed or broken"), "{}", r.log);
+    assert!(
+        r.log.contains("none, failed, broken or quality-gate"),
+        "{}",
+        r.log
+    );
+}
+
+/// A step whose workspace has an allurerc with one quality gate rule (so
+/// Allure 3 generates, by default).
+fn gated_step(mock: &MockGitHub, bucket: &str, project: &str, max_failures: u32) -> Step {
+    let step = Step::new(mock)
+        .with_example_results()
+        .input("bucket", bucket)
+        .input("project", project)
+        .input("fail-on", "quality-gate");
+    std::fs::write(
+        step.workspace.path().join("allurerc.mjs"),
+        format!(
+            "export default {{ qualityGate: {{ rules: [{{ maxFailures: {max_failures} }}] }} }};\n"
+        ),
+    )
+    .unwrap();
+    step
+}
+
+#[tokio::test]
+async fn a_quality_gate_sets_status_summary_and_comment_and_fail_on_follows_it() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    let mock = MockGitHub::start(0.0);
+    let r = gated_step(&mock, &bucket, "gate3", 0)
+        .pull_request(9, "feat/gate")
+        .run();
+    assert!(!r.output.status.success(), "{}", r.log);
+    assert!(
+        r.log.contains(
+            "::error title=Allure%3A quality gate failed::maxFailures: The number of failed tests 2 exceeds the allowed threshold value 0"
+        ),
+        "{}",
+        r.log
+    );
+    assert_eq!(r.outputs["status"], "quality-gate-failed");
+    assert_eq!(r.outputs["quality-gate"], "failed");
+    assert_eq!(r.outputs["failed"], "1");
+    assert!(
+        r.summary.contains("**Quality gate: ❌ failed**"),
+        "{}",
+        r.summary
+    );
+    assert!(
+        r.summary
+            .contains("| ❌ | maxFailures | The number of failed tests 2 exceeds"),
+        "{}",
+        r.summary
+    );
+    let comments = mock.comments();
+    let body = comments[0]["body"].as_str().unwrap();
+    assert!(body.contains("**Quality gate: ❌ failed**"), "{body}");
+    // Published anyway: the report is what explains the verdict.
+    assert!(
+        keys(&client, &bucket)
+            .await
+            .iter()
+            .any(|k| k.starts_with("reports/gate3/feat~2Fgate/")
+                && k.ends_with("/quality-gate.json"))
+    );
+
+    // A gate that passes lets the step pass, failed tests and all.
+    let r = gated_step(&mock, &bucket, "gate3", 5)
+        .env("GITHUB_RUN_ID", "9002")
+        .run();
+    assert_ok(&r);
+    assert_eq!(r.outputs["quality-gate"], "passed");
+    assert_eq!(r.outputs["status"], "failed");
+    assert!(
+        r.summary.contains("**Quality gate: ✅ passed**"),
+        "{}",
+        r.summary
+    );
+
+    // Allure 2 has no gate: refused before anything is published.
+    let r = gated_step(&mock, &bucket, "gate2", 0)
+        .input("allure-version", "2")
+        .run();
+    assert!(!r.output.status.success());
+    assert!(
+        r.log.contains("fail-on: quality-gate needs Allure 3"),
+        "{}",
+        r.log
+    );
+    assert!(
+        !keys(&client, &bucket)
+            .await
+            .iter()
+            .any(|k| k.starts_with("reports/gate2/"))
+    );
 }
 
 #[tokio::test]
