@@ -206,3 +206,66 @@ fn pages_work_in_a_browser_and_request_no_other_host() {
     // The project page draws its sparkline.
     assert_eq!(seen["project"]["sparklines"], 1);
 }
+
+#[test]
+fn an_allure_3_report_shows_its_trend_and_links_back_in_a_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ex = examples();
+    for run in ["a3-1", "a3-2"] {
+        ok(&run_in(
+            tmp.path(),
+            &[
+                "publish",
+                "--results",
+                ex.to_str().unwrap(),
+                "--project",
+                "example",
+                "--branch",
+                "main",
+                "--run-id",
+                run,
+                "--allure",
+                "3",
+            ],
+        ));
+    }
+    let server = serve(&tmp.path().join("allure-site"));
+    let shots = std::env::var("ALLURE_HOST_SHOTS").ok();
+    let out = Command::new("node")
+        .arg(repo().join("tests/support/browse3.mjs"))
+        .args([
+            server.base.as_str(),
+            "/reports/example/main/",
+            "Checkout charges the card",
+        ])
+        .args(shots.as_deref())
+        .output()
+        .expect(
+            "node runs the browser script (bash .ci/run installs playwright-core and chromium)",
+        );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let host = server.base.trim_start_matches("http://");
+    assert_eq!(seen["hosts"], serde_json::json!([host]), "no other host");
+    assert_eq!(seen["landed"], "/reports/example/main/a3-2/index.html");
+    // Two bars in the trend: run 1 by its date, this run as "Latest".
+    let bars = seen["statusDynamics"].as_array().unwrap();
+    assert_eq!(bars.len(), 2, "{seen}");
+    assert_eq!(bars[1], "Latest");
+    // The test's history links to run 1's report.
+    let links: Vec<&str> = seen["historyLinks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(links.len(), 1, "{seen}");
+    assert!(
+        links[0].contains("/reports/example/main/a3-1/index.html#"),
+        "{seen}"
+    );
+}
