@@ -1,5 +1,5 @@
-# The action's image: the allure-host binary, a Java runtime and a pinned
-# Allure 2 CLI. Build with scripts/build-image.sh (buildah) or docker build.
+# The action's image: the allure-host binary, a Java runtime with a pinned
+# Allure 2 CLI, and a pinned Allure 3 with its Node.js. Build with scripts/build-image.sh (buildah) or docker build.
 ARG RUST_IMAGE=docker.io/library/rust:1.95-slim-bookworm
 ARG DEBIAN_IMAGE=docker.io/library/debian:bookworm-slim
 # Only for builds behind a TLS-intercepting proxy: a CA bundle mounted into
@@ -13,6 +13,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY templates templates
+COPY engines/allure3/package.json engines/allure3/package-lock.json engines/allure3/
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     if [ -n "$BUILD_CA_BUNDLE" ]; then export CARGO_HTTP_CAINFO="$BUILD_CA_BUNDLE"; fi \
@@ -34,14 +35,30 @@ RUN if [ -n "$BUILD_CA_BUNDLE" ]; then export CURL_CA_BUNDLE="$BUILD_CA_BUNDLE";
  && mv /tmp/package/dist /opt/allure \
  && rm -rf /opt/allure/bin/allure.bat /tmp/allure.tgz /tmp/package
 
-# 3. Runtime: headless JRE, CA certificates, the CLI and the binary.
+# 3. Allure 3 and the Node.js 22 it runs on, installed by `npm ci` from
+#    engines/allure3's lock, which checks every package's integrity. The
+#    Debian npm that runs the install stays in this stage.
+FROM ${DEBIAN_IMAGE} AS allure3
+ARG BUILD_CA_BUNDLE
+COPY engines/allure3/package.json engines/allure3/package-lock.json /opt/allure3/
+RUN if [ -n "$BUILD_CA_BUNDLE" ]; then export NODE_EXTRA_CA_CERTS="$BUILD_CA_BUNDLE"; fi \
+ && apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends npm ca-certificates >/dev/null \
+ && cd /opt/allure3 \
+ && npm ci --no-audit --no-fund --loglevel=error \
+ && test -x node_modules/.bin/node \
+ && rm -rf /root/.npm
+
+# 4. Runtime: headless JRE, CA certificates, both engines and the binary.
 FROM ${DEBIAN_IMAGE}
 RUN apt-get update -qq \
  && mkdir -p /usr/share/man/man1 \
  && apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless ca-certificates >/dev/null \
  && rm -rf /var/lib/apt/lists/* /usr/share/doc /usr/share/man
 COPY --from=allure /opt/allure /opt/allure
+COPY --from=allure3 /opt/allure3 /opt/allure3
 COPY --from=build /usr/local/bin/allure-host /usr/local/bin/allure-host
 COPY entrypoint.sh /entrypoint.sh
-ENV ALLURE_BIN=/opt/allure/bin/allure
+ENV ALLURE_BIN=/opt/allure/bin/allure \
+    ALLURE3_HOME=/opt/allure3
 ENTRYPOINT ["/entrypoint.sh"]
