@@ -274,7 +274,10 @@ mod tests {
         let err = ActionInputs::from_vars(&vars(&[("ALLURE_FAIL_ON", "sometimes")]))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("none, failed or broken"), "{err}");
+        assert!(
+            err.contains("none, failed, broken or quality-gate"),
+            "{err}"
+        );
         let err = ActionInputs::from_vars(&vars(&[("ALLURE_SUMMARY", "maybe")]))
             .unwrap_err()
             .to_string();

@@ -313,6 +313,7 @@ mod tests {
             run_url: format!("https://r.example/p/feat~2Fx/100-1-{build}/index.html"),
             latest_url: "https://r.example/p/feat~2Fx/latest/index.html".into(),
             runs_index_url: "https://r.example/p/feat~2Fx/runs/index.html".into(),
+            quality_gate: None,
             changes: None,
             private: false,
         }

@@ -295,6 +295,8 @@ mod tests {
             access: None,
             links: None,
             requests: Default::default(),
+            allure: Default::default(),
+            quality_gate: None,
             timings: Timings::default(),
         }
     }
@@ -302,6 +304,38 @@ mod tests {
     #[test]
     fn snapshot() {
         insta::assert_snapshot!(render(&sample()));
+    }
+
+    #[test]
+    fn a_failed_quality_gate_leads_the_summary_with_each_rule() {
+        use crate::model::quality_gate::{QualityGate, RuleResult};
+        let rule = |name: &str, success, message: &str| RuleResult {
+            rule: name.into(),
+            success,
+            message: message.into(),
+            actual: 0.into(),
+            expected: 0.into(),
+        };
+        let mut s = sample();
+        s.quality_gate = QualityGate::new(vec![
+            rule(
+                "maxFailures",
+                false,
+                "The number of failed tests 2 exceeds 0",
+            ),
+            rule("minTestsCount", true, "The rule has been passed"),
+        ]);
+        assert_eq!(s.status(), QUALITY_GATE_FAILED);
+        let md = render(&s);
+        assert!(md.starts_with("### ❌ Allure report"), "{md}");
+        assert!(md.contains("| **quality-gate-failed** | 5 | 1 |"), "{md}");
+        assert!(md.contains("**Quality gate: ❌ failed**"), "{md}");
+        assert!(md.contains("| ❌ | maxFailures | The number of failed tests 2 exceeds 0 |"));
+        assert!(md.contains("| ✅ | minTestsCount | The rule has been passed |"));
+        // Without a gate, the status is the tests' own.
+        s.quality_gate = None;
+        assert_eq!(s.status(), "failed");
+        assert!(!render(&s).contains("Quality gate"));
     }
 
     #[test]

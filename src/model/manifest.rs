@@ -155,6 +155,7 @@ impl RunEntry {
             variant: None,
             job: None,
             expires: None,
+            allure: Engine::Allure2,
             meta: BTreeMap::new(),
         }
     }

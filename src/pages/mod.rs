@@ -297,6 +297,7 @@ mod tests {
             variant: Some(EVIL.into()),
             job: None,
             expires: None,
+            allure: Default::default(),
             meta: [("team".to_string(), serde_json::Value::String(EVIL.into()))].into(),
         }
     }
