@@ -46,7 +46,7 @@ RUN if [ -n "$BUILD_CA_BUNDLE" ]; then export NODE_EXTRA_CA_CERTS="$BUILD_CA_BUN
  && apt-get install -y -qq --no-install-recommends npm ca-certificates >/dev/null \
  && cd /opt/allure3 \
  && npm ci --no-audit --no-fund --loglevel=error \
- && test -x node_modules/.bin/node \
+ && ls node_modules/node-linux-*/bin/node \
  && rm -rf /root/.npm
 
 # 4. Runtime: headless JRE, CA certificates, both engines and the binary.

@@ -1,4 +1,4 @@
-//! `allure-host publish --check`: preflight. Verifies the Allure CLI, the
+//! `allure-host publish --check`: preflight. Verifies the Allure engine, the
 //! results, the credentials and the bucket's privacy, prints a table, and
 //! fails when any row failed. Changes nothing.
 
@@ -8,13 +8,15 @@ use crate::checks::{Row, Status, row};
 use crate::infra::aws::Aws;
 use crate::infra::preflight::{self, S3Readings};
 use crate::infra::state::BucketProbe;
+use crate::model::engine::Engine;
+use crate::report::allure3::{self, Allure3};
 use crate::report::allure_cli::AllureCli;
 use crate::report::results;
 use crate::settings::{Settings, Source, Target};
 use crate::storage::s3::S3Options;
 
 pub async fn run(settings: &Settings) -> Result<Vec<Row>> {
-    let mut rows = source_rows(&settings.source).await;
+    let mut rows = source_rows(settings).await;
     match &settings.target {
         Target::Local { dir, .. } => rows.push(local_row(dir)),
         Target::S3(opts) => rows.extend(s3_rows(opts).await),
@@ -22,8 +24,8 @@ pub async fn run(settings: &Settings) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-async fn source_rows(source: &Source) -> Vec<Row> {
-    match source {
+async fn source_rows(settings: &Settings) -> Vec<Row> {
+    match &settings.source {
         Source::Report(dir) => vec![
             row(
                 "allure cli",
@@ -36,7 +38,10 @@ async fn source_rows(source: &Source) -> Vec<Row> {
             },
         ],
         Source::Results(dir) => vec![
-            allure_row().await,
+            match settings.engine {
+                Engine::Allure2 => allure_row().await,
+                Engine::Allure3 => allure3_row(),
+            },
             match results::check(dir) {
                 Ok(info) => row(
                     "results",
@@ -51,6 +56,31 @@ async fn source_rows(source: &Source) -> Vec<Row> {
                 Err(e) => row("results", Status::Fail, e.to_string()),
             },
         ],
+    }
+}
+
+fn allure3_row() -> Row {
+    match Allure3::find() {
+        Ok(Some(a)) => row(
+            "allure 3",
+            Status::Ok,
+            format!(
+                "{} {} on {}",
+                a.home.display(),
+                a.version,
+                a.node.display()
+            ),
+        ),
+        Ok(None) => row(
+            "allure 3",
+            Status::Warn,
+            format!(
+                "not installed: npm ci installs allure@{} into {} on first publish (or set ALLURE3_HOME)",
+                allure3::PINNED_VERSION,
+                Allure3::install_dir().display()
+            ),
+        ),
+        Err(e) => row("allure 3", Status::Fail, format!("{e:#}")),
     }
 }
 

