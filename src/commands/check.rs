@@ -9,8 +9,8 @@ use crate::infra::aws::Aws;
 use crate::infra::preflight::{self, S3Readings};
 use crate::infra::state::BucketProbe;
 use crate::model::engine::Engine;
-use crate::report::allure3::{self, Allure3};
 use crate::report::allure_cli::AllureCli;
+use crate::report::allure3::{self, Allure3};
 use crate::report::results;
 use crate::settings::{Settings, Source, Target};
 use crate::storage::s3::S3Options;
@@ -64,12 +64,7 @@ fn allure3_row() -> Row {
         Ok(Some(a)) => row(
             "allure 3",
             Status::Ok,
-            format!(
-                "{} {} on {}",
-                a.home.display(),
-                a.version,
-                a.node.display()
-            ),
+            format!("{} {} on {}", a.home.display(), a.version, a.node.display()),
         ),
         Ok(None) => row(
             "allure 3",

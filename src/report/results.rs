@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
     #[error(
-        "{0} is not a generated Allure report (index.html and widgets/summary.json are missing); pass the output of `allure generate`, or use --results to generate one"
+        "{0} is not a generated Allure report (it needs index.html and widgets/summary.json from Allure 2, or summary.json from Allure 3); pass the output of `allure generate`, or use --results to generate one"
     )]
     NotAReport(PathBuf),
     #[error(
@@ -87,7 +87,8 @@ pub fn check(dir: &Path) -> Result<ResultsInfo, ResultsError> {
 
 /// A generated report has an index page and the summary widget we read.
 pub fn check_report_dir(dir: &Path) -> Result<(), ResultsError> {
-    if !dir.join("index.html").is_file() || !dir.join("widgets/summary.json").is_file() {
+    let summary = ["widgets/summary.json", "summary.json"];
+    if !dir.join("index.html").is_file() || !summary.iter().any(|s| dir.join(s).is_file()) {
         return Err(ResultsError::NotAReport(dir.to_path_buf()));
     }
     Ok(())
