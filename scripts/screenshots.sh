@@ -2,7 +2,7 @@
 # Refresh docs/screenshots/: publish the example four times into a scratch
 # site (one run all green), serve it, and let tests/support/browse.mjs take
 # the pictures in headless Chromium (report, runs, runs in dark mode,
-# project). Needs what bash .ci/run installs (node_modules, chromium, Java).
+# project; an Allure 3 report, its graphs and a test's history). Needs what bash .ci/run installs (node_modules, chromium, Java).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --locked -q
@@ -26,6 +26,10 @@ for results in "$example" "$example" "$example" "$work/green"; do
   publish "$results" main
 done
 publish "$example" feat/login
+export ALLURE3_HOME="${ALLURE3_HOME:-$PWD/engines/allure3}"
+for _ in 1 2; do
+  (cd "$work" && "$bin" publish --results "$example" --project example-allure3 --branch main --allure 3 >/dev/null 2>&1)
+done
 
 "$bin" serve "$work/allure-site" --port 0 > "$work/serve.log" &
 server=$!
@@ -33,4 +37,5 @@ for _ in $(seq 50); do grep -q http "$work/serve.log" 2>/dev/null && break; slee
 base="$(grep -o 'http://[0-9.:]*' "$work/serve.log" | head -1)"
 mkdir -p docs/screenshots
 node tests/support/browse.mjs "$base" /reports/example/ docs/screenshots > /dev/null
+node tests/support/browse3.mjs "$base" /reports/example-allure3/main/ "Checkout charges the card" docs/screenshots > /dev/null
 ls docs/screenshots
