@@ -46,6 +46,21 @@ fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
 }
 
+/// `publish` of the example with Allure 3 into the local site `site`.
+fn local_allure3(dir: &Path, site: &Path) -> std::process::Command {
+    let ex = examples();
+    let args = [
+        "publish",
+        "--results",
+        ex.to_str().unwrap(),
+        "--allure",
+        "3",
+    ];
+    let mut cmd = command_in(dir, &args);
+    cmd.arg("--local-dir").arg(site);
+    cmd
+}
+
 fn jsonl(bytes: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(bytes)
         .lines()
@@ -287,21 +302,10 @@ async fn an_allurerc_makes_allure_3_the_default_and_its_quality_gate_is_reported
 fn a_missing_allure3_home_is_named_with_the_fix() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    let out = command_in(
-        tmp.path(),
-        &[
-            "publish",
-            "--results",
-            examples().to_str().unwrap(),
-            "--local-dir",
-            site.to_str().unwrap(),
-            "--allure",
-            "3",
-        ],
-    )
-    .env("ALLURE3_HOME", tmp.path().join("nowhere"))
-    .output()
-    .unwrap();
+    let out = local_allure3(tmp.path(), &site)
+        .env("ALLURE3_HOME", tmp.path().join("nowhere"))
+        .output()
+        .unwrap();
     let err = failed(&out);
     assert!(
         err.contains("ALLURE3_HOME") && err.contains("npm ci"),
@@ -380,22 +384,11 @@ fn first_use_installs_the_pinned_allure_3_with_npm_ci_once() {
     let cache = tmp.path().join("cache");
     let site = tmp.path().join("site");
     let publish = || {
-        let out = command_in(
-            tmp.path(),
-            &[
-                "publish",
-                "--results",
-                examples().to_str().unwrap(),
-                "--local-dir",
-                site.to_str().unwrap(),
-                "--allure",
-                "3",
-            ],
-        )
-        .env_remove("ALLURE3_HOME")
-        .env("XDG_CACHE_HOME", &cache)
-        .output()
-        .unwrap();
+        let out = local_allure3(tmp.path(), &site)
+            .env_remove("ALLURE3_HOME")
+            .env("XDG_CACHE_HOME", &cache)
+            .output()
+            .unwrap();
         ok(&out);
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
