@@ -8,6 +8,7 @@
 
 mod commit;
 mod compare;
+mod generate;
 mod plan;
 mod prepare;
 mod stage;

@@ -1,0 +1,143 @@
+//! Results -> report, by the engine the settings name: the history of the
+//! run it continues is carried in first, and the engine installed on first
+//! use if missing.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use super::prepare::Prepared;
+use super::secs;
+use super::stage::StageTimings;
+use crate::model::engine::{Engine, HISTORY_JSONL};
+use crate::output::Output;
+use crate::report::allure_cli::{AllureCli, PINNED_VERSION};
+use crate::report::allure3::{self, Allure3};
+use crate::report::executor::{self, ExecutorInput};
+use crate::settings::Settings;
+use crate::state::history;
+
+/// Results -> report, with the history of the run it continues and our
+/// executor.
+pub async fn allure2(
+    settings: &Settings,
+    p: &Prepared,
+    results: &Path,
+    work: &Path,
+    out: &Output,
+) -> Result<(PathBuf, StageTimings)> {
+    let extra = work.join("extra");
+    let t = Instant::now();
+    let from = p.history_from.as_ref();
+    let files = Engine::Allure2.history_files();
+    let carried = history::carry(&p.store, &p.layout, from, &extra.join("history"), files).await?;
+    let history_secs = secs(t);
+    let exec = executor::executor(ExecutorInput {
+        ci_name: settings.ci.name(),
+        ci_kind: settings.ci.kind(),
+        project: &settings.project,
+        branch: &settings.branch,
+        run_id: p.run.as_str(),
+        build_order: p.build_order,
+        build_url: settings.build_url.as_deref(),
+        report_url: &p.urls.run,
+    });
+    std::fs::write(
+        extra.join("executor.json"),
+        serde_json::to_vec_pretty(&exec)?,
+    )?;
+    let t = Instant::now();
+    let cli = find_or_install_allure(out).await?;
+    let report = work.join("report");
+    let history = match from {
+        Some(run) => format!("{carried} files carried over from run {run}"),
+        None => "none, the first run of its job and leg".into(),
+    };
+    out.note(format_args!(
+        "Generating the report with {} (history: {history})",
+        cli.path.display()
+    ));
+    cli.generate(&[results, extra.as_path()], &report).await?;
+    let timings = StageTimings {
+        history: history_secs,
+        generate: secs(t),
+    };
+    Ok((report, timings))
+}
+
+/// Results -> Allure 3 report, its JSONL history carried from the run it
+/// continues and grown by this run, whose URL each new entry links to.
+pub async fn allure3(
+    settings: &Settings,
+    p: &Prepared,
+    results: &Path,
+    work: &Path,
+    out: &Output,
+) -> Result<(PathBuf, StageTimings)> {
+    let t = Instant::now();
+    let carried_dir = work.join("history");
+    let from = p.history_from.as_ref();
+    let files = Engine::Allure3.history_files();
+    let carried = history::carry(&p.store, &p.layout, from, &carried_dir, files).await?;
+    let history_secs = secs(t);
+    let t = Instant::now();
+    let allure = find_or_install_allure3(out).await?;
+    let history = match from {
+        Some(run) if carried > 0 => format!("continued from run {run}"),
+        Some(run) => format!("run {run} left none, so the trend starts here"),
+        None => "none, the first run of its job and leg".into(),
+    };
+    out.note(format_args!(
+        "Generating the report with Allure {} on {} (history: {history})",
+        allure.version,
+        allure.node.display()
+    ));
+    let report = work.join("report");
+    let history_file = carried_dir.join(HISTORY_JSONL);
+    let name = format!("{} ({})", settings.project, settings.branch);
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    allure
+        .generate(&allure3::Job {
+            results: &[results],
+            output: &report,
+            history: &history_file,
+            base_url: p.urls.run.trim_end_matches("index.html"),
+            name: &name,
+            cwd: &cwd,
+        })
+        .await?;
+    // The grown history travels with the run, for the next run to continue.
+    let kept = report.join("history");
+    std::fs::create_dir_all(&kept)?;
+    std::fs::copy(&history_file, kept.join(HISTORY_JSONL))
+        .context("Allure 3 wrote no history file")?;
+    let timings = StageTimings {
+        history: history_secs,
+        generate: secs(t),
+    };
+    Ok((report, timings))
+}
+
+async fn find_or_install_allure3(out: &Output) -> Result<Allure3> {
+    if let Some(allure) = Allure3::find()? {
+        return Ok(allure);
+    }
+    out.note(format_args!(
+        "Allure 3 not found; installing allure@{} with npm ci into {} (first use only)",
+        allure3::PINNED_VERSION,
+        Allure3::install_dir().display()
+    ));
+    Allure3::install().await
+}
+
+async fn find_or_install_allure(out: &Output) -> Result<AllureCli> {
+    if let Some(cli) = AllureCli::find()? {
+        return Ok(cli);
+    }
+    out.note(format_args!(
+        "Allure CLI not found; installing allure-commandline@{PINNED_VERSION} into {} (first use only)",
+        AllureCli::install_dir().display()
+    ));
+    AllureCli::install().await
+}
