@@ -409,3 +409,37 @@ fn first_use_installs_the_pinned_allure_3_with_npm_ci_once() {
     assert!(!second.contains("installing"), "{second}");
     assert!(second.contains("Allure 3.18.0"), "{second}");
 }
+
+#[tokio::test]
+async fn each_matrix_leg_continues_its_own_allure_3_history() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    let tmp = tempfile::tempdir().unwrap();
+    for (run, leg) in [("a-1", "py=3.12"), ("b-1", "py=3.13"), ("a-2", "py=3.12")] {
+        publish(
+            tmp.path(),
+            &bucket,
+            run,
+            &["--allure", "3", "--variant", leg],
+        );
+    }
+    let history = |run: &str| format!("reports/shop/main/{run}/history/history.jsonl");
+    let urls = |lines: Vec<serde_json::Value>| -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| {
+                l["url"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .nth(1)
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    let a = jsonl(&get(&client, &bucket, &history("a-2")).await);
+    assert_eq!(urls(a), ["a-1", "a-2"], "leg 3.12 skips leg 3.13's run");
+    let b = jsonl(&get(&client, &bucket, &history("b-1")).await);
+    assert_eq!(urls(b), ["b-1"]);
+}
