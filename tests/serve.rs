@@ -59,6 +59,23 @@ fn http_get(base: &str, path: &str) -> (u16, String) {
     (status, text)
 }
 
+/// Run a browser script of tests/support with `args`; what it saw, as JSON.
+fn browse(script: &str, args: &[&str]) -> serde_json::Value {
+    let out = Command::new("node")
+        .arg(repo().join("tests/support").join(script))
+        .args(args)
+        .output()
+        .expect(
+            "node runs the browser script (bash .ci/run installs playwright-core and chromium)",
+        );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Three runs of the example into a local site.
 fn site_with_three_runs(tmp: &Path) -> std::path::PathBuf {
     let site = tmp.join("allure-site");
@@ -166,20 +183,7 @@ fn pages_work_in_a_browser_and_request_no_other_host() {
         ],
     ));
     let server = serve(&site);
-    let script = repo().join("tests/support/browse.mjs");
-    let out = Command::new("node")
-        .arg(&script)
-        .args([&server.base, "/reports/example/"])
-        .output()
-        .expect(
-            "node runs the browser script (bash .ci/run installs playwright-core and chromium)",
-        );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let seen = browse("browse.mjs", &[&server.base, "/reports/example/"]);
     let host = server.base.trim_start_matches("http://");
     assert_eq!(
         seen["hosts"],
@@ -230,25 +234,11 @@ fn an_allure_3_report_shows_its_trend_and_links_back_in_a_browser() {
         ));
     }
     let server = serve(&tmp.path().join("allure-site"));
-    let shots = std::env::var("ALLURE_HOST_SHOTS").ok();
-    let out = Command::new("node")
-        .arg(repo().join("tests/support/browse3.mjs"))
-        .args([
-            server.base.as_str(),
-            "/reports/example/main/",
-            "Checkout charges the card",
-        ])
-        .args(shots.as_deref())
-        .output()
-        .expect(
-            "node runs the browser script (bash .ci/run installs playwright-core and chromium)",
-        );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let branch = "/reports/example/main/";
+    let seen = browse(
+        "browse3.mjs",
+        &[&server.base, branch, "Checkout charges the card"],
     );
-    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let host = server.base.trim_start_matches("http://");
     assert_eq!(seen["hosts"], serde_json::json!([host]), "no other host");
     assert_eq!(seen["landed"], "/reports/example/main/a3-2/index.html");
