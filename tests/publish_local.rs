@@ -176,3 +176,56 @@ fn config_file_and_env_are_honoured() {
             .is_file()
     );
 }
+
+#[test]
+fn allure_2_makes_its_class_archive_where_the_cache_persists_and_uses_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let ex = examples();
+    let publish = |run: &str| {
+        let args = [
+            "publish",
+            "--results",
+            ex.to_str().unwrap(),
+            "--project",
+            "shop",
+            "--run-id",
+            run,
+        ];
+        let out = command_in(tmp.path(), &args)
+            .env("XDG_CACHE_HOME", &cache)
+            .env("JAVA_OPTS", "-Xmx512m")
+            .output()
+            .unwrap();
+        ok(&out);
+    };
+    let jvm = cache.join("allure-host/jvm");
+    let files = |ext: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&jvm)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(ext))
+            .collect();
+        names.sort();
+        names
+    };
+    // A first run only marks: a cache that is gone by the next job never
+    // costs the second it takes to make the archive.
+    publish("one");
+    assert_eq!(files(".jsa"), Vec::<String>::new());
+    assert_eq!(files(".seen").len(), 1);
+    publish("two");
+    let made = files(".jsa");
+    assert_eq!(made.len(), 1, "the second run makes it: {made:?}");
+    publish("three");
+    assert_eq!(files(".jsa"), made, "later runs use it");
+    assert!(files(".part").is_empty());
+    // Every run shows the same tests, and the trend goes on.
+    let site = tmp.path().join("allure-site/reports/shop/main");
+    for run in ["one", "two", "three"] {
+        let summary = read_json(&site.join(run).join("widgets/summary.json"));
+        assert_eq!(summary["statistic"]["total"], 9, "{run}");
+    }
+    let trend = read_json(&site.join("three/history/history-trend.json"));
+    assert_eq!(trend.as_array().unwrap().len(), 3);
+}

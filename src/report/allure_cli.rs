@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
 use tokio::process::Command;
+
+use super::jvm;
 
 /// The Allure 2 release installed on first use when none is found.
 pub const PINNED_VERSION: &str = "2.34.1";
@@ -107,10 +110,17 @@ impl AllureCli {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
-    /// `allure generate <dirs...> -o <out> --clean`.
+    /// `allure generate <dirs...> -o <out> --clean`, with the JVM tuned for
+    /// a short run (`jvm`).
     pub async fn generate(&self, results: &[&Path], out_dir: &Path) -> Result<()> {
+        let archive = ClassArchive::for_cli(&self.path);
+        let user_opts = std::env::var("JAVA_OPTS").ok();
         let mut cmd = Command::new(&self.path);
-        cmd.arg("generate");
+        cmd.env(
+            "JAVA_OPTS",
+            jvm::java_opts(archive.option(), user_opts.as_deref()),
+        )
+        .arg("generate");
         for dir in results {
             cmd.arg(dir);
         }
@@ -123,6 +133,9 @@ impl AllureCli {
             .await
             .with_context(|| format!("cannot run {}", self.path.display()))?;
         let index = out_dir.join("index.html");
+        if out.status.success() {
+            archive.keep();
+        }
         if !out.status.success() || !index.is_file() {
             bail!(
                 "allure generate failed (exit {}): {}{}",
@@ -132,6 +145,84 @@ impl AllureCli {
             );
         }
         Ok(())
+    }
+}
+
+/// Where Allure's class-data-sharing archive is: beside an install that
+/// carries one (the image builds `/opt/allure/allure.jsa`), else in our
+/// cache under a name that changes with Allure's and Java's files, so an
+/// upgrade makes a new one.
+///
+/// Making one costs the run that makes it about a second, which a machine
+/// that forgets its cache after every job (a hosted CI runner) would pay
+/// on every run. So the first run only leaves a mark; a run that finds the
+/// mark, on a machine whose cache persists, makes the archive (aside,
+/// renamed into place once the run succeeds); later runs use it.
+struct ClassArchive {
+    path: PathBuf,
+    state: ArchiveState,
+}
+
+enum ArchiveState {
+    Ready,
+    /// This run makes it, into this file.
+    Making(PathBuf),
+    /// First run here: marked, not made.
+    Marked,
+}
+
+impl ClassArchive {
+    fn for_cli(cli: &Path) -> Self {
+        let install = std::fs::canonicalize(cli).unwrap_or_else(|_| cli.to_path_buf());
+        let beside = install
+            .parent()
+            .and_then(Path::parent)
+            .map(|d| d.join("allure.jsa"));
+        if let Some(path) = beside.filter(|p| p.is_file()) {
+            return Self {
+                path,
+                state: ArchiveState::Ready,
+            };
+        }
+        let java = std::env::var_os("JAVA_HOME")
+            .map(|h| PathBuf::from(h).join("bin/java"))
+            .filter(|p| p.is_file())
+            .or_else(|| on_path("java"));
+        let mut key = Sha256::new();
+        for file in [Some(install), java].into_iter().flatten() {
+            let file = std::fs::canonicalize(&file).unwrap_or(file);
+            let modified = std::fs::metadata(&file).and_then(|m| m.modified()).ok();
+            key.update(format!("{}\n{modified:?}\n", file.display()));
+        }
+        let key = crate::model::access::hex(&key.finalize()[..8]);
+        let path = cache_root().join("jvm").join(format!("allure-{key}.jsa"));
+        let mark = path.with_extension("seen");
+        let state = if path.is_file() {
+            ArchiveState::Ready
+        } else if mark.is_file() {
+            ArchiveState::Making(path.with_extension(format!("jsa.{}.part", std::process::id())))
+        } else {
+            // Best effort: without a writable cache, runs go without one.
+            let _ = std::fs::create_dir_all(cache_root().join("jvm"))
+                .and_then(|()| std::fs::write(&mark, b""));
+            ArchiveState::Marked
+        };
+        Self { path, state }
+    }
+
+    fn option(&self) -> jvm::Archive<'_> {
+        match &self.state {
+            ArchiveState::Ready => jvm::Archive::Use(&self.path),
+            ArchiveState::Making(part) => jvm::Archive::Create(part),
+            ArchiveState::Marked => jvm::Archive::Without,
+        }
+    }
+
+    /// The run succeeded: the archive it made becomes the one runs use.
+    fn keep(&self) {
+        if let ArchiveState::Making(part) = &self.state {
+            let _ = std::fs::rename(part, &self.path);
+        }
     }
 }
 

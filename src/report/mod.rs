@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod executor;
 pub mod failures;
 pub mod headers;
+pub mod jvm;
 pub mod read;
 pub mod results;
 pub mod summary;
