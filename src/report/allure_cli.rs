@@ -133,9 +133,7 @@ impl AllureCli {
             .await
             .with_context(|| format!("cannot run {}", self.path.display()))?;
         let index = out_dir.join("index.html");
-        if out.status.success() {
-            archive.keep();
-        }
+        archive.settle(out.status.success());
         if !out.status.success() || !index.is_file() {
             bail!(
                 "allure generate failed (exit {}): {}{}",
@@ -218,10 +216,15 @@ impl ClassArchive {
         }
     }
 
-    /// The run succeeded: the archive it made becomes the one runs use.
-    fn keep(&self) {
+    /// The archive this run made becomes the one runs use if the run
+    /// succeeded; a failed run's is dropped (the JVM writes it at exit).
+    fn settle(&self, succeeded: bool) {
         if let ArchiveState::Making(part) = &self.state {
-            let _ = std::fs::rename(part, &self.path);
+            let _ = if succeeded {
+                std::fs::rename(part, &self.path)
+            } else {
+                std::fs::remove_file(part)
+            };
         }
     }
 }
