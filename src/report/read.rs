@@ -43,26 +43,41 @@ pub fn engine_of(dir: &Path) -> Result<Engine> {
     }
 }
 
+/// Where each engine keeps what a publish reads.
+struct Reader {
+    summary_file: &'static str,
+    parse_summary: fn(&[u8]) -> Result<ReportSummary, serde_json::Error>,
+    test_index: fn(&Path) -> TestIndex,
+    failing: fn(&Path, usize) -> (Vec<FailedTest>, usize),
+}
+
+const ALLURE2: Reader = Reader {
+    summary_file: ALLURE2_SUMMARY,
+    parse_summary: summary::parse,
+    test_index: test_index::read,
+    failing: failures::read,
+};
+
+const ALLURE3: Reader = Reader {
+    summary_file: allure3::SUMMARY,
+    parse_summary: allure3::parse_summary,
+    test_index: allure3::read_test_index,
+    failing: allure3::read_failing,
+};
+
 pub fn read(dir: &Path, failed_listed: usize) -> Result<ReadReport> {
     let engine = engine_of(dir)?;
-    let summary_file = match engine {
-        Engine::Allure2 => ALLURE2_SUMMARY,
-        Engine::Allure3 => allure3::SUMMARY,
+    let reader = match engine {
+        Engine::Allure2 => ALLURE2,
+        Engine::Allure3 => ALLURE3,
     };
-    let bytes = std::fs::read(dir.join(summary_file))
-        .with_context(|| format!("cannot read the report's {summary_file}"))?;
-    let parsed = match engine {
-        Engine::Allure2 => summary::parse(&bytes),
-        Engine::Allure3 => allure3::parse_summary(&bytes),
-    };
-    let summary = parsed.with_context(|| format!("the report's {summary_file} is not valid"))?;
-    let (tests, (failed_tests, failed_tests_total)) = match engine {
-        Engine::Allure2 => (test_index::read(dir), failures::read(dir, failed_listed)),
-        Engine::Allure3 => (
-            allure3::read_test_index(dir),
-            allure3::read_failing(dir, failed_listed),
-        ),
-    };
+    let file = reader.summary_file;
+    let bytes = std::fs::read(dir.join(file))
+        .with_context(|| format!("cannot read the report's {file}"))?;
+    let summary = (reader.parse_summary)(&bytes)
+        .with_context(|| format!("the report's {file} is not valid"))?;
+    let tests = (reader.test_index)(dir);
+    let (failed_tests, failed_tests_total) = (reader.failing)(dir, failed_listed);
     Ok(ReadReport {
         engine,
         summary,

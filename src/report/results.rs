@@ -87,8 +87,7 @@ pub fn check(dir: &Path) -> Result<ResultsInfo, ResultsError> {
 
 /// A generated report has an index page and the summary widget we read.
 pub fn check_report_dir(dir: &Path) -> Result<(), ResultsError> {
-    let summary = ["widgets/summary.json", "summary.json"];
-    if !dir.join("index.html").is_file() || !summary.iter().any(|s| dir.join(s).is_file()) {
+    if !dir.join("index.html").is_file() || super::read::engine_of(dir).is_err() {
         return Err(ResultsError::NotAReport(dir.to_path_buf()));
     }
     Ok(())

@@ -8,7 +8,7 @@ pub mod file;
 pub mod layer;
 
 use crate::model::access::{AccessError, AccessKey};
-use crate::model::engine::Engine;
+use crate::model::engine::{Engine, UnknownEngine};
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -63,8 +63,8 @@ pub enum SettingsError {
     AccessKeyInFile,
     #[error("--link-days must be between 1 and {MAX_LINK_DAYS}")]
     LinkDays,
-    #[error("--allure {0} is not an engine this version knows; use 2 or 3")]
-    AllureVersion(u8),
+    #[error("--allure: {0}")]
+    AllureVersion(#[from] UnknownEngine),
 }
 
 pub const DEFAULT_LINK_DAYS: u32 = 30;
@@ -118,11 +118,8 @@ pub struct Settings {
     pub access_key: Option<AccessKey>,
     /// Days a signed link opens for.
     pub link_days: u32,
-    /// Which Allure generates the report, and why.
+    /// Which Allure generates the report.
     pub engine: Engine,
-    /// The Allure 3 config file found in the working directory, which made
-    /// Allure 3 the default.
-    pub engine_from: Option<PathBuf>,
 }
 
 /// Merge the layers and validate. Pure: the caller gathers the layers and
@@ -174,13 +171,11 @@ pub fn resolve(
         .as_deref()
         .map(normalize_base_url)
         .transpose()?;
-    let (engine, engine_from) = match m.allure_version {
-        Some(major) => (
-            Engine::try_from(major).map_err(|e| SettingsError::AllureVersion(e.0))?,
-            None,
-        ),
-        None if cwd.allurerc.is_some() => (Engine::Allure3, cwd.allurerc.clone()),
-        None => (Engine::Allure2, None),
+    // An allurerc in the working directory means the project runs Allure 3.
+    let engine = match m.allure_version {
+        Some(major) => Engine::try_from(major)?,
+        None if cwd.allurerc.is_some() => Engine::Allure3,
+        None => Engine::Allure2,
     };
     let project = m.project.unwrap_or_else(|| {
         cwd.path
@@ -219,7 +214,6 @@ pub fn resolve(
             _ => return Err(SettingsError::LinkDays),
         },
         engine,
-        engine_from,
     })
 }
 

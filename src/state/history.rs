@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::model::engine::Engine;
 use crate::model::layout::Layout;
 use crate::model::run_id::RunId;
 use crate::storage::{Store, StoreError};
@@ -25,13 +26,14 @@ pub enum HistoryError {
     },
 }
 
-/// Copy `files` of run `from`'s history into `dir`; returns how many came.
+/// Copy the history files `engine` keeps of run `from` into `dir`; returns
+/// how many came.
 pub async fn carry(
     store: &Store,
     layout: &Layout,
     from: Option<&RunId>,
     dir: &Path,
-    files: &'static [&'static str],
+    engine: Engine,
 ) -> Result<usize, HistoryError> {
     let write_err = |source| HistoryError::Write {
         path: dir.display().to_string(),
@@ -42,7 +44,7 @@ pub async fn carry(
         return Ok(0);
     };
     let mut tasks = tokio::task::JoinSet::new();
-    for name in files {
+    for name in engine.history_files() {
         let key = layout.history_file(run, name);
         let store = store.clone();
         tasks.spawn(async move { (name, key.clone(), store.get(&key).await) });

@@ -30,8 +30,14 @@ pub async fn allure2(
     let extra = work.join("extra");
     let t = Instant::now();
     let from = p.history_from.as_ref();
-    let files = Engine::Allure2.history_files();
-    let carried = history::carry(&p.store, &p.layout, from, &extra.join("history"), files).await?;
+    let carried = history::carry(
+        &p.store,
+        &p.layout,
+        from,
+        &extra.join("history"),
+        Engine::Allure2,
+    )
+    .await?;
     let history_secs = secs(t);
     let exec = executor::executor(ExecutorInput {
         ci_name: settings.ci.name(),
@@ -78,8 +84,7 @@ pub async fn allure3(
     let t = Instant::now();
     let carried_dir = work.join("history");
     let from = p.history_from.as_ref();
-    let files = Engine::Allure3.history_files();
-    let carried = history::carry(&p.store, &p.layout, from, &carried_dir, files).await?;
+    let carried = history::carry(&p.store, &p.layout, from, &carried_dir, Engine::Allure3).await?;
     let history_secs = secs(t);
     let t = Instant::now();
     let allure = find_or_install_allure3(out).await?;

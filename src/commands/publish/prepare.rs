@@ -243,13 +243,19 @@ async fn history_source(
         job: settings.job.as_deref(),
         variant: settings.variant.as_deref(),
     };
-    let from_manifest = legs::history_source(manifest, line).map(|r| r.run_id.clone());
-    let source = match (&from_manifest, manifest.runs.is_empty()) {
-        (Some(id), _) => Some(id.clone()),
-        (None, true) => pointer.pointer().map(|p| p.run_id.clone()),
+    // A pointer without a manifest entry is from before engines were
+    // recorded: Allure 2.
+    let source = match (
+        legs::history_source(manifest, line),
+        manifest.runs.is_empty(),
+    ) {
+        (Some(run), _) => Some((run.run_id.clone(), run.allure)),
+        (None, true) => pointer
+            .pointer()
+            .map(|p| (p.run_id.clone(), Engine::Allure2)),
         (None, false) => None,
     };
-    let source = same_engine(settings, manifest, source, out);
+    let source = same_engine(settings, source, out);
     if let Found::Damaged { key, reason } = &pointer {
         let trend = match &source {
             Some(id) => {
@@ -272,19 +278,13 @@ async fn history_source(
 /// that changes engines starts a new trend (its earlier runs stay listed).
 fn same_engine(
     settings: &Settings,
-    manifest: &Manifest,
-    source: Option<String>,
+    source: Option<(String, Engine)>,
     out: &Output,
 ) -> Option<String> {
-    let id = source?;
+    let (id, before) = source?;
     let Source::Results(_) = settings.source else {
         return Some(id);
     };
-    let before = manifest
-        .runs
-        .iter()
-        .find(|r| r.run_id == id)
-        .map_or(Engine::Allure2, |r| r.allure);
     if before == settings.engine {
         return Some(id);
     }

@@ -67,10 +67,6 @@ struct DriverArgs<'a> {
     name: &'a str,
 }
 
-fn install_dir() -> PathBuf {
-    cache_root().join(format!("allure-{PINNED_VERSION}"))
-}
-
 fn is_installed(home: &Path) -> bool {
     home.join("node_modules/@allurereport/core/dist/index.js")
         .is_file()
@@ -89,7 +85,7 @@ impl Allure3 {
             }
             return Self::at(home).map(Some);
         }
-        let home = install_dir();
+        let home = Self::install_dir();
         if is_installed(&home) {
             return Self::at(home).map(Some);
         }
@@ -108,7 +104,7 @@ impl Allure3 {
 
     /// Where `install` puts the pinned release.
     pub fn install_dir() -> PathBuf {
-        install_dir()
+        cache_root().join(format!("allure-{PINNED_VERSION}"))
     }
 
     /// `npm ci` of the pinned lock into `install_dir()` (first use). Node.js
@@ -120,7 +116,7 @@ impl Allure3 {
                 "Allure 3 is not installed and npm was not found: install Node.js 22 and npm, or set ALLURE3_HOME to a directory where `npm ci` ran on engines/allure3"
             );
         };
-        let home = install_dir();
+        let home = Self::install_dir();
         let parent = home.parent().expect("the cache has a parent");
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
