@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,16 +35,25 @@ BENCH = ROOT / "bench"
 CACHE = BENCH / ".cache"
 OUT = BENCH / "out"
 VENV_BIN = Path(sys.executable).parent
-ALLURE = ROOT / "node_modules/.bin/allure"
+ALLURE = ROOT / "engines/allure2/node_modules/.bin/allure"
 PUBLISHER = ROOT / "target/release/allure-host"
 S3_SERVER = BENCH / "s3-server/target/release/bench-s3-server"
+ARP = BENCH / "node_modules/allure-report-publisher/bin/run.js"
+# allure-report-publisher and Allure 3 need Node.js 22: the one beside Allure 3.
+NODE22 = next((p for p in (ROOT / "engines/allure3/node_modules").glob("node-linux-*/bin/node")),
+              Path("node"))
 KEY, SECRET, REGION, BUCKET = "bench", "bench-secret-key", "us-east-1", "bench"
 # Bump when gen_results.py changes, so cached results and reports are rebuilt.
 GEN_VERSION = 1
 
 # Tools that upload a generated report, then tools that start from results.
+# allure-report-publisher generates with Allure 3, so allure-host --allure 3
+# runs beside it on the same footing.
 REPORT_TOOLS = ["allure-host", "s5cmd", "aws s3 cp"]
-RESULTS_TOOLS = ["allure-host (from results)", "pytest-allure-host"]
+RESULTS_TOOLS = ["allure-host (from results)", "pytest-allure-host",
+                 "allure-host --allure 3 (from results)", "allure-report-publisher"]
+# Tools whose upload is the Allure 2 report of bench's inputs, file for file.
+ALLURE2_TOOLS = REPORT_TOOLS + ["allure-host (from results)", "pytest-allure-host"]
 
 
 @dataclass
@@ -151,6 +161,7 @@ def client_env() -> dict[str, str]:
         AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE="/dev/null",
         AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_EC2_METADATA_DISABLED="true",
         NO_PROXY="127.0.0.1,localhost", ALLURE_BIN=str(ALLURE),
+        ALLURE3_HOME=str(ROOT / "engines/allure3"),
         # pytest-allure-host finds `allure` on PATH; both tools use the same CLI.
         PATH=f"{ALLURE.parent}:{VENV_BIN}:{os.environ['PATH']}",
     )
@@ -168,6 +179,15 @@ def argv_for(tool: str, inp: Input, endpoint: str, project: str, run_id: str,
         return publish + ["--report", inp.report]
     if tool == "allure-host (from results)":
         return publish + ["--results", inp.results]
+    if tool == "allure-host --allure 3 (from results)":
+        return publish + ["--results", inp.results, "--allure", "3"]
+    if tool == "allure-report-publisher":
+        # It reads the endpoint from the environment; --debug logs its phases.
+        return ["/usr/bin/env", f"AWS_ENDPOINT={endpoint}", "AWS_FORCE_PATH_STYLE=true",
+                f"PATH={NODE22.parent}:{ARP.parents[2] / '.bin'}:{os.environ['PATH']}",
+                NODE22, ARP, "upload", "s3", "--bucket", BUCKET, "--prefix",
+                f"allure-report-publisher/{project}", "--results-glob", inp.results,
+                "--output", scratch / "report", "--debug"]
     if tool == "s5cmd":
         return [VENV_BIN / "s5cmd", "--endpoint-url", endpoint, "cp", f"{inp.report}/*", dest]
     if tool == "aws s3 cp":
@@ -182,8 +202,25 @@ def argv_for(tool: str, inp: Input, endpoint: str, project: str, run_id: str,
     raise ValueError(tool)
 
 
+def arp_timings(log: Path, ended: float, seconds: float) -> dict | None:
+    """allure-report-publisher's phases from its --debug log's timestamps:
+    generation from starting Allure to Allure done, upload from listing the
+    report's files to the process's end (history and report files)."""
+    stamps = {}
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("[") and "] " in line:
+            stamp, text = line[1:].split("] ", 1)
+            for mark in ("Running allure", "generation completed", "Total report files"):
+                if mark in text:
+                    stamps[mark] = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    if len(stamps) < 3:
+        return None
+    return {"generate": stamps["generation completed"] - stamps["Running allure"],
+            "upload": ended - stamps["Total report files"], "promote": 0.0, "total": seconds}
+
+
 def own_timings(tool: str, summary: Path) -> dict | None:
-    """The phases a publisher reports of itself, named alike for both tools."""
+    """The phases a publisher reports of itself, named alike for the tools."""
     if not summary.exists():
         return None
     t = json.loads(summary.read_text())["timings"]
@@ -229,10 +266,13 @@ class Runner:
                 code = subprocess.run(argv, env=self.env, cwd=scratch, stdout=log,
                                       stderr=subprocess.STDOUT).returncode
                 seconds = time.perf_counter() - start
+                ended = time.time()
             if code != 0:
                 tail = log_path.read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"{tool} exited {code}; log {log_path}:\n{tail}")
             rss_kib = int(rss_path.read_text().split()[-1])
+            if tool == "allure-report-publisher":
+                return seconds, rss_kib, arp_timings(log_path, ended, seconds)
             return seconds, rss_kib, own_timings(tool, scratch / "summary.json")
 
 
@@ -311,6 +351,10 @@ def versions() -> dict[str, str]:
         "s3s-fs": "0.14.1, served by bench/s3-server with TCP_NODELAY",
         "moto": importlib.metadata.version("moto"),
         "Java": version(["java", "-version"]),
+        "allure-report-publisher": json.loads(ARP.parents[1].joinpath("package.json")
+                                              .read_text())["version"],
+        "Allure 3": json.loads((ROOT / "engines/allure3/node_modules/allure/package.json")
+                               .read_text())["version"],
     }
 
 
@@ -420,7 +464,7 @@ def check(inp: Input, figures: dict[str, Figures]) -> list[str]:
     """What must hold in every run, the smoke run included."""
     problems = []
     for tool, f in figures.items():
-        if f.counts["PutObject"] < inp.files:
+        if tool in ALLURE2_TOOLS and f.counts["PutObject"] < inp.files:
             problems.append(f"{tool} made {f.counts['PutObject']} PUTs for {inp.files} files")
     ours = figures.get("allure-host")
     if ours and ours.writes() > inp.files + 16:

@@ -46,7 +46,7 @@ def cpu_of_children() -> float:
 
 
 def publish(results: Path, engine: str) -> dict:
-    env = dict(os.environ, ALLURE_BIN=str(ROOT / "node_modules/.bin/allure"),
+    env = dict(os.environ, ALLURE_BIN=str(ROOT / "engines/allure2/node_modules/.bin/allure"),
                ALLURE3_HOME=str(ROOT / "engines/allure3"))
     with tempfile.TemporaryDirectory() as tmp:
         summary = Path(tmp) / "summary.json"
@@ -75,7 +75,7 @@ def stock(results: Path, engine: str) -> dict:
     home = ROOT / "engines/allure3/node_modules"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report"
-        argv = ([ROOT / "node_modules/.bin/allure", "generate", results, "-o", out]
+        argv = ([ROOT / "engines/allure2/node_modules/.bin/allure", "generate", results, "-o", out]
                 if engine == "2" else
                 [node(), home / "allure/cli.js", "generate", results,
                  "-o", out])

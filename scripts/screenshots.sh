@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --locked -q
 bin="$PWD/target/debug/allure-host"
-export ALLURE_BIN="${ALLURE_BIN:-$PWD/node_modules/.bin/allure}"
+export ALLURE_BIN="${ALLURE_BIN:-$PWD/engines/allure2/node_modules/.bin/allure}"
 work="$(mktemp -d)"
 trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -229,3 +229,62 @@ fn allure_2_makes_its_class_archive_where_the_cache_persists_and_uses_it() {
     let trend = read_json(&site.join("three/history/history-trend.json"));
     assert_eq!(trend.as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn first_use_installs_the_pinned_allure_2_with_npm_ci_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let ex = examples();
+    // No Allure on PATH or in ALLURE_BIN: only npm (and Java) are there.
+    let path = std::env::var_os("PATH").unwrap();
+    let path = std::env::join_paths(
+        std::env::split_paths(&path).filter(|dir| !dir.join("allure").is_file()),
+    )
+    .unwrap();
+    let publish = || {
+        let out = command_in(
+            tmp.path(),
+            &[
+                "publish",
+                "--results",
+                ex.to_str().unwrap(),
+                "--local-dir",
+                "site",
+            ],
+        )
+        .env_remove("ALLURE_BIN")
+        .env("PATH", &path)
+        .env("XDG_CACHE_HOME", &cache)
+        .output()
+        .unwrap();
+        ok(&out);
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let first = publish();
+    let version = read_json(&repo().join("engines/allure2/package.json"))["dependencies"]
+        ["allure-commandline"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        first.contains(&format!(
+            "installing allure-commandline@{version} with npm ci"
+        )),
+        "{first}"
+    );
+    let home = cache.join(format!("allure-host/allure-commandline-{version}"));
+    assert!(home.join("node_modules/.bin/allure").is_file());
+    // Built aside and renamed: besides it only the JVM's archive folder.
+    let mut left: Vec<_> = std::fs::read_dir(cache.join("allure-host"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [format!("allure-commandline-{version}"), "jvm".into()]
+    );
+    let second = publish();
+    assert!(!second.contains("installing"), "{second}");
+    assert!(second.contains(&home.display().to_string()), "{second}");
+}

@@ -98,7 +98,7 @@ async fn two_publishes_continue_the_trend_with_correct_headers() {
 
     // Headers: charset on text, no-cache on entry pages and mutable files,
     // immutable on the rest of a run.
-    let head = |key: &'static str| {
+    let head = |key: String| {
         let client = client.clone();
         let bucket = bucket.clone();
         async move {
@@ -111,10 +111,15 @@ async fn two_publishes_continue_the_trend_with_correct_headers() {
                 .unwrap()
         }
     };
-    let h = head("reports/shop/main/run-2/index.html").await;
+    let h = head("reports/shop/main/run-2/index.html".into()).await;
     assert_eq!(h.content_type(), Some("text/html; charset=utf-8"));
     assert_eq!(h.cache_control(), Some("no-cache"));
-    let h = head("reports/shop/main/run-2/app.js").await;
+    // Allure's app bundle, named by its content (assets/index-<hash>.js).
+    let app = keys(&client, &bucket)
+        .await
+        .into_iter()
+        .find(|k| k.starts_with("reports/shop/main/run-2/assets/index-") && k.ends_with(".js"));
+    let h = head(app.expect("the app bundle")).await;
     assert_eq!(
         h.cache_control(),
         Some("public, max-age=31536000, immutable")
@@ -131,7 +136,11 @@ async fn two_publishes_continue_the_trend_with_correct_headers() {
         "reports/shop/main/latest/index.html",
         "reports/shop/index.html",
     ] {
-        assert_eq!(head(key).await.cache_control(), Some("no-cache"), "{key}");
+        assert_eq!(
+            head(key.into()).await.cache_control(),
+            Some("no-cache"),
+            "{key}"
+        );
     }
     let png = keys(&client, &bucket)
         .await

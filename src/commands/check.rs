@@ -71,7 +71,7 @@ fn allure3_row() -> Row {
             Status::Warn,
             format!(
                 "not installed: npm ci installs allure@{} into {} on first publish (or set ALLURE3_HOME)",
-                allure3::PINNED_VERSION,
+                allure3::PIN.version(),
                 Allure3::install_dir().display()
             ),
         ),

@@ -9,9 +9,15 @@ use sha2::{Digest, Sha256};
 use tokio::process::Command;
 
 use super::jvm;
+use super::npm_pin::NpmPin;
 
-/// The Allure 2 release installed on first use when none is found.
-pub const PINNED_VERSION: &str = "2.34.1";
+/// The Allure 2 release installed on first use when none is found:
+/// `engines/allure2/package.json` and its lock.
+pub const PIN: NpmPin = NpmPin {
+    package: "allure-commandline",
+    package_json: include_str!("../../engines/allure2/package.json"),
+    lock: include_str!("../../engines/allure2/package-lock.json"),
+};
 
 #[derive(Debug, Clone)]
 pub struct AllureCli {
@@ -35,7 +41,7 @@ pub(crate) fn cache_root() -> PathBuf {
 }
 
 fn cache_dir() -> PathBuf {
-    cache_root().join(format!("allure-commandline-{PINNED_VERSION}"))
+    cache_root().join(format!("allure-commandline-{}", PIN.version()))
 }
 
 impl AllureCli {
@@ -62,30 +68,18 @@ impl AllureCli {
         cache_dir()
     }
 
-    /// Install the pinned release with npm into `install_dir()` (first use).
+    /// `npm ci` of the pin into `install_dir()` (first use).
     pub async fn install() -> Result<Self> {
         let Some(npm) = on_path("npm") else {
             bail!(
-                "the Allure 2 CLI was not found: install it (`npm install -g allure-commandline@{PINNED_VERSION}`, needs Java) or set ALLURE_BIN to its path"
+                "the Allure 2 CLI was not found: install it (`npm install -g allure-commandline@{}`, needs Java) or set ALLURE_BIN to its path",
+                PIN.version()
             );
         };
         let dir = cache_dir();
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        let out = Command::new(npm)
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .arg(format!("allure-commandline@{PINNED_VERSION}"))
-            .stdin(Stdio::null())
-            .output()
+        PIN.install(&npm, &dir, &[])
             .await
-            .context("cannot run npm")?;
-        if !out.status.success() {
-            bail!(
-                "installing the Allure CLI with npm failed: {}; install it yourself or set ALLURE_BIN",
-                tail(&out.stderr)
-            );
-        }
+            .context("install the Allure CLI yourself or set ALLURE_BIN")?;
         let path = dir.join("node_modules/.bin/allure");
         if !path.is_file() {
             bail!("npm finished but {} is missing", path.display());

@@ -8,6 +8,7 @@ pub mod executor;
 pub mod failures;
 pub mod headers;
 pub mod jvm;
+pub mod npm_pin;
 pub mod read;
 pub mod results;
 pub mod summary;

@@ -350,27 +350,37 @@ impl Step {
     }
 
     fn run_container(&self, image: &str, env: &[(String, String)]) -> Output {
-        let mut cmd = Command::new("buildah");
-        cmd.args(["--storage-driver", "vfs", "run", "--isolation", "chroot"])
-            .args(["--workingdir", "/github/workspace"])
-            .arg("-v")
-            .arg(format!(
-                "{}:/github/workspace",
-                self.workspace.path().display()
-            ))
-            .arg("-v")
-            .arg(format!(
-                "{}:/github/file_commands",
-                self.files.path().display()
-            ))
-            .arg("-v")
-            .arg(format!("{}:/github/workflow", self.files.path().display()));
-        for (k, v) in env {
-            cmd.arg("--env").arg(format!("{k}={v}"));
-        }
-        cmd.arg(container(image)).arg("--").arg("/entrypoint.sh");
-        cmd.stdin(Stdio::null()).output().expect("buildah run")
+        let mounts = [
+            (self.workspace.path(), "/github/workspace"),
+            (self.files.path(), "/github/file_commands"),
+            (self.files.path(), "/github/workflow"),
+        ];
+        in_image(image, "/github/workspace", &mounts, env)
+            .arg("/entrypoint.sh")
+            .output()
+            .expect("buildah run")
     }
+}
+
+/// A command run in the image's container (as the runner runs it: host
+/// folders mounted, the environment given); the caller adds the argv.
+pub fn in_image(
+    image: &str,
+    workdir: &str,
+    mounts: &[(&Path, &str)],
+    env: &[(String, String)],
+) -> Command {
+    let mut cmd = Command::new("buildah");
+    cmd.args(["--storage-driver", "vfs", "run", "--isolation", "chroot"])
+        .args(["--workingdir", workdir]);
+    for (host, inside) in mounts {
+        cmd.arg("-v").arg(format!("{}:{inside}", host.display()));
+    }
+    for (k, v) in env {
+        cmd.arg("--env").arg(format!("{k}={v}"));
+    }
+    cmd.arg(container(image)).arg("--").stdin(Stdio::null());
+    cmd
 }
 
 /// One working container of the image, shared by the runs of this process.

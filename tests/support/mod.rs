@@ -19,10 +19,10 @@ pub fn examples() -> PathBuf {
 pub fn allure_bin() -> PathBuf {
     let bin = std::env::var_os("ALLURE_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("node_modules/.bin/allure"));
+        .unwrap_or_else(|| repo().join("engines/allure2/node_modules/.bin/allure"));
     assert!(
         bin.is_file(),
-        "Allure CLI missing at {}: run `npm ci` (bash .ci/run does)",
+        "Allure CLI missing at {}: run `npm ci --prefix engines/allure2` (bash .ci/run does)",
         bin.display()
     );
     bin

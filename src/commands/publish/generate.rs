@@ -12,7 +12,7 @@ use super::secs;
 use super::stage::StageTimings;
 use crate::model::engine::{Engine, HISTORY_JSONL};
 use crate::output::Output;
-use crate::report::allure_cli::{AllureCli, PINNED_VERSION};
+use crate::report::allure_cli::{self, AllureCli};
 use crate::report::allure3::{self, Allure3};
 use crate::report::executor::{self, ExecutorInput};
 use crate::settings::Settings;
@@ -130,7 +130,7 @@ async fn find_or_install_allure3(out: &Output) -> Result<Allure3> {
     }
     out.note(format_args!(
         "Allure 3 not found; installing allure@{} with npm ci into {} (first use only)",
-        allure3::PINNED_VERSION,
+        allure3::PIN.version(),
         Allure3::install_dir().display()
     ));
     Allure3::install().await
@@ -141,7 +141,8 @@ async fn find_or_install_allure(out: &Output) -> Result<AllureCli> {
         return Ok(cli);
     }
     out.note(format_args!(
-        "Allure CLI not found; installing allure-commandline@{PINNED_VERSION} into {} (first use only)",
+        "Allure CLI not found; installing allure-commandline@{} with npm ci into {} (first use only)",
+        allure_cli::PIN.version(),
         AllureCli::install_dir().display()
     ));
     AllureCli::install().await

@@ -12,14 +12,16 @@ use serde::Serialize;
 use tokio::process::Command;
 
 use super::allure_cli::{cache_root, on_path, tail};
+use super::npm_pin::NpmPin;
 
 /// The pin: `engines/allure3/package.json` and its lock, whose integrity
 /// hashes `npm ci` checks on every install.
-const PACKAGE_JSON: &str = include_str!("../../../engines/allure3/package.json");
-const PACKAGE_LOCK: &str = include_str!("../../../engines/allure3/package-lock.json");
+pub const PIN: NpmPin = NpmPin {
+    package: "allure",
+    package_json: include_str!("../../../engines/allure3/package.json"),
+    lock: include_str!("../../../engines/allure3/package-lock.json"),
+};
 const DRIVER: &str = include_str!("generate.mjs");
-/// The Allure 3 release the lock pins (a unit test keeps the two in step).
-pub const PINNED_VERSION: &str = "3.18.0";
 /// The oldest Node.js major Allure 3's quality gate runs on.
 pub const NODE_MAJOR: u32 = 22;
 /// Where `npm ci` puts the lock's Node.js (npm 9 does not link its bin).
@@ -104,7 +106,7 @@ impl Allure3 {
 
     /// Where `install` puts the pinned release.
     pub fn install_dir() -> PathBuf {
-        cache_root().join(format!("allure-{PINNED_VERSION}"))
+        cache_root().join(format!("allure-{}", PIN.version()))
     }
 
     /// `npm ci` of the pinned lock into `install_dir()` (first use). Node.js
@@ -117,33 +119,11 @@ impl Allure3 {
             );
         };
         let home = Self::install_dir();
-        let parent = home.parent().expect("the cache has a parent");
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-        let aside = tempfile::tempdir_in(parent)
-            .with_context(|| format!("cannot write into {}", parent.display()))?;
-        std::fs::write(aside.path().join("package.json"), PACKAGE_JSON)?;
-        std::fs::write(aside.path().join("package-lock.json"), PACKAGE_LOCK)?;
-        let mut npm_ci = Command::new(npm);
-        npm_ci
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(aside.path())
-            .stdin(Stdio::null());
-        if system_node_major().await.is_some_and(|m| m >= NODE_MAJOR) {
-            npm_ci.arg("--omit=optional");
-        }
-        let out = npm_ci.output().await.context("cannot run npm")?;
-        if !out.status.success() {
-            bail!(
-                "installing Allure {PINNED_VERSION} with npm ci failed: {}; set ALLURE3_HOME to an install of engines/allure3 instead",
-                tail(&out.stderr)
-            );
-        }
-        let built = aside.keep();
-        if std::fs::rename(&built, &home).is_err() {
-            // Another publish installed it first; theirs is as good.
-            let _ = std::fs::remove_dir_all(&built);
-        }
+        let own_node = system_node_major().await.is_some_and(|m| m >= NODE_MAJOR);
+        let extra: &[&str] = if own_node { &["--omit=optional"] } else { &[] };
+        PIN.install(&npm, &home, extra)
+            .await
+            .context("set ALLURE3_HOME to an install of engines/allure3 instead")?;
         Self::at(home)
     }
 
@@ -261,15 +241,6 @@ fn package_version(path: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_pinned_version_is_the_one_the_lock_installs() {
-        let lock: serde_json::Value = serde_json::from_str(PACKAGE_LOCK).unwrap();
-        let allure = &lock["packages"]["node_modules/allure"];
-        assert_eq!(allure["version"], PINNED_VERSION);
-        assert!(allure["integrity"].as_str().unwrap().starts_with("sha512-"));
-        assert!(PACKAGE_JSON.contains(&format!("\"allure\": \"{PINNED_VERSION}\"")));
-    }
 
     #[test]
     fn node_versions() {
