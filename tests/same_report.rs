@@ -1,8 +1,8 @@
 //! allure-host's Allure 2 makes the report the stock CLI makes: the same
 //! `data/` and `widgets/` for the same results. With ALLURE_HOST_IMAGE set,
 //! the publish runs in the action's image (its cut Java runtime, its trimmed
-//! plugins, its class archive); without, on this machine with allure-host's
-//! JVM options. Allure names test cases and attachments by random uids and
+//! plugins, its class archive, which the JVM is told it must use); without,
+//! on this machine with allure-host's JVM options. Allure names test cases and attachments by random uids and
 //! writes some lists in hash order, so both reports are normalised first.
 
 mod support;
@@ -113,14 +113,21 @@ fn publish(work: &Path) -> PathBuf {
         arg("summary.json"),
     ];
     let out: Output = match &image {
-        Some(image) => action::in_image(image, "/data", &[(work, "/data")], &[])
-            .arg("/entrypoint.sh")
-            .args(&args)
-            .output()
-            .unwrap(),
+        // -Xshare:on: the JVM fails rather than run without the image's
+        // class archive.
+        Some(image) => action::in_image(
+            image,
+            "/data",
+            &[(work, "/data")],
+            &[("JAVA_OPTS".into(), "-Xshare:on".into())],
+        )
+        .arg("/entrypoint.sh")
+        .args(&args)
+        .output()
+        .unwrap(),
         None => run_in(work, &args.iter().map(String::as_str).collect::<Vec<_>>()),
     };
-    let log = ok(&out);
+    let log = ok(&out) + &String::from_utf8_lossy(&out.stderr);
     if image.is_some() {
         assert!(
             log.contains("/opt/allure/bin/allure"),
