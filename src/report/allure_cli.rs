@@ -40,10 +40,6 @@ pub(crate) fn cache_root() -> PathBuf {
     base.join("allure-host")
 }
 
-fn cache_dir() -> PathBuf {
-    cache_root().join(format!("allure-commandline-{}", PIN.version()))
-}
-
 impl AllureCli {
     /// ALLURE_BIN, then `allure` on PATH, then our cache. Never installs.
     pub fn find() -> Result<Option<Self>> {
@@ -57,7 +53,7 @@ impl AllureCli {
             }
             return Ok(Some(Self { path }));
         }
-        let cached = cache_dir().join("node_modules/.bin/allure");
+        let cached = Self::install_dir().join("node_modules/.bin/allure");
         Ok(on_path("allure")
             .or_else(|| cached.is_file().then_some(cached))
             .map(|path| Self { path }))
@@ -65,7 +61,7 @@ impl AllureCli {
 
     /// Where `install` puts the pinned release.
     pub fn install_dir() -> PathBuf {
-        cache_dir()
+        cache_root().join(format!("allure-commandline-{}", PIN.version()))
     }
 
     /// `npm ci` of the pin into `install_dir()` (first use).
@@ -76,7 +72,7 @@ impl AllureCli {
                 PIN.version()
             );
         };
-        let dir = cache_dir();
+        let dir = Self::install_dir();
         PIN.install(&npm, &dir, &[])
             .await
             .context("install the Allure CLI yourself or set ALLURE_BIN")?;
