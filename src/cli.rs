@@ -233,6 +233,10 @@ pub struct SetupArgs {
     /// An address range ip mode lets in (repeat for several).
     #[arg(long, value_name = "CIDR")]
     pub allow_ip: Vec<String>,
+    /// Replace access settings the live function holds but this version
+    /// cannot read, with new ones from --access (new keys, no users).
+    #[arg(long, requires = "access")]
+    pub reset_access: bool,
 }
 
 #[derive(Debug, Args)]

@@ -925,3 +925,139 @@ async fn setup_with_ip_or_basic_creates_what_the_mode_needs() {
 fn failed_or_ok(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
+
+/// Replace the function's code through the API, as someone editing it in
+/// the console (or a newer allure-host) would; returns the new ETag.
+async fn tamper(cf: &aws_sdk_cloudfront::Client, bucket: &str, code: &str) -> String {
+    let name = format!("allure-host-index-{bucket}");
+    let described = cf.describe_function().name(&name).send().await.unwrap();
+    let config = described
+        .function_summary()
+        .unwrap()
+        .function_config()
+        .unwrap()
+        .clone();
+    let out = cf
+        .update_function()
+        .name(&name)
+        .if_match(described.e_tag().unwrap())
+        .function_config(config)
+        .function_code(aws_sdk_cloudfront::primitives::Blob::new(code.as_bytes()))
+        .send()
+        .await
+        .unwrap();
+    out.e_tag().unwrap().to_string()
+}
+
+async fn etag(cf: &aws_sdk_cloudfront::Client, bucket: &str) -> String {
+    let name = format!("allure-host-index-{bucket}");
+    let described = cf.describe_function().name(&name).send().await.unwrap();
+    described.e_tag().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn settings_this_version_cannot_read_stop_every_writer_and_fail_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("tampered");
+    let s3 = support::s3().await;
+    let cf = cloudfront().await;
+    setup(
+        dir.path(),
+        &bucket,
+        &["--access", "ip,link", "--allow-ip", "10.0.0.0/8"],
+    );
+    let (code, _) = function_code(&cf, &bucket).await;
+    let line = code
+        .lines()
+        .find(|l| l.starts_with("var CONFIG = "))
+        .unwrap()
+        .to_string();
+    let json = line["var CONFIG = ".len()..line.len() - 1].to_string();
+    let record_before = record(&s3, &bucket).await;
+    let tampered = [
+        (
+            "a mode this version does not know",
+            code.replace("[\"link\",\"ip\"]", "[\"link\",\"sso\"]"),
+        ),
+        (
+            "a reformatted line",
+            code.replace(&line, &format!("var CONFIG={json};")),
+        ),
+        (
+            "a range without a length",
+            code.replace("10.0.0.0/8", "10.0.0.0"),
+        ),
+        (
+            "a negative length",
+            code.replace("10.0.0.0/8", "10.0.0.0/-1"),
+        ),
+    ];
+    let writers: [&[&str]; 7] = [
+        &[
+            "setup",
+            "--bucket",
+            &bucket,
+            "--yes",
+            "--adopt",
+            "--poll-interval",
+            "1",
+        ],
+        &[
+            "setup", "--bucket", &bucket, "--yes", "--adopt", "--access", "open",
+        ],
+        &["access", "set", "link"],
+        &["access", "add-user", "alice"],
+        &["access", "remove-user", "alice"],
+        &["access", "rotate"],
+        &["access", "show"],
+    ];
+    for (what, bad) in &tampered {
+        assert_ne!(bad, &code, "{what}");
+        let tag = tamper(&cf, &bucket, bad).await;
+        let table = infra(dir.path(), &["validate"]);
+        failed(&table);
+        let stdout = String::from_utf8_lossy(&table.stdout).into_owned();
+        let access = stdout
+            .lines()
+            .find(|l| l.starts_with("access "))
+            .unwrap_or_else(|| panic!("{what}: no access row in\n{stdout}"));
+        assert!(
+            access.contains("FAIL") && access.contains(&format!("allure-host-index-{bucket}")),
+            "{what}: {access}"
+        );
+        for args in writers {
+            let out = infra(dir.path(), args);
+            let err = failed(&out);
+            assert!(
+                err.contains("cannot read") && err.contains("Nothing was changed"),
+                "{what}, {args:?}: {err}"
+            );
+            assert!(
+                !String::from_utf8_lossy(&out.stdout).contains("done:"),
+                "{what}, {args:?}"
+            );
+            assert_eq!(
+                &function_code(&cf, &bucket).await.0,
+                bad,
+                "{what}, {args:?}"
+            );
+            assert_eq!(etag(&cf, &bucket).await, tag, "{what}, {args:?}");
+            assert_eq!(
+                record(&s3, &bucket).await,
+                record_before,
+                "{what}, {args:?}"
+            );
+        }
+    }
+
+    // The way out: new settings from --access, stated as such.
+    let out = setup(
+        dir.path(),
+        &bucket,
+        &["--adopt", "--reset-access", "--access", "link"],
+    );
+    assert!(printed_key(&out).starts_with("k1."), "{out}");
+    let (code, _) = function_code(&cf, &bucket).await;
+    assert_eq!(config_of(&code)["modes"], serde_json::json!(["link"]));
+    ok(&infra(dir.path(), &["validate"]));
+}

@@ -18,7 +18,10 @@ pub const MAX_FUNCTION_BYTES: usize = 10_240;
 /// How long links signed with a rotated-out key keep opening, by default.
 pub const DEFAULT_GRACE_DAYS: u32 = 7;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Unknown fields are refused: settings written by a newer version would
+/// otherwise be dropped when this one writes the function back.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SigningKey {
     pub secret: String,
     /// Unix seconds after which the key stops; None while it is active.
@@ -26,7 +29,18 @@ pub struct SigningKey {
     pub until: Option<i64>,
 }
 
+/// The secret never reaches a log through Debug.
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("secret", &"***")
+            .field("until", &self.until)
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct User {
     pub salt: String,
     /// HMAC-SHA256 of the password keyed with the salt, hex.
@@ -34,6 +48,7 @@ pub struct User {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AccessConfig {
     pub modes: Vec<Mode>,
     #[serde(default)]
@@ -61,6 +76,12 @@ pub enum ConfigError {
     #[error("there is no user {0:?}; `allure-host infra access show` lists them")]
     NoSuchUser(String),
 }
+
+/// Why a function's settings cannot be read: this version must not act on
+/// them, or write them back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreadable(pub String);
 
 /// Settings with the function code and bucket record made from them.
 #[derive(Debug, Clone)]
@@ -128,13 +149,68 @@ impl AccessConfig {
         }
     }
 
-    /// The settings a function's code carries; None for code without them
-    /// (another tool's, or from before access modes).
-    pub fn from_code(code: &[u8]) -> Option<Self> {
-        let text = std::str::from_utf8(code).ok()?;
-        let line = text.lines().find(|l| l.starts_with(CONFIG_START))?;
-        let json = line[CONFIG_START.len()..].strip_suffix(';')?;
-        serde_json::from_str(json).ok()
+    /// The settings a function's code carries. Ok(None) only for code that
+    /// never mentions CONFIG (another tool's, or from before access modes);
+    /// settings that are there but cannot be read exactly as this version
+    /// writes them are an error, never taken as open.
+    pub fn from_code(code: &[u8]) -> Result<Option<Self>, Unreadable> {
+        let bad = |why: String| Err(Unreadable(why));
+        let Ok(text) = std::str::from_utf8(code) else {
+            return bad("the code is not UTF-8".into());
+        };
+        if !text.contains("CONFIG") {
+            return Ok(None);
+        }
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with(CONFIG_START))
+            .collect();
+        let line = match lines[..] {
+            [line] => line,
+            [] => return bad(format!("no line starts with `{CONFIG_START}`")),
+            _ => return bad(format!("{} lines start with `{CONFIG_START}`", lines.len())),
+        };
+        let Some(json) = line[CONFIG_START.len()..].strip_suffix(';') else {
+            return bad("the `var CONFIG` line does not end with `;`".into());
+        };
+        let config: Self = serde_json::from_str(json)
+            .map_err(|e| Unreadable(format!("the `var CONFIG` line does not parse: {e}")))?;
+        config.check().map_err(Unreadable)?;
+        Ok(Some(config))
+    }
+
+    /// What this version would have written: known, consistent modes, valid
+    /// ranges, names, secrets and hashes.
+    fn check(&self) -> Result<(), String> {
+        if self.modes.is_empty() {
+            return Err("no access mode is set".into());
+        }
+        if self.modes.len() > 1 && self.modes.contains(&Mode::Open) {
+            return Err("open is combined with other modes".into());
+        }
+        if self.modes.contains(&Mode::Ip) && self.ips.is_empty() {
+            return Err("ip mode has no ranges".into());
+        }
+        for range in &self.ips {
+            check_range(range).map_err(|e| e.to_string())?;
+        }
+        for (id, key) in &self.keys {
+            if !(valid_name(id) && is_hex(&key.secret, 32)) {
+                return Err(format!(
+                    "signing key {id:?} has a malformed id or secret (secret not shown)"
+                ));
+            }
+        }
+        for (name, user) in &self.users {
+            if !(valid_name(name)
+                && is_hex(&user.salt, 1)
+                && user.hash.len() == 64
+                && is_hex(&user.hash, 64))
+            {
+                return Err(format!("user {name:?} has a malformed name, salt or hash"));
+            }
+        }
+        Ok(())
     }
 
     /// The function's code for these settings: the template without its
@@ -162,6 +238,8 @@ impl AccessConfig {
     /// Whether `code` is this version's function (whatever its settings).
     pub fn is_current(code: &[u8]) -> bool {
         Self::from_code(code)
+            .ok()
+            .flatten()
             .and_then(|c| c.render().ok())
             .is_some_and(|r| r.as_bytes() == code)
     }
@@ -255,12 +333,7 @@ impl AccessConfig {
 
     /// Add (or reset) a user with a generated password, returned to print once.
     pub fn add_user(&mut self, name: &str) -> Result<String, ConfigError> {
-        let ok = !name.is_empty()
-            && name.len() <= 32
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
-        if !ok {
+        if !valid_name(name) {
             return Err(ConfigError::BadUser(name.to_string()));
         }
         let password = random_hex(16);
@@ -278,10 +351,27 @@ impl AccessConfig {
     }
 }
 
+/// A user name or key id: 1-32 letters, digits, dots, dashes or underscores.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 32
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+fn is_hex(text: &str, min_len: usize) -> bool {
+    text.len() >= min_len && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// `a.b.c.d/n` or an IPv6 range, as the function parses them.
 pub fn check_range(range: &str) -> Result<(), ConfigError> {
     let bad = || ConfigError::BadRange(range.to_string());
     let (addr, bits) = range.split_once('/').ok_or_else(bad)?;
+    // Digits only: the function must read the same number (no sign, no space).
+    if bits.is_empty() || bits.len() > 3 || !bits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
     let bits: u8 = bits.parse().map_err(|_| bad())?;
     match addr.parse::<std::net::IpAddr>().map_err(|_| bad())? {
         std::net::IpAddr::V4(_) if bits <= 32 => Ok(()),
@@ -307,14 +397,61 @@ mod tests {
         assert_eq!(key.id, "k1");
         let code = c.render().unwrap();
         assert!(!code.contains("\n//") && !code.starts_with("//"));
-        assert_eq!(AccessConfig::from_code(code.as_bytes()), Some(c.clone()));
+        assert_eq!(
+            AccessConfig::from_code(code.as_bytes()),
+            Ok(Some(c.clone()))
+        );
         assert!(AccessConfig::is_current(code.as_bytes()));
         assert!(!AccessConfig::is_current(TEMPLATE.as_bytes()));
         assert_eq!(
             AccessConfig::from_code(b"function handler(e) { return e.request; }"),
-            None
+            Ok(None)
         );
         assert!(code.len() < 8_500, "{} bytes", code.len());
+    }
+
+    /// Settings that are there but not as this version writes them are
+    /// unreadable, never open: a newer mode or field, a reformatted line, a
+    /// bad range, a weak key.
+    #[test]
+    fn settings_that_cannot_be_read_are_an_error_not_open() {
+        let mut c = AccessConfig::open();
+        c.set_modes(vec![Mode::Link, Mode::Ip], &["10.0.0.0/8".into()])
+            .unwrap();
+        let code = c.render().unwrap();
+        let line = code.lines().find(|l| l.starts_with(CONFIG_START)).unwrap();
+        let tampered = |to: &str| code.replace(line, to);
+        let json = &line[CONFIG_START.len()..line.len() - 1];
+        let cases = [
+            tampered(&line.replace(r#"["link","ip"]"#, r#"["link","sso"]"#)),
+            tampered(&line.replace("10.0.0.0/8", "10.0.0.0")),
+            tampered(&line.replace("10.0.0.0/8", "10.0.0.0/-1")),
+            tampered(&line.replace("10.0.0.0/8", "10.0.0.0/ 8")),
+            tampered(&line.replace(r#""ips""#, r#""sso":{},"ips""#)),
+            tampered(&format!("var CONFIG={json};")),
+            tampered(&format!("{CONFIG_START}{json}")),
+            tampered(&format!("  {CONFIG_START}{json};")),
+            tampered(&format!("{line}\n{line}")),
+            tampered(&line.replace(r#""modes":["link","ip"]"#, r#""modes":[]"#)),
+            tampered(&line.replace(r#""modes":["link","ip"]"#, r#""modes":["open","link"]"#)),
+            tampered(&line.replace(r#""ips":["10.0.0.0/8"]"#, r#""ips":[]"#)),
+            tampered(&format!(
+                "{CONFIG_START}{};",
+                json.replace(&c.keys["k1"].secret, "")
+            )),
+        ];
+        for code in &cases {
+            let got = AccessConfig::from_code(code.as_bytes());
+            assert!(got.is_err(), "{got:?} for\n{code}");
+            assert!(!AccessConfig::is_current(code.as_bytes()));
+        }
+        let why = AccessConfig::from_code(cases[0].as_bytes()).unwrap_err().0;
+        assert!(why.contains("sso"), "{why}");
+        assert!(!format!("{c:?}").contains(&c.keys["k1"].secret));
+        assert_eq!(
+            AccessConfig::from_code(b"\xff CONFIG"),
+            Err(Unreadable("the code is not UTF-8".into()))
+        );
     }
 
     #[test]
@@ -373,6 +510,10 @@ mod tests {
             "2001:db8::/129",
             "example.com/8",
             "::ffff:1.2.3.4/128",
+            "10.0.0.0/-1",
+            "10.0.0.0/+8",
+            "10.0.0.0/",
+            "10.0.0.0/8/8",
         ] {
             assert!(check_range(bad).is_err(), "{bad}");
         }

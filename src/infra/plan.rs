@@ -187,12 +187,61 @@ pub fn access(d: &Desired, obs: &Observed) -> Vec<SetupStep> {
     steps
 }
 
-/// The settings the observed function enforces: None without a function, open
-/// for a function from before access modes.
-pub fn observed_access(obs: &Observed) -> Option<AccessConfig> {
-    let f = obs.function.as_ref()?;
-    let code = f.live_code.as_deref().unwrap_or(&f.code);
-    Some(AccessConfig::from_code(code).unwrap_or_else(AccessConfig::open))
+/// Who may read, as the observed function says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObservedAccess {
+    /// No function yet.
+    Absent,
+    /// A function with no settings at all (from before access modes, or
+    /// another tool's): it serves everyone.
+    NoSettings,
+    Read(AccessConfig),
+    /// Settings are there but cannot be read: nothing may act on them.
+    Unreadable(UnreadableAccess),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "CloudFront function {function} holds access settings this version of allure-host cannot read ({why}). Nothing was changed. Fix its `var CONFIG` line in the CloudFront console, use the allure-host version that wrote it, or replace the settings with `allure-host infra setup --adopt --reset-access --access MODES` (new keys and passwords: every link and password given out stops working)"
+)]
+pub struct UnreadableAccess {
+    pub function: String,
+    pub why: String,
+}
+
+impl ObservedAccess {
+    /// The settings a command may change: open for a function without any,
+    /// None without a function; unreadable ones stop the command.
+    pub fn writable(self) -> Result<Option<AccessConfig>, UnreadableAccess> {
+        match self {
+            Self::Absent => Ok(None),
+            Self::NoSettings => Ok(Some(AccessConfig::open())),
+            Self::Read(config) => Ok(Some(config)),
+            Self::Unreadable(e) => Err(e),
+        }
+    }
+}
+
+/// The settings of the observed function: the LIVE stage's, which readers
+/// meet. The DEVELOPMENT stage must be readable too, as writing replaces it.
+pub fn observed_access(names: &Names, obs: &Observed) -> ObservedAccess {
+    let Some(f) = &obs.function else {
+        return ObservedAccess::Absent;
+    };
+    let unreadable = |stage: &str, e: super::access::Unreadable| {
+        ObservedAccess::Unreadable(UnreadableAccess {
+            function: names.function.clone(),
+            why: format!("{stage} stage: {e}"),
+        })
+    };
+    if let Err(e) = AccessConfig::from_code(&f.code) {
+        return unreadable("DEVELOPMENT", e);
+    }
+    match AccessConfig::from_code(f.live_code.as_deref().unwrap_or(&f.code)) {
+        Ok(None) => ObservedAccess::NoSettings,
+        Ok(Some(config)) => ObservedAccess::Read(config),
+        Err(e) => unreadable("LIVE", e),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -433,6 +482,42 @@ mod tests {
                 changes: vec!["origin access control".into()]
             }
         );
+    }
+
+    #[test]
+    fn only_a_function_without_settings_is_open_and_unreadable_ones_stop_writers() {
+        let names = Names::new("reports-b", "eu-west-1").unwrap();
+        assert_eq!(
+            observed_access(&names, &Observed::default()),
+            ObservedAccess::Absent
+        );
+        let mut obs = finished(&names);
+        let read = observed_access(&names, &obs);
+        assert_eq!(read, ObservedAccess::Read(test_access().config));
+        let f = obs.function.as_mut().unwrap();
+        f.live_code = Some(b"function handler(e) { return e.request; }".to_vec());
+        f.code = f.live_code.clone().unwrap();
+        assert_eq!(
+            observed_access(&names, &obs).writable(),
+            Ok(Some(AccessConfig::open()))
+        );
+        for stage in ["LIVE", "DEVELOPMENT"] {
+            let mut obs = finished(&names);
+            let f = obs.function.as_mut().unwrap();
+            let tampered = test_access().code.replace("[\"link\"]", "[\"sso\"]");
+            if stage == "LIVE" {
+                f.live_code = Some(tampered.into_bytes());
+            } else {
+                f.code = tampered.into_bytes();
+            }
+            let err = observed_access(&names, &obs).writable().unwrap_err();
+            assert_eq!(err.function, names.function);
+            assert!(
+                err.why.starts_with(stage) && err.why.contains("sso"),
+                "{err}"
+            );
+            assert!(err.to_string().contains("Nothing was changed"));
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use aws_sdk_cloudfront::types::ViewerProtocolPolicy;
 
 use super::access::AccessConfig;
 use super::names::Names;
-use super::plan::{OWNERSHIP, observed_access};
+use super::plan::{OWNERSHIP, ObservedAccess, observed_access};
 use super::state::{BucketState, DistributionState, Observed};
 use super::{bucket_policy, distribution, lifecycle};
 use crate::checks::{Row, Status, pass_if, row};
@@ -56,21 +56,26 @@ pub fn checks(names: &Names, obs: &Observed) -> Vec<Row> {
         return rows;
     };
     distribution_rows(names, obs, dist, &scope, &mut rows);
-    rows.push(access_row(bucket, obs));
+    rows.push(access_row(names, bucket, obs));
     rows.push(lifecycle_row(bucket));
     rows
 }
 
 /// Who may read, as the LIVE function enforces it, and whether the bucket's
 /// record (what publishers read) agrees.
-fn access_row(bucket: &BucketState, obs: &Observed) -> Row {
+fn access_row(names: &Names, bucket: &BucketState, obs: &Observed) -> Row {
     use crate::model::access::Mode;
-    let Some(config) = observed_access(obs) else {
-        return row(
-            "access",
-            Status::Fail,
-            "no function enforces access; run `allure-host infra setup --adopt`",
-        );
+    let config = match observed_access(names, obs) {
+        ObservedAccess::Absent => {
+            return row(
+                "access",
+                Status::Fail,
+                "no function enforces access; run `allure-host infra setup --adopt`",
+            );
+        }
+        ObservedAccess::Unreadable(e) => return row("access", Status::Fail, e.to_string()),
+        ObservedAccess::NoSettings => AccessConfig::open(),
+        ObservedAccess::Read(config) => config,
     };
     let summary = super::access::describe(&config);
     let record = config.record().to_json();
@@ -289,6 +294,25 @@ mod tests {
         let rows = checks(&names, &finished(&names));
         assert!(rows.iter().all(|r| r.status == Status::Ok), "{rows:?}");
         assert_eq!(rows.len(), 11);
+    }
+
+    #[test]
+    fn unreadable_settings_fail_the_access_row() {
+        let names = Names::new("reports-b", "eu-west-1").unwrap();
+        let mut obs = finished(&names);
+        let f = obs.function.as_mut().unwrap();
+        let tampered = String::from_utf8(f.code.clone())
+            .unwrap()
+            .replace("\"modes\":[\"link\"]", "\"modes\":[\"link\",\"sso\"]");
+        f.code = tampered.clone().into_bytes();
+        f.live_code = Some(tampered.into_bytes());
+        let rows = checks(&names, &obs);
+        let access = rows.iter().find(|r| r.name == "access").unwrap();
+        assert_eq!(access.status, Status::Fail);
+        assert!(
+            access.detail.contains(&names.function) && access.detail.contains("sso"),
+            "{access:?}"
+        );
     }
 
     #[test]

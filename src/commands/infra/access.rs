@@ -24,7 +24,8 @@ pub async fn run(args: &AccessArgs, out: &Output) -> Result<bool> {
     let (aws, names) = connect(&args.aws, env.as_ref()).await?;
     let known_id = env.as_ref().and_then(|e| e.distribution_id.as_deref());
     let mut obs = aws.observe(&names, known_id).await?;
-    let Some(mut config) = plan::observed_access(&obs) else {
+    // Settings it cannot read stop every subcommand, `show` included.
+    let Some(mut config) = plan::observed_access(&names, &obs).writable()? else {
         bail!(
             "there is no CloudFront function {} for s3://{}; run `allure-host infra setup` first",
             names.function,

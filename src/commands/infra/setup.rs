@@ -44,7 +44,7 @@ pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
     let (aws, names) = connect(&args.aws, env.as_ref()).await?;
     let known_id = env.as_ref().and_then(|e| e.distribution_id.as_deref());
     let mut obs = aws.observe(&names, known_id).await?;
-    let (access, new_key) = wanted_access(args, &obs)?;
+    let (access, new_key) = wanted_access(args, &names, &obs)?;
     let desired = Desired {
         names: &names,
         price_class: &args.price_class,
@@ -104,8 +104,13 @@ pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
     };
     write_if_changed(env_path, &record.render(), out)?;
     write_publish_config(args, &names, &dist, out)?;
+    let who = if access.config.modes == [Mode::Open] {
+        "to anyone with the URL"
+    } else {
+        "privately"
+    };
     out.line(format_args!(
-        "Ready: https://{} serves s3://{} privately (distribution {}); readers: {}. Next: `allure-host infra validate`, then `allure-host publish`.",
+        "Ready: https://{} serves s3://{} {who} (distribution {}); readers: {}. Next: `allure-host infra validate`, then `allure-host publish`.",
         dist.domain,
         names.bucket,
         dist.id,
@@ -119,8 +124,17 @@ pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
 
 /// The access the site should have: what its function enforces, changed by
 /// the flags; signed links for a new site.
-fn wanted_access(args: &SetupArgs, obs: &Observed) -> Result<(Access, Option<AccessKey>)> {
-    let mut config = plan::observed_access(obs).unwrap_or_else(AccessConfig::open);
+/// Settings it cannot read stop setup, unless --reset-access replaces them.
+fn wanted_access(
+    args: &SetupArgs,
+    names: &Names,
+    obs: &Observed,
+) -> Result<(Access, Option<AccessKey>)> {
+    let observed = match plan::observed_access(names, obs).writable() {
+        Err(_) if args.reset_access => None,
+        found => found?,
+    };
+    let mut config = observed.unwrap_or_else(AccessConfig::open);
     let modes = match &args.access {
         Some(text) => parse_modes(text)?,
         None if obs.function.is_none() => vec![Mode::Link],
