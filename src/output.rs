@@ -25,11 +25,18 @@ pub enum Mode {
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
     mode: Mode,
+    /// Inside a GitHub Actions job, whatever the mode: secrets must be
+    /// masked before they are printed, or they stay in the log.
+    masks: bool,
 }
 
 impl Output {
     pub fn new(mode: Mode) -> Self {
-        Self { mode }
+        let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+        Self {
+            mode,
+            masks: mode == Mode::GitHub || in_actions,
+        }
     }
 
     /// Progress of a command, for people watching it run.
@@ -78,9 +85,9 @@ impl Output {
         }
     }
 
-    /// Hide `secret` in every later log line (GitHub only).
+    /// Hide `secret` in every later log line (in a GitHub Actions job only).
     pub fn mask(&self, secret: &str) {
-        if self.mode == Mode::GitHub {
+        if self.masks {
             for line in workflow::mask(secret) {
                 println!("{line}");
             }

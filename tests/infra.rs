@@ -1061,3 +1061,73 @@ async fn settings_this_version_cannot_read_stop_every_writer_and_fail_validate()
     assert_eq!(config_of(&code)["modes"], serde_json::json!(["link"]));
     ok(&infra(dir.path(), &["validate"]));
 }
+
+/// `allure-host infra ...` as a workflow step runs it.
+fn infra_in_actions(dir: &Path, args: &[&str]) -> String {
+    slow_cloudfront();
+    let mut full = vec!["infra"];
+    full.extend_from_slice(args);
+    full.extend_from_slice(&["--endpoint-url", moto()]);
+    let out = support::command_in(dir, &full)
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    ok(&out)
+}
+
+/// Each secret is masked on a line of its own before any line shows it.
+fn masked_before_shown(out: &str, secret: &str) {
+    let lines: Vec<&str> = out.lines().collect();
+    let mask = lines
+        .iter()
+        .position(|l| *l == format!("::add-mask::{secret}"))
+        .unwrap_or_else(|| panic!("{secret} is not masked in\n{out}"));
+    let shown = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains(secret) && !l.starts_with("::add-mask::"))
+        .map(|(i, _)| i)
+        .collect::<Vec<_>>();
+    assert!(shown.iter().all(|i| *i > mask), "{out}");
+}
+
+#[tokio::test]
+async fn in_a_github_actions_job_new_secrets_are_masked_before_they_are_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("masked");
+    let out = infra_in_actions(
+        dir.path(),
+        &[
+            "setup",
+            "--bucket",
+            &bucket,
+            "--yes",
+            "--poll-interval",
+            "1",
+        ],
+    );
+    let key = printed_key(&out);
+    masked_before_shown(&out, &key[3..]);
+
+    let out = infra_in_actions(dir.path(), &["access", "rotate"]);
+    let k2 = printed_key(&out);
+    assert!(k2.starts_with("k2."), "{out}");
+    masked_before_shown(&out, &k2[3..]);
+
+    let out = infra_in_actions(dir.path(), &["access", "add-user", "alice"]);
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Password for alice (shown once; share it privately): "))
+        .unwrap();
+    masked_before_shown(&out, password);
+
+    // Outside a job nothing asks to be masked; no other command or file
+    // ever holds a secret.
+    let shown = ok(&infra(dir.path(), &["access", "show"]));
+    assert!(!shown.contains("::add-mask::") && !shown.contains(&k2[3..]));
+    let env_file = std::fs::read_to_string(dir.path().join(".infra_env")).unwrap();
+    let config = std::fs::read_to_string(dir.path().join("allure-host.yml")).unwrap();
+    for text in [&env_file, &config, &shown] {
+        assert!(!text.contains(&key[3..]) && !text.contains(&k2[3..]) && !text.contains(password));
+    }
+}

@@ -72,9 +72,12 @@ pub async fn run(args: &AccessArgs, out: &Output) -> Result<bool> {
     match made {
         Made::Nothing => {}
         Made::Key(key) => print_key(&key, out),
-        Made::Password { user, password } => out.line(format_args!(
-            "Password for {user} (shown once; share it privately): {password}"
-        )),
+        Made::Password { user, password } => {
+            out.mask(&password);
+            out.line(format_args!(
+                "Password for {user} (shown once; share it privately): {password}"
+            ))
+        }
     }
     Ok(true)
 }
@@ -109,8 +112,11 @@ fn change(command: &AccessCommand, config: &mut AccessConfig) -> Result<Option<M
     Ok(Some(made))
 }
 
-/// The one time a signing key is shown.
+/// The one time a signing key is shown; in a GitHub Actions job it is
+/// masked first, so the log shows `***`.
 pub fn print_key(key: &AccessKey, out: &Output) {
+    out.mask(&key.reveal());
+    out.mask(key.secret());
     out.line(format_args!(
         "Access key {} (shown once; store it as the repository secret ALLURE_ACCESS_KEY and pass it as the action's access-key input):\n  {}",
         key.id,
