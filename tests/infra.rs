@@ -1131,3 +1131,204 @@ async fn in_a_github_actions_job_new_secrets_are_masked_before_they_are_printed(
         assert!(!text.contains(&key[3..]) && !text.contains(&k2[3..]) && !text.contains(password));
     }
 }
+
+/// A stand-in for CloudFront's TestFunction (moto has no JavaScript
+/// runtime): it checks the call as the API documents it (POST
+/// /2020-05-31/function/NAME/test, If-Match, Stage, a base64 EventObject),
+/// runs the event through `code` under Node, and answers a TestResult with
+/// the output as a JSON string. `answer` overrides the XML (a bare 404, say).
+struct StubCloudFront {
+    url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+fn stub_cloudfront(code: String, answer: Option<(u16, String)>) -> StubCloudFront {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                head.push_str(&line);
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let body = String::from_utf8(body).unwrap();
+            seen.lock().unwrap().push(format!("{head}{body}"));
+            let (status, xml) = answer
+                .clone()
+                .unwrap_or_else(|| (200, run_event(&code, &body)));
+            let reply = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{xml}",
+                xml.len()
+            );
+            stream.write_all(reply.as_bytes()).unwrap();
+        }
+    });
+    StubCloudFront { url, requests }
+}
+
+/// The TestResult for the request's EventObject, from the function run
+/// under Node.
+fn run_event(code: &str, request_xml: &str) -> String {
+    let event_b64 = request_xml
+        .split("<EventObject>")
+        .nth(1)
+        .and_then(|r| r.split("</EventObject>").next())
+        .expect("an EventObject");
+    let script = format!(
+        "{code}\nvar event = JSON.parse(Buffer.from(process.argv[1], 'base64').toString());\n\
+         var r = handler(event);\n\
+         process.stdout.write(JSON.stringify(r.statusCode ? {{response: r}} : {{request: r}}));"
+    );
+    let out = std::process::Command::new("node")
+        .args(["-e", &script, event_b64])
+        .output()
+        .expect("node");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let output = String::from_utf8(out.stdout).unwrap();
+    let escaped = output
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<TestResult xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\">\
+         <ComputeUtilization>27</ComputeUtilization>\
+         <FunctionErrorMessage></FunctionErrorMessage>\
+         <FunctionExecutionLogs/>\
+         <FunctionOutput>{escaped}</FunctionOutput>\
+         <FunctionSummary><Name>f</Name><Status>UNASSOCIATED</Status>\
+         <FunctionConfig><Comment>c</Comment><Runtime>cloudfront-js-2.0</Runtime></FunctionConfig>\
+         <FunctionMetadata><FunctionARN>arn:aws:cloudfront::123456789012:function/f</FunctionARN>\
+         <Stage>DEVELOPMENT</Stage><LastModifiedTime>2026-01-01T00:00:00Z</LastModifiedTime></FunctionMetadata>\
+         </FunctionSummary></TestResult>"
+    )
+}
+
+async fn aws_at(endpoint: &str) -> allure_host::infra::aws::Aws {
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_cloudfront::config::SharedCredentialsProvider::new(
+            aws_sdk_cloudfront::config::Credentials::new("test", "test", None, None, "tests"),
+        ))
+        .build();
+    allure_host::infra::aws::Aws {
+        s3: allure_host::aws::s3(&config, Some(endpoint)),
+        cloudfront: allure_host::aws::cloudfront(&config, Some(endpoint)),
+        sts: allure_host::aws::sts(&config, Some(endpoint)),
+        region: "us-east-1".into(),
+    }
+}
+
+#[tokio::test]
+async fn test_function_is_called_as_documented_and_cloudfronts_answers_are_judged() {
+    use allure_host::checks::Status;
+    use allure_host::infra::access::AccessConfig;
+    use allure_host::infra::function_test::{cases, judge};
+    use allure_host::model::access::Mode;
+
+    let mut config = AccessConfig::open();
+    config
+        .set_modes(vec![Mode::Link, Mode::Ip], &["10.0.0.0/8".into()])
+        .unwrap();
+    let code = config.render().unwrap();
+    let stub = stub_cloudfront(code, None);
+    let aws = aws_at(&stub.url).await;
+    let cases = cases(&config, chrono::Utc::now().timestamp());
+    assert_eq!(cases.len(), 4);
+    for case in &cases {
+        let outcome = aws
+            .test_function("allure-host-index-b", "ETAG1", &case.event)
+            .await
+            .unwrap()
+            .expect("the stub implements TestFunction");
+        assert_eq!(outcome.compute_utilization.as_deref(), Some("27"));
+        let r = judge(case, &outcome);
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+    }
+    let requests = stub.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 4);
+    let first = requests[0].to_ascii_lowercase();
+    assert!(
+        first.starts_with("post /2020-05-31/function/allure-host-index-b/test "),
+        "{first}"
+    );
+    assert!(first.contains("if-match: etag1"), "{first}");
+    assert!(
+        requests[0].contains("<Stage>DEVELOPMENT</Stage>"),
+        "{}",
+        requests[0]
+    );
+
+    // A function that lets everyone in fails every case that expects a refusal.
+    let stub = stub_cloudfront(AccessConfig::open().render().unwrap(), None);
+    let aws = aws_at(&stub.url).await;
+    let refused = &cases[0];
+    let outcome = aws
+        .test_function("f", "E", &refused.event)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(judge(refused, &outcome).status, Status::Fail);
+
+    // An endpoint without TestFunction (moto answers a bare 404): no outcome.
+    let stub = stub_cloudfront(String::new(), Some((404, String::new())));
+    let aws = aws_at(&stub.url).await;
+    assert!(
+        aws.test_function("f", "E", &refused.event)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // An AWS error is an error, named.
+    let denied = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>";
+    let stub = stub_cloudfront(String::new(), Some((403, denied.into())));
+    let aws = aws_at(&stub.url).await;
+    let err = aws
+        .test_function("f", "E", &refused.event)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("TestFunction on f failed: AccessDenied"),
+        "{err:#}"
+    );
+}
+
+#[tokio::test]
+async fn validate_against_moto_says_the_function_test_could_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("notest");
+    let out = setup(dir.path(), &bucket, &[]);
+    assert!(
+        out.contains("function test") && out.contains("could not run"),
+        "{out}"
+    );
+    let table = ok(&infra(dir.path(), &["validate"]));
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("function test"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        line.contains("warn") && line.contains("does not implement"),
+        "{line}"
+    );
+}

@@ -9,6 +9,7 @@ pub mod bucket_policy;
 pub mod config_file;
 pub mod distribution;
 pub mod env_file;
+pub mod function_test;
 pub mod iam;
 pub mod lifecycle;
 pub mod names;

@@ -104,6 +104,11 @@ pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
     };
     write_if_changed(env_path, &record.render(), out)?;
     write_publish_config(args, &names, &dist, out)?;
+    // Now that the function is live, CloudFront runs it on fixed requests.
+    let tested = super::validate::function_rows(&aws, &names, &obs).await;
+    if !tested.is_empty() {
+        out.check_table(&tested);
+    }
     let who = if access.config.modes == [Mode::Open] {
         "to anyone with the URL"
     } else {
@@ -118,6 +123,10 @@ pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
     ));
     if let Some(key) = new_key {
         super::access::print_key(&key, out);
+    }
+    if !crate::checks::all_ok(&tested) {
+        out.error("CloudFront's test of the function failed (rows above): the site may not admit or refuse readers as set; run `allure-host infra validate` after fixing it");
+        return Ok(false);
     }
     Ok(true)
 }

@@ -3,8 +3,13 @@
 use anyhow::Result;
 
 use super::{connect, read_env_file};
-use crate::checks::all_ok;
+use crate::checks::{Row, all_ok};
 use crate::cli::ValidateArgs;
+use crate::infra::access::AccessConfig;
+use crate::infra::aws::Aws;
+use crate::infra::function_test;
+use crate::infra::names::Names;
+use crate::infra::state::Observed;
 use crate::infra::validate;
 use crate::output::Output;
 
@@ -16,7 +21,38 @@ pub async fn run(args: &ValidateArgs, out: &Output) -> Result<bool> {
         .as_deref()
         .or_else(|| env.as_ref().and_then(|e| e.distribution_id.as_deref()));
     let obs = aws.observe(&names, id).await?;
-    let rows = validate::checks(&names, &obs);
+    let mut rows = validate::checks(&names, &obs);
+    rows.extend(function_rows(&aws, &names, &obs).await);
     out.check_table(&rows);
     Ok(all_ok(&rows))
+}
+
+/// CloudFront runs the function's DEVELOPMENT stage on fixed requests
+/// built from its own settings. Nothing when there is no function or its
+/// settings cannot be read: the access row says so.
+pub(super) async fn function_rows(aws: &Aws, names: &Names, obs: &Observed) -> Vec<Row> {
+    let Some(f) = &obs.function else {
+        return Vec::new();
+    };
+    let config = match AccessConfig::from_code(&f.code) {
+        Ok(Some(config)) => config,
+        Ok(None) => AccessConfig::open(),
+        Err(_) => return Vec::new(),
+    };
+    let mut rows = Vec::new();
+    for case in function_test::cases(&config, chrono::Utc::now().timestamp()) {
+        match aws
+            .test_function(&names.function, &f.etag, &case.event)
+            .await
+        {
+            Ok(Some(outcome)) => rows.push(function_test::judge(&case, &outcome)),
+            Ok(None) => {
+                return vec![function_test::not_run(
+                    "this endpoint does not implement it (an emulator such as moto?)",
+                )];
+            }
+            Err(e) => return vec![function_test::not_run(&format!("{e:#}"))],
+        }
+    }
+    rows
 }

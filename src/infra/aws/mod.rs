@@ -1,10 +1,12 @@
 //! The only part of `infra` that talks to AWS: S3, CloudFront and STS through
 //! the SDK. `observe` reads what exists, `setup` and `cleanup` carry out the
-//! steps of a plan, `wait` polls a distribution until it settles.
+//! steps of a plan, `wait` polls a distribution until it settles,
+//! `test_function` has CloudFront run the function on an event.
 
 mod cleanup;
 mod observe;
 mod setup;
+mod test_function;
 pub mod wait;
 
 use std::fmt::Display;
