@@ -287,7 +287,8 @@ async fn artifacts_of_more_entries_than_the_limit_are_refused_and_nothing_lands(
     assert!(!r.output.status.success());
     assert!(r.log.contains("::error"), "{}", r.log);
     assert!(
-        r.log.contains("more than 14 files and folders (max-artifact-entries)")
+        r.log
+            .contains("more than 14 files and folders (max-artifact-entries)")
             && r.log.contains("raise ALLURE_MAX_ARTIFACT_ENTRIES"),
         "{}",
         r.log
@@ -301,18 +302,17 @@ async fn artifacts_of_more_entries_than_the_limit_are_refused_and_nothing_lands(
         .map(|e| e.unwrap().file_name())
         .filter(|n| n.to_string_lossy().starts_with(".allure-host-artifacts-"))
         .collect();
-    assert!(work_left.is_empty(), "the work folder is removed: {work_left:?}");
+    assert!(
+        work_left.is_empty(),
+        "the work folder is removed: {work_left:?}"
+    );
     // Fifteen fit a limit of 15.
     let r = Step::new(&mock)
         .env("ALLURE_MAX_ARTIFACT_ENTRIES", "15")
         .input("bucket", "unused")
         .input("artifact-name", "allure-results-*")
         .run();
-    assert!(
-        !r.log.contains("max-artifact-entries"),
-        "{}",
-        r.log
-    );
+    assert!(!r.log.contains("max-artifact-entries"), "{}", r.log);
     assert!(r.log.contains("Artifact \"allure-results-b\""), "{}", r.log);
 }
 

@@ -101,13 +101,13 @@ fn allure_2_reports_list_one_executor_and_every_trend_point_links_to_our_run() {
     assert_eq!(points.len(), 3, "{trend}");
     for point in points {
         let order = point["buildOrder"].as_u64().unwrap();
-        assert_eq!(
-            point["reportUrl"],
-            our_url(&format!("r{order}")),
-            "{point}"
-        );
+        assert_eq!(point["reportUrl"], our_url(&format!("r{order}")), "{point}");
     }
-    assert_eq!(listing(&results), before, "their results are left as they were");
+    assert_eq!(
+        listing(&results),
+        before,
+        "their results are left as they were"
+    );
 }
 
 #[test]
@@ -139,7 +139,11 @@ fn allure_3_history_entries_link_to_our_runs() {
         assert_eq!(e["buildUrl"], "https://ci.example/job/77/", "{e}");
         assert!(!html.contains(THEIR_REPORT), "{run}");
     }
-    assert_eq!(listing(&results), before, "their results are left as they were");
+    assert_eq!(
+        listing(&results),
+        before,
+        "their results are left as they were"
+    );
 }
 
 /// The `"executor":{...}` Allure 3 embeds in its report page.

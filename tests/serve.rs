@@ -31,8 +31,8 @@ fn serve_with(site: &Path, extra: &[&str]) -> Server {
     args.extend_from_slice(extra);
     let mut child = command_in(site.parent().unwrap(), &args)
         .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
+        .spawn()
+        .unwrap();
     let mut first = String::new();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     stdout.read_line(&mut first).unwrap();
@@ -54,7 +54,10 @@ fn http_get(base: &str, path: &str) -> (u16, String) {
         base,
         format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
     );
-    (status.unwrap_or_else(|| panic!("no answer to {path:?}: {text:?}")), text)
+    (
+        status.unwrap_or_else(|| panic!("no answer to {path:?}: {text:?}")),
+        text,
+    )
 }
 
 /// Send `request` as it is (no client in between to normalise the path);
@@ -81,9 +84,7 @@ fn header<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     let head = text.split("\r\n\r\n").next()?;
     head.lines().skip(1).find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim())
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
     })
 }
 
@@ -327,7 +328,10 @@ fn links_out_of_the_site_are_not_followed() {
     ] {
         let (status, text) = http_get(&server.base, path);
         assert_eq!(status, 404, "{path}: {text}");
-        assert!(!text.contains(SECRET), "{path} served a file outside: {text}");
+        assert!(
+            !text.contains(SECRET),
+            "{path} served a file outside: {text}"
+        );
     }
     // A link that stays inside the site is served.
     let (status, text) = http_get(&server.base, "/reports/p/main/r1/alias.js");
@@ -353,18 +357,24 @@ fn folder_redirects_stay_on_the_site() {
         ("/%5Cevil.example/x", "/%5Cevil.example/x/"),
         ("/%2F%5Cevil.example/x", "/%2F%5Cevil.example/x/"),
         ("/reports/p/main/r1", "/reports/p/main/r1/"),
-        ("/reports/p/main/r1?tab=graphs", "/reports/p/main/r1/?tab=graphs"),
+        (
+            "/reports/p/main/r1?tab=graphs",
+            "/reports/p/main/r1/?tab=graphs",
+        ),
     ] {
         let (status, text) = http_get(&server.base, path);
         assert_eq!(status, 301, "{path}: {text}");
         assert_eq!(header(&text, "location"), Some(expected), "{path}: {text}");
     }
     // A raw `//` or `/\` path has no same-site redirect: not found.
-    for path in ["//evil.example/x", "//evil.example/x?q=1", "/\\evil.example/x"] {
+    for path in [
+        "//evil.example/x",
+        "//evil.example/x?q=1",
+        "/\\evil.example/x",
+    ] {
         let (status, text) = raw_request(
             &server.base,
-            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
         );
         assert!(
             matches!(status, Some(400 | 404)),
@@ -387,10 +397,7 @@ fn control_characters_in_the_path_are_a_400_and_the_server_keeps_answering() {
     ] {
         let (status, text) = http_get(&server.base, path);
         assert_eq!(status, 400, "{path}: {text}");
-        assert!(
-            !text.to_ascii_lowercase().contains("set-cookie:"),
-            "{text}"
-        );
+        assert!(!text.to_ascii_lowercase().contains("set-cookie:"), "{text}");
     }
     let (status, _) = http_get(&server.base, "/reports/p/main/r1/");
     assert_eq!(status, 200, "still answering");
@@ -410,7 +417,13 @@ fn only_requests_addressed_to_its_own_names_are_answered() {
     let server = serve_with(&site, &["--allow-host", "Reports.Test"]);
     let port = server.base.rsplit(':').next().unwrap().to_string();
     let page = "/reports/p/main/r1/";
-    for name in ["127.0.0.1", "localhost", "LOCALHOST", "[::1]", "reports.test"] {
+    for name in [
+        "127.0.0.1",
+        "localhost",
+        "LOCALHOST",
+        "[::1]",
+        "reports.test",
+    ] {
         let (status, text) = get_as(&server.base, &format!("Host: {name}:{port}\r\n"), page);
         assert_eq!(status, Some(200), "{name}: {text}");
     }
@@ -439,7 +452,10 @@ fn only_requests_addressed_to_its_own_names_are_answered() {
         tmp.path(),
         &["serve", site.to_str().unwrap(), "--allow-host", "http://x/"],
     ));
-    assert!(err.contains("--allow-host \"http://x/\" is not a host name"), "{err}");
+    assert!(
+        err.contains("--allow-host \"http://x/\" is not a host name"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -472,7 +488,10 @@ fn random_requests_never_crash_leave_the_site_or_read_outside_it() {
     ];
     let sep = prop::sample::select(vec!["/", "/", "/", "//", "%2F", "%2f", "\\", "%5C", "/\\"]);
     let built = prop::collection::vec((sep.clone(), segment.clone()), 0..8).prop_map(|parts| {
-        let mut path: String = parts.iter().map(|(sep, seg)| format!("{sep}{seg}")).collect();
+        let mut path: String = parts
+            .iter()
+            .map(|(sep, seg)| format!("{sep}{seg}"))
+            .collect();
         if !path.starts_with('/') {
             path.insert(0, '/');
         }
@@ -497,7 +516,11 @@ fn random_requests_never_crash_leave_the_site_or_read_outside_it() {
     let varied = (known, slashes, prop::option::of(segment)).prop_map(|(known, slashes, tail)| {
         let mut path = String::new();
         for (i, part) in known.split('/').enumerate().skip(1) {
-            path.push_str(if i == 1 { "/" } else { slashes[i % slashes.len()] });
+            path.push_str(if i == 1 {
+                "/"
+            } else {
+                slashes[i % slashes.len()]
+            });
             path.push_str(part);
         }
         path + &tail.unwrap_or_default()
@@ -531,16 +554,27 @@ fn random_requests_never_crash_leave_the_site_or_read_outside_it() {
         .run(&(method, path, host), |(method, path, host)| {
             let request = format!("{method} {path} HTTP/1.1\r\n{host}Connection: close\r\n\r\n");
             let (status, text) = raw_request(&server.base, request.as_bytes());
-            prop_assert!(!text.contains(SECRET), "read outside the site: {request:?} -> {text}");
+            prop_assert!(
+                !text.contains(SECRET),
+                "read outside the site: {request:?} -> {text}"
+            );
             if let Some(location) = header(&text, "location") {
                 prop_assert!(on_site(location), "{request:?} -> Location {location}");
             }
             if status == Some(200) || status == Some(301) {
-                prop_assert!(allowed(&host), "{request:?} answered for another host: {text}");
+                prop_assert!(
+                    allowed(&host),
+                    "{request:?} answered for another host: {text}"
+                );
             }
             // Whatever came before, the server still answers.
             let (status, _) = http_get(&server.base, "/reports/p/main/r1/app.js");
-            prop_assert_eq!(status, 200, "the server stopped answering after {:?}", request);
+            prop_assert_eq!(
+                status,
+                200,
+                "the server stopped answering after {:?}",
+                request
+            );
             Ok(())
         })
         .unwrap();

@@ -84,7 +84,11 @@ pub fn unzip(zip_path: &Path, dest: &Path, budget: &mut Budget) -> Result<Extrac
         }
         // Folders an entry creates on its way count as entries too, so deep
         // names cannot create what the count forbids.
-        let folder = if entry.is_dir() { Some(rel.as_path()) } else { rel.parent() };
+        let folder = if entry.is_dir() {
+            Some(rel.as_path())
+        } else {
+            rel.parent()
+        };
         budget.spend_entries(new_folders(folder, &mut folders))?;
         budget.spend_entries(u64::from(!entry.is_dir()))?;
         let out = dest.join(&rel);
@@ -338,9 +342,18 @@ mod tests {
         // Six entries fit exactly after the first four.
         let mut budget = Budget::new(1000, 10);
         unzip(first.path(), &dest.path().join("2"), &mut budget).unwrap();
-        unzip(zip_of_empty_files(6).path(), &dest.path().join("3"), &mut budget).unwrap();
-        let err = unzip(zip_of_empty_files(1).path(), &dest.path().join("4"), &mut budget)
-            .unwrap_err();
+        unzip(
+            zip_of_empty_files(6).path(),
+            &dest.path().join("3"),
+            &mut budget,
+        )
+        .unwrap();
+        let err = unzip(
+            zip_of_empty_files(1).path(),
+            &dest.path().join("4"),
+            &mut budget,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("more than 10 files"), "{err}");
         assert!(!dest.path().join("4").exists());
     }

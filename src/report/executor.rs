@@ -112,11 +112,19 @@ mod tests {
     fn what_their_file_leaves_out_or_garbles_is_ours() {
         let mut with_build = ours();
         with_build.build_url = Some("https://github.com/o/r/actions/runs/1".into());
-        for theirs in [&b"{}"[..], b"not json", b"[1]", br#"{"name":"  ","buildUrl":7}"#] {
+        for theirs in [
+            &b"{}"[..],
+            b"not json",
+            b"[1]",
+            br#"{"name":"  ","buildUrl":7}"#,
+        ] {
             assert_eq!(adopt(with_build.clone(), theirs), with_build);
         }
         let e = adopt(ours(), br#"{"buildUrl":"https://ci/b/1"}"#);
-        assert_eq!((e.name.as_str(), e.build_url.as_deref()), ("allure-host", Some("https://ci/b/1")));
+        assert_eq!(
+            (e.name.as_str(), e.build_url.as_deref()),
+            ("allure-host", Some("https://ci/b/1"))
+        );
     }
 
     #[test]

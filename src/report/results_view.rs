@@ -135,9 +135,11 @@ mod tests {
         assert_eq!(fs::read(at.join("shots/1.png")).unwrap(), b"png");
         // Files are plain files to whoever lists the view (Allure 3 skips
         // symbolic links to files).
-        assert!(fs::symlink_metadata(at.join("a-result.json"))
-            .unwrap()
-            .is_file());
+        assert!(
+            fs::symlink_metadata(at.join("a-result.json"))
+                .unwrap()
+                .is_file()
+        );
         // Removing the view leaves their folder whole.
         fs::remove_dir_all(&at).unwrap();
         assert!(r.join(EXECUTOR_JSON).is_file());

@@ -86,8 +86,7 @@ fn our_executor(
         Some(theirs) => executor::adopt(ours, theirs),
         None => ours,
     };
-    std::fs::create_dir_all(extra)
-        .with_context(|| format!("cannot create {}", extra.display()))?;
+    std::fs::create_dir_all(extra).with_context(|| format!("cannot create {}", extra.display()))?;
     std::fs::write(
         extra.join(results_view::EXECUTOR_JSON),
         serde_json::to_vec_pretty(&exec)?,
