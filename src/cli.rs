@@ -122,6 +122,11 @@ pub struct ServeArgs {
     /// Open the site in the default browser.
     #[arg(long)]
     pub open: bool,
+    /// Also answer requests addressed to NAME (repeatable). Only
+    /// 127.0.0.1, localhost and [::1] are answered otherwise, so a web page
+    /// cannot reach the site by pointing its own name at this machine.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_host: Vec<String>,
 }
 
 #[derive(Debug, Args, Default, Clone)]

@@ -32,7 +32,7 @@ pub async fn run(cli: Cli) -> Result<bool> {
         Command::Prune(args) => commands::prune::run(&args, &out).await,
         Command::Usage(args) => commands::usage::run(&args, &out).await,
         Command::Serve(args) => {
-            commands::serve::run(&args.dir, args.port, args.open, &out).await?;
+            commands::serve::run(&args, &out).await?;
             Ok(true)
         }
     }

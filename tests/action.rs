@@ -259,6 +259,64 @@ async fn a_hostile_artifact_is_refused_and_nothing_lands() {
 }
 
 #[tokio::test]
+async fn artifacts_of_more_entries_than_the_limit_are_refused_and_nothing_lands() {
+    let mock = MockGitHub::start(0.0);
+    // Two artifacts: eight files, then six files, two of them in folder
+    // `sub`, which counts too: fifteen in all.
+    let first: Vec<(String, &[u8])> = (0..8)
+        .map(|i| (format!("{i}-result.json"), b"{}" as &[u8]))
+        .collect();
+    let first: Vec<(&str, &[u8])> = first.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    mock.add_artifact("allure-results-a", &first);
+    mock.add_artifact(
+        "allure-results-b",
+        &[
+            ("b1-result.json", b"{}"),
+            ("b2-result.json", b"{}"),
+            ("b3-result.json", b"{}"),
+            ("b4-result.json", b"{}"),
+            ("sub/x.txt", b"x"),
+            ("sub/y.txt", b"y"),
+        ],
+    );
+    let step = Step::new(&mock)
+        .env("ALLURE_MAX_ARTIFACT_ENTRIES", "14")
+        .input("bucket", "unused")
+        .input("artifact-name", "allure-results-*");
+    let r = step.run();
+    assert!(!r.output.status.success());
+    assert!(r.log.contains("::error"), "{}", r.log);
+    assert!(
+        r.log
+            .contains("more than 14 files and folders (max-artifact-entries)")
+            && r.log.contains("raise ALLURE_MAX_ARTIFACT_ENTRIES"),
+        "{}",
+        r.log
+    );
+    assert!(
+        !step.workspace.path().join("allure-results").exists(),
+        "nothing half-written"
+    );
+    let work_left: Vec<_> = std::fs::read_dir(step.workspace.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".allure-host-artifacts-"))
+        .collect();
+    assert!(
+        work_left.is_empty(),
+        "the work folder is removed: {work_left:?}"
+    );
+    // Fifteen fit a limit of 15.
+    let r = Step::new(&mock)
+        .env("ALLURE_MAX_ARTIFACT_ENTRIES", "15")
+        .input("bucket", "unused")
+        .input("artifact-name", "allure-results-*")
+        .run();
+    assert!(!r.log.contains("max-artifact-entries"), "{}", r.log);
+    assert!(r.log.contains("Artifact \"allure-results-b\""), "{}", r.log);
+}
+
+#[tokio::test]
 async fn oidc_role_is_assumed_and_credentials_are_masked() {
     let client = s3().await;
     let bucket = bucket(&client).await;

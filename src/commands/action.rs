@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use crate::commands::publish;
 use crate::github::api::GitHub;
 use crate::github::context::{ActionInputs, ActionMode, FailOn, Runner, with_input_fallbacks};
+use crate::github::extract::Budget;
 use crate::github::step_summary;
 use crate::github::{append_file, artifacts, oidc, outputs, pr_comment};
 use crate::model::changes::Changes;
@@ -249,7 +250,8 @@ async fn download(
         .context("GITHUB_RUN_ID is not set; artifact-name works inside GitHub Actions only")?;
     let all = artifacts::list(gh, &repo, run_id).await?;
     let picked = artifacts::select(&all, pattern)?;
-    let fetched = artifacts::fetch_into(gh, &repo, &picked, dir, inputs.max_artifact_bytes).await?;
+    let budget = Budget::new(inputs.max_artifact_bytes, inputs.max_artifact_entries);
+    let fetched = artifacts::fetch_into(gh, &repo, &picked, dir, budget).await?;
     for a in &fetched.artifacts {
         out.line(format_args!(
             "Artifact {:?}: {} bytes, {} files ({} bytes) unpacked",

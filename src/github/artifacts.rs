@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use super::api::{GitHub, body_to_file, redact};
-use super::extract::{self, Merged};
+use super::extract::{self, Budget, Merged};
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Artifact {
@@ -102,7 +102,7 @@ pub async fn fetch_into(
     repo: &str,
     artifacts: &[Artifact],
     results: &Path,
-    max_bytes: u64,
+    budget: Budget,
 ) -> Result<Fetched> {
     let parent = match results.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -114,7 +114,7 @@ pub async fn fetch_into(
         .prefix(".allure-host-artifacts-")
         .tempdir_in(&parent)
         .with_context(|| format!("cannot create a work folder in {}", parent.display()))?;
-    let mut budget = max_bytes;
+    let mut budget = budget;
     let mut sources = Vec::new();
     let mut unpacked = Vec::new();
     for (i, a) in artifacts.iter().enumerate() {
@@ -129,7 +129,7 @@ pub async fn fetch_into(
             .with_context(|| format!("cannot download artifact {:?}", a.name))?;
         let zip_path = work.path().join(format!("{i}.zip"));
         let mut file = std::fs::File::create(&zip_path)?;
-        let bytes = body_to_file(resp, &mut file, budget)
+        let bytes = body_to_file(resp, &mut file, budget.bytes_left())
             .await
             .with_context(|| {
                 format!(

@@ -70,6 +70,7 @@ struct RawInputs {
     fail_on: Option<String>,
     summary: Option<bool>,
     max_artifact_bytes: Option<u64>,
+    max_artifact_entries: Option<u64>,
     mode: Option<String>,
     keep_days: Option<u32>,
 }
@@ -96,6 +97,8 @@ pub struct ActionInputs {
     pub summary: bool,
     /// Cap on the bytes extracted from all artifacts together.
     pub max_artifact_bytes: u64,
+    /// Cap on the files and folders extracted from all artifacts together.
+    pub max_artifact_entries: u64,
     pub mode: ActionMode,
     /// Cleanup: days a closed branch's reports stay readable (0: removed now).
     pub keep_days: u32,
@@ -103,6 +106,10 @@ pub struct ActionInputs {
 
 /// 4 GiB: far above any allure-results folder, far below a full disk.
 pub const DEFAULT_MAX_ARTIFACT_BYTES: u64 = 4 << 30;
+/// 100,000: fifteen times the 6,600 files of a 5,000-test results folder;
+/// creating that many empty files takes about 15 s on a small runner, and
+/// an archive of more is refused before anything is written.
+pub const DEFAULT_MAX_ARTIFACT_ENTRIES: u64 = 100_000;
 
 impl ActionInputs {
     pub fn from_vars(vars: &[(String, String)]) -> Result<Self, ContextError> {
@@ -116,6 +123,9 @@ impl ActionInputs {
             fail_on: FailOn::parse(raw.fail_on.as_deref().unwrap_or(""))?,
             summary: raw.summary.unwrap_or(true),
             max_artifact_bytes: raw.max_artifact_bytes.unwrap_or(DEFAULT_MAX_ARTIFACT_BYTES),
+            max_artifact_entries: raw
+                .max_artifact_entries
+                .unwrap_or(DEFAULT_MAX_ARTIFACT_ENTRIES),
             mode: match raw.mode.as_deref().map(str::trim).unwrap_or("") {
                 "" | "publish" => ActionMode::Publish,
                 "cleanup" => ActionMode::Cleanup,

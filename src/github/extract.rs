@@ -2,10 +2,11 @@
 //! one. Pure file work, no network.
 //!
 //! Refused: entries that would land outside the target (`..`, absolute
-//! paths), symbolic links, and more bytes than the budget (counted as
-//! written, not as the zip claims).
+//! paths), symbolic links, more bytes than the budget (counted as written,
+//! not as the zip claims), and more files and folders than the budget (an
+//! archive of millions of empty entries costs time and inodes for nothing).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -18,12 +19,56 @@ pub struct Extracted {
     pub bytes: u64,
 }
 
-/// Unpack `zip_path` into `dest`, spending from `budget` (bytes left).
-pub fn unzip(zip_path: &Path, dest: &Path, budget: &mut u64) -> Result<Extracted> {
+/// What all the artifacts of one step may unpack to, together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    max_bytes: u64,
+    max_entries: u64,
+    bytes: u64,
+    entries: u64,
+}
+
+impl Budget {
+    pub fn new(max_bytes: u64, max_entries: u64) -> Self {
+        Self {
+            max_bytes,
+            max_entries,
+            bytes: 0,
+            entries: 0,
+        }
+    }
+
+    /// Bytes that may still be written (or downloaded).
+    pub fn bytes_left(&self) -> u64 {
+        self.max_bytes - self.bytes
+    }
+
+    /// Spend `n` entries (files or folders created), or say which limit
+    /// was hit and how to raise it.
+    fn spend_entries(&mut self, n: u64) -> Result<()> {
+        if n > self.max_entries - self.entries {
+            bail!(
+                "the artifacts hold more than {} files and folders (max-artifact-entries); \
+                 raise ALLURE_MAX_ARTIFACT_ENTRIES if the results really have that many",
+                self.max_entries
+            );
+        }
+        self.entries += n;
+        Ok(())
+    }
+}
+
+/// Unpack `zip_path` into `dest`, spending from `budget`.
+pub fn unzip(zip_path: &Path, dest: &Path, budget: &mut Budget) -> Result<Extracted> {
     let file =
         fs::File::open(zip_path).with_context(|| format!("cannot open {}", zip_path.display()))?;
     let mut archive = zip::ZipArchive::new(file)
         .with_context(|| format!("{} is not a valid zip archive", zip_path.display()))?;
+    // The central directory says how many entries follow: too many is
+    // refused before anything is written.
+    let mut room = budget.clone();
+    room.spend_entries(archive.len() as u64)?;
+    let mut folders: HashSet<PathBuf> = HashSet::new();
     let mut done = Extracted::default();
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i)?;
@@ -37,6 +82,15 @@ pub fn unzip(zip_path: &Path, dest: &Path, budget: &mut u64) -> Result<Extracted
         if entry.is_symlink() {
             bail!("refusing zip entry {raw:?}: links are not allowed in results");
         }
+        // Folders an entry creates on its way count as entries too, so deep
+        // names cannot create what the count forbids.
+        let folder = if entry.is_dir() {
+            Some(rel.as_path())
+        } else {
+            rel.parent()
+        };
+        budget.spend_entries(new_folders(folder, &mut folders))?;
+        budget.spend_entries(u64::from(!entry.is_dir()))?;
         let out = dest.join(&rel);
         if entry.is_dir() {
             fs::create_dir_all(&out)?;
@@ -51,18 +105,33 @@ pub fn unzip(zip_path: &Path, dest: &Path, budget: &mut u64) -> Result<Extracted
             .open(&out)
             .with_context(|| format!("cannot create {}", out.display()))?;
         // One byte over the budget is enough to know it is exceeded.
-        let written = io::copy(&mut (&mut entry).take(*budget + 1), &mut f)?;
-        if written > *budget {
+        let left = budget.bytes_left();
+        let written = io::copy(&mut (&mut entry).take(left + 1), &mut f)?;
+        if written > left {
             bail!(
                 "the artifacts unpack to more than the size limit (max-artifact-bytes); \
                  raise ALLURE_MAX_ARTIFACT_BYTES if the results really are that large"
             );
         }
-        *budget -= written;
+        budget.bytes += written;
         done.files += 1;
         done.bytes += written;
     }
     Ok(done)
+}
+
+/// How many folders of `folder` and its ancestors are not yet in `seen`
+/// (then added). Ancestors of a seen folder are seen, so the walk stops at
+/// the first one.
+fn new_folders(folder: Option<&Path>, seen: &mut HashSet<PathBuf>) -> u64 {
+    let mut n = 0;
+    for f in folder.into_iter().flat_map(Path::ancestors) {
+        if f.as_os_str().is_empty() || !seen.insert(f.to_path_buf()) {
+            break;
+        }
+        n += 1;
+    }
+    n
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -186,6 +255,7 @@ pub fn merge_properties(a: &str, b: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::github::context::DEFAULT_MAX_ARTIFACT_ENTRIES;
     use std::io::Write;
 
     fn zip_with(entries: &[(&str, &[u8])]) -> tempfile::NamedTempFile {
@@ -204,10 +274,11 @@ mod tests {
     fn unzips_nested_files_within_budget() {
         let z = zip_with(&[("a-result.json", b"{}"), ("sub/b.txt", b"hello")]);
         let dest = tempfile::tempdir().unwrap();
-        let mut budget = 100;
+        let mut budget = Budget::new(100, 3);
         let got = unzip(z.path(), dest.path(), &mut budget).unwrap();
         assert_eq!(got, Extracted { files: 2, bytes: 7 });
-        assert_eq!(budget, 93);
+        assert_eq!(budget.bytes_left(), 93);
+        assert_eq!(budget.entries, 3, "two files and the folder sub");
         assert_eq!(fs::read(dest.path().join("sub/b.txt")).unwrap(), b"hello");
     }
 
@@ -216,13 +287,75 @@ mod tests {
         for bad in ["../evil.txt", "/etc/evil", "a/../../evil"] {
             let z = zip_with(&[(bad, b"x")]);
             let dest = tempfile::tempdir().unwrap();
-            let err = unzip(z.path(), dest.path(), &mut 100).unwrap_err();
+            let err = unzip(z.path(), dest.path(), &mut Budget::new(100, 10)).unwrap_err();
             assert!(err.to_string().contains("outside"), "{bad}: {err}");
         }
         let z = zip_with(&[("big.bin", &[0u8; 1000])]);
         let dest = tempfile::tempdir().unwrap();
-        let err = unzip(z.path(), dest.path(), &mut 999).unwrap_err();
+        let err = unzip(z.path(), dest.path(), &mut Budget::new(999, 10)).unwrap_err();
         assert!(err.to_string().contains("size limit"), "{err}");
+    }
+
+    /// A zip of `n` empty files.
+    fn zip_of_empty_files(n: usize) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        let mut w = zip::ZipWriter::new(io::BufWriter::new(f.reopen().unwrap()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for i in 0..n {
+            w.start_file(format!("{i}.txt"), options).unwrap();
+        }
+        w.finish().unwrap();
+        f
+    }
+
+    fn count_in(dir: &Path) -> usize {
+        walkdir::WalkDir::new(dir).min_depth(1).into_iter().count()
+    }
+
+    #[test]
+    fn an_archive_of_more_entries_than_the_limit_is_refused_before_any_is_written() {
+        let z = zip_of_empty_files(DEFAULT_MAX_ARTIFACT_ENTRIES as usize + 1);
+        let dest = tempfile::tempdir().unwrap();
+        let mut budget = Budget::new(100, DEFAULT_MAX_ARTIFACT_ENTRIES);
+        let err = unzip(z.path(), dest.path(), &mut budget).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("max-artifact-entries") && msg.contains("ALLURE_MAX_ARTIFACT_ENTRIES"),
+            "{msg}"
+        );
+        assert_eq!(count_in(dest.path()), 0, "nothing written");
+        assert_eq!(budget, Budget::new(100, DEFAULT_MAX_ARTIFACT_ENTRIES));
+    }
+
+    #[test]
+    fn the_entry_limit_holds_across_artifacts_and_counts_folders() {
+        let mut budget = Budget::new(1000, 10);
+        let dest = tempfile::tempdir().unwrap();
+        let first = zip_with(&[("a/b/1.txt", b"x"), ("2.txt", b"y")]);
+        unzip(first.path(), &dest.path().join("0"), &mut budget).unwrap();
+        assert_eq!(budget.entries, 4, "two files, folders a and a/b");
+        // Few entries, but deep names: each folder counts.
+        let deep = zip_with(&[("c/d/e/f/g/h/3.txt", b"z")]);
+        let err = unzip(deep.path(), &dest.path().join("1"), &mut budget).unwrap_err();
+        assert!(err.to_string().contains("max-artifact-entries"), "{err}");
+        // Six entries fit exactly after the first four.
+        let mut budget = Budget::new(1000, 10);
+        unzip(first.path(), &dest.path().join("2"), &mut budget).unwrap();
+        unzip(
+            zip_of_empty_files(6).path(),
+            &dest.path().join("3"),
+            &mut budget,
+        )
+        .unwrap();
+        let err = unzip(
+            zip_of_empty_files(1).path(),
+            &dest.path().join("4"),
+            &mut budget,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("more than 10 files"), "{err}");
+        assert!(!dest.path().join("4").exists());
     }
 
     #[test]
@@ -237,7 +370,7 @@ mod tests {
         .unwrap();
         w.finish().unwrap();
         let dest = tempfile::tempdir().unwrap();
-        let err = unzip(f.path(), dest.path(), &mut 100).unwrap_err();
+        let err = unzip(f.path(), dest.path(), &mut Budget::new(100, 10)).unwrap_err();
         assert!(err.to_string().contains("links"), "{err}");
         assert!(!dest.path().join("link").exists());
     }

@@ -1,5 +1,10 @@
 //! `executor.json`: tells Allure who built the run, so each trend point links
 //! back to its report and its CI build. Pure.
+//!
+//! A report has exactly one executor. Results that carry their own
+//! `executor.json` (many CI setups write one) are given ours instead, which
+//! keeps their name, type and build link: Allure 2 would list both and link
+//! the trend to whichever it read first.
 
 use serde::Serialize;
 
@@ -45,9 +50,82 @@ pub fn executor(input: ExecutorInput<'_>) -> Executor {
     }
 }
 
+/// `ours`, with the name, type and build URL of `theirs` (the bytes of the
+/// results' own executor.json) where it gives them. The report URL, build
+/// order and names stay ours, so the trend links to our runs. An
+/// unreadable file gives nothing.
+pub fn adopt(ours: Executor, theirs: &[u8]) -> Executor {
+    let theirs: serde_json::Value = serde_json::from_slice(theirs).unwrap_or_default();
+    let given = |field: &str| {
+        theirs
+            .get(field)
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    Executor {
+        name: given("name").unwrap_or(ours.name),
+        kind: given("type").unwrap_or(ours.kind),
+        build_url: given("buildUrl").or(ours.build_url),
+        ..ours
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ours() -> Executor {
+        executor(ExecutorInput {
+            ci_name: "allure-host",
+            ci_kind: "local",
+            project: "shop",
+            branch: "main",
+            run_id: "r2",
+            build_order: 2,
+            build_url: None,
+            report_url: "https://cdn/r/shop/main/r2/index.html",
+        })
+    }
+
+    #[test]
+    fn their_name_type_and_build_link_are_kept_and_the_rest_is_ours() {
+        let theirs = br##"{"name":"Jenkins","type":"jenkins","buildName":"#77","buildOrder":77,
+            "buildUrl":"https://ci/job/77/","reportUrl":"https://ci/job/77/allure","reportName":"x"}"##;
+        let e = adopt(ours(), theirs);
+        assert_eq!(e.name, "Jenkins");
+        assert_eq!(e.kind, "jenkins");
+        assert_eq!(e.build_url.as_deref(), Some("https://ci/job/77/"));
+        assert_eq!(
+            Executor {
+                name: "allure-host".into(),
+                kind: "local".into(),
+                build_url: None,
+                ..e
+            },
+            ours()
+        );
+    }
+
+    #[test]
+    fn what_their_file_leaves_out_or_garbles_is_ours() {
+        let mut with_build = ours();
+        with_build.build_url = Some("https://github.com/o/r/actions/runs/1".into());
+        for theirs in [
+            &b"{}"[..],
+            b"not json",
+            b"[1]",
+            br#"{"name":"  ","buildUrl":7}"#,
+        ] {
+            assert_eq!(adopt(with_build.clone(), theirs), with_build);
+        }
+        let e = adopt(ours(), br#"{"buildUrl":"https://ci/b/1"}"#);
+        assert_eq!(
+            (e.name.as_str(), e.build_url.as_deref()),
+            ("allure-host", Some("https://ci/b/1"))
+        );
+    }
 
     #[test]
     fn executor_json_has_the_fields_allure_reads() {

@@ -11,5 +11,6 @@ pub mod jvm;
 pub mod npm_pin;
 pub mod read;
 pub mod results;
+pub mod results_view;
 pub mod summary;
 pub mod test_index;

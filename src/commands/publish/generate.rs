@@ -15,6 +15,7 @@ use crate::output::Output;
 use crate::report::allure_cli::{self, AllureCli};
 use crate::report::allure3::{self, Allure3};
 use crate::report::executor::{self, ExecutorInput};
+use crate::report::results_view;
 use crate::settings::Settings;
 use crate::state::history;
 
@@ -39,20 +40,7 @@ pub async fn allure2(
     )
     .await?;
     let history_secs = secs(t);
-    let exec = executor::executor(ExecutorInput {
-        ci_name: settings.ci.name(),
-        ci_kind: settings.ci.kind(),
-        project: &settings.project,
-        branch: &settings.branch,
-        run_id: p.run.as_str(),
-        build_order: p.build_order,
-        build_url: settings.build_url.as_deref(),
-        report_url: &p.urls.run,
-    });
-    std::fs::write(
-        extra.join("executor.json"),
-        serde_json::to_vec_pretty(&exec)?,
-    )?;
+    let view = our_executor(settings, p, results, work, &extra)?;
     let t = Instant::now();
     let cli = find_or_install_allure(out).await?;
     let report = work.join("report");
@@ -64,12 +52,46 @@ pub async fn allure2(
         "Generating the report with {} (history: {history})",
         cli.path.display()
     ));
-    cli.generate(&[results, extra.as_path()], &report).await?;
+    cli.generate(&[view.dir.as_path(), extra.as_path()], &report)
+        .await?;
     let timings = StageTimings {
         history: history_secs,
         generate: secs(t),
     };
     Ok((report, timings))
+}
+
+/// Our executor.json in `extra`, adopting the name and build link of the
+/// one the results brought; and the results for Allure to read, without
+/// theirs, so the report has one executor.
+fn our_executor(
+    settings: &Settings,
+    p: &Prepared,
+    results: &Path,
+    work: &Path,
+    extra: &Path,
+) -> Result<results_view::View> {
+    let ours = executor::executor(ExecutorInput {
+        ci_name: settings.ci.name(),
+        ci_kind: settings.ci.kind(),
+        project: &settings.project,
+        branch: &settings.branch,
+        run_id: p.run.as_str(),
+        build_order: p.build_order,
+        build_url: settings.build_url.as_deref(),
+        report_url: &p.urls.run,
+    });
+    let view = results_view::without_executor(results, &work.join("results-view"))?;
+    let exec = match &view.their_executor {
+        Some(theirs) => executor::adopt(ours, theirs),
+        None => ours,
+    };
+    std::fs::create_dir_all(extra).with_context(|| format!("cannot create {}", extra.display()))?;
+    std::fs::write(
+        extra.join(results_view::EXECUTOR_JSON),
+        serde_json::to_vec_pretty(&exec)?,
+    )?;
+    Ok(view)
 }
 
 /// Results -> Allure 3 report, its JSONL history carried from the run it
@@ -86,6 +108,8 @@ pub async fn allure3(
     let from = p.history_from.as_ref();
     let carried = history::carry(&p.store, &p.layout, from, &carried_dir, Engine::Allure3).await?;
     let history_secs = secs(t);
+    let extra = work.join("extra");
+    let view = our_executor(settings, p, results, work, &extra)?;
     let t = Instant::now();
     let allure = find_or_install_allure3(out).await?;
     let history = match from {
@@ -104,7 +128,7 @@ pub async fn allure3(
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     allure
         .generate(&allure3::Job {
-            results: &[results],
+            results: &[view.dir.as_path(), extra.as_path()],
             output: &report,
             history: &history_file,
             base_url: p.urls.run.trim_end_matches("index.html"),
