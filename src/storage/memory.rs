@@ -63,7 +63,12 @@ impl FaultPlan {
         }
     }
 
+    /// Mostly a few yields; now and then a long stall (a slow request, a
+    /// paused runner), so that one task's steps span many of another's.
     fn yields(&mut self) -> u32 {
+        if self.max_yields > 0 && self.rng.u32(0..100) < 3 {
+            return self.rng.u32(self.max_yields..=self.max_yields * 20);
+        }
         self.rng.u32(0..=self.max_yields)
     }
 
@@ -284,10 +289,16 @@ impl MemoryStore {
             .objects
             .range(prefix.to_string()..)
             .take_while(|(k, _)| k.starts_with(prefix))
-            .filter_map(|(k, _)| k[prefix.len()..].split_once('/').map(|(f, _)| f.to_string()))
+            .filter_map(|(k, _)| {
+                k[prefix.len()..]
+                    .split_once('/')
+                    .map(|(f, _)| f.to_string())
+            })
             .collect();
         folders.dedup();
-        inner.trace.push(format!("folders {prefix} {}", folders.len()));
+        inner
+            .trace
+            .push(format!("folders {prefix} {}", folders.len()));
         Ok(folders)
     }
 
@@ -368,7 +379,13 @@ mod tests {
     #[tokio::test]
     async fn listing_and_folders_see_only_the_prefix() {
         let store = MemoryStore::new();
-        for k in ["p/b/1/index.html", "p/b/1/data/x", "p/b/2/index.html", "p/bb/x", "p/b/f"] {
+        for k in [
+            "p/b/1/index.html",
+            "p/b/1/data/x",
+            "p/b/2/index.html",
+            "p/bb/x",
+            "p/b/f",
+        ] {
             store
                 .put_bytes(k, b"xy".to_vec(), PutMode::Overwrite)
                 .await
