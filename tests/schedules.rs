@@ -56,10 +56,10 @@ impl Plan {
             publishers: (0..rng.usize(2..=4))
                 .map(|_| {
                     let leg = legs[rng.usize(..legs.len())].map(str::to_string);
-                    (leg, rng.usize(1..=2))
+                    (leg, rng.usize(1..=3))
                 })
                 .collect(),
-            prunes: (0..rng.usize(0..=2)).map(|_| rng.u32(0..300)).collect(),
+            prunes: (0..rng.usize(0..=4)).map(|_| rng.u32(0..40)).collect(),
             keep: rng.u32(1..=3),
             fault_per_mille: [0, 10, 25, 50][rng.usize(..4)],
         }
@@ -484,7 +484,7 @@ struct History {
 /// Replay every change the store saw, checking at each one: listed runs are
 /// complete, a run leaves the manifest only as retention allows (its folder
 /// was gone, or `keep` newer runs and a newer run of its trend line stay),
-/// and no pointer moves backwards.
+/// and no pointer (nor the project page's row) moves backwards.
 fn replay(applied: &[Applied], layout: &Layout, keep: u32, out: &mut Vec<String>) -> History {
     let mut objects: BTreeSet<String> = BTreeSet::new();
     let mut manifest: Option<Manifest> = None;
@@ -492,6 +492,8 @@ fn replay(applied: &[Applied], layout: &Layout, keep: u32, out: &mut Vec<String>
     let mut versions = Vec::new();
     let mut pointers: BTreeMap<String, u64> = BTreeMap::new();
     let manifest_key = layout.manifest();
+    let project_key = layout.project_index();
+    let mut project_row = 0;
     let complete = |objects: &BTreeSet<String>, run_id: &str| {
         let run = RunId::new(run_id).expect("valid run id");
         FILES
@@ -569,6 +571,19 @@ fn replay(applied: &[Applied], layout: &Layout, keep: u32, out: &mut Vec<String>
                     }
                 }
                 Err(e) => out.push(format!("change {step}: {} does not parse: {e}", change.key)),
+            }
+        }
+        if let Some(b) = change.body.as_ref().filter(|_| change.key == project_key) {
+            let row = ProjectIndex::parse(b)
+                .and_then(|i| i.branches.into_iter().find(|r| r.branch == BRANCH));
+            if let Some(row) = row {
+                if row.build_order < project_row {
+                    out.push(format!(
+                        "change {step}: the project row moved back from build {project_row} to {} ({})",
+                        row.build_order, row.run_id
+                    ));
+                }
+                project_row = row.build_order;
             }
         }
         if let Some(m) = &manifest {

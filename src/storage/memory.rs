@@ -66,8 +66,8 @@ impl FaultPlan {
     /// Mostly a few yields; now and then a long stall (a slow request, a
     /// paused runner), so that one task's steps span many of another's.
     fn yields(&mut self) -> u32 {
-        if self.max_yields > 0 && self.rng.u32(0..100) < 3 {
-            return self.rng.u32(self.max_yields..=self.max_yields * 20);
+        if self.max_yields > 0 && self.rng.u32(0..100) < 5 {
+            return self.rng.u32(self.max_yields..=self.max_yields * 40);
         }
         self.rng.u32(0..=self.max_yields)
     }
