@@ -115,7 +115,8 @@ proptest! {
 }
 
 fn prefix() -> impl Strategy<Value = String> {
-    prop::collection::vec("[a-zA-Z0-9_-][a-zA-Z0-9._-]{0,6}", 0..3).prop_map(|parts| parts.join("/"))
+    prop::collection::vec("[a-zA-Z0-9_-][a-zA-Z0-9._-]{0,6}", 0..3)
+        .prop_map(|parts| parts.join("/"))
 }
 
 /// Every key a layout makes for a branch, a run and a leg.
@@ -281,7 +282,12 @@ fn run_entry(id: String, order: Option<u64>, time: i64, job: usize, leg: usize) 
 /// manifest's own order.
 fn manifest() -> impl Strategy<Value = Manifest> {
     prop::collection::vec(
-        (prop::option::weighted(0.8, 1u64..40), 0i64..1000, 0usize..3, 0usize..3),
+        (
+            prop::option::weighted(0.8, 1u64..40),
+            0i64..1000,
+            0usize..3,
+            0usize..3,
+        ),
         0..12,
     )
     .prop_map(|runs| {
@@ -296,10 +302,8 @@ fn manifest() -> impl Strategy<Value = Manifest> {
 }
 
 fn rules() -> impl Strategy<Value = Rules> {
-    (prop::option::of(1u32..6), prop::option::of(0u32..3)).prop_map(|(keep, max_age_days)| Rules {
-        keep,
-        max_age_days,
-    })
+    (prop::option::of(1u32..6), prop::option::of(0u32..3))
+        .prop_map(|(keep, max_age_days)| Rules { keep, max_age_days })
 }
 
 fn line_of(r: &RunEntry) -> (Option<String>, Option<String>) {
@@ -457,36 +461,60 @@ fn full_entry() -> impl Strategy<Value = RunEntry> {
         (any::<u64>(), any::<u64>(), any::<u32>()),
         prop::option::of(text()),
         prop::option::of(any::<u64>()),
-        (prop::option::of(text()), prop::option::of(text()), prop::option::of(text())),
+        (
+            prop::option::of(text()),
+            prop::option::of(text()),
+            prop::option::of(text()),
+        ),
         prop::option::of(any::<i64>()),
         any::<bool>(),
         prop::collection::btree_map("[a-z_][a-z0-9_-]{0,8}", meta_value(), 0..4),
     )
-        .prop_map(|(id, time, (size, files, passed), context_url, order, (commit, variant, job), expires, three, meta)| {
-            let meta = meta
-                .into_iter()
-                .filter(|(k, _)| !manifest::RESERVED_KEYS.contains(&k.as_str()))
-                .collect();
-            RunEntry {
-                run_id: format!("r{id}"),
+        .prop_map(
+            |(
+                id,
                 time,
-                size,
-                files,
-                project: "p".into(),
-                branch: "b".into(),
-                run_url: String::new(),
+                (size, files, passed),
                 context_url,
-                stats: Stats { passed: u64::from(passed), total: u64::from(passed), ..Stats::default() },
-                duration_ms: order,
-                build_order: order,
-                commit,
-                variant,
-                job,
+                order,
+                (commit, variant, job),
                 expires,
-                allure: if three { Engine::Allure3 } else { Engine::Allure2 },
+                three,
                 meta,
-            }
-        })
+            )| {
+                let meta = meta
+                    .into_iter()
+                    .filter(|(k, _)| !manifest::RESERVED_KEYS.contains(&k.as_str()))
+                    .collect();
+                RunEntry {
+                    run_id: format!("r{id}"),
+                    time,
+                    size,
+                    files,
+                    project: "p".into(),
+                    branch: "b".into(),
+                    run_url: String::new(),
+                    context_url,
+                    stats: Stats {
+                        passed: u64::from(passed),
+                        total: u64::from(passed),
+                        ..Stats::default()
+                    },
+                    duration_ms: order,
+                    build_order: order,
+                    commit,
+                    variant,
+                    job,
+                    expires,
+                    allure: if three {
+                        Engine::Allure3
+                    } else {
+                        Engine::Allure2
+                    },
+                    meta,
+                }
+            },
+        )
 }
 
 proptest! {
