@@ -221,6 +221,12 @@ impl ProjectIndex {
         let Some(row) = self.branches.iter_mut().find(|b| b.segment == segment) else {
             return false;
         };
+        // A row newer than every run `manifest` lists was recorded after
+        // that manifest was written (a publish raced the prune): the row is
+        // the fresher of the two, and stays.
+        if row.build_order > manifest.max_build_order() {
+            return false;
+        }
         let (runs, recent) = (manifest.runs.len() as u64, BranchEntry::recent_of(manifest));
         let newest = manifest.runs.first();
         let newest_went = !manifest.runs.iter().any(|r| r.run_id == row.run_id);
@@ -277,6 +283,24 @@ mod tests {
         let names: Vec<_> = p.branches.iter().map(|b| b.branch.as_str()).collect();
         assert_eq!(names, ["dev", "main"]);
         assert_eq!(p.branches[1].run_id, "run3");
+    }
+
+    #[test]
+    fn a_refresh_from_an_older_manifest_keeps_a_newer_row() {
+        let mut p = ProjectIndex::empty("shop");
+        p.upsert(branch("main", 4), 1);
+        let mut older = Manifest::empty("shop", "main");
+        older.runs = vec![crate::model::manifest::RunEntry {
+            build_order: Some(3),
+            ..crate::model::manifest::RunEntry::example("run3")
+        }];
+        assert!(!p.refresh("main", &older, 2), "a publish raced the prune");
+        assert_eq!((p.branches[0].run_id.as_str(), p.revision), ("run4", 1));
+        // Once the row's run is gone from a manifest at least as new, the
+        // row follows that manifest's newest run.
+        older.runs[0].build_order = Some(5);
+        assert!(p.refresh("main", &older, 3));
+        assert_eq!(p.branches[0].run_id, "run3");
     }
 
     #[test]

@@ -7,9 +7,14 @@ use sha2::{Digest, Sha256};
 pub const CSS: &str = include_str!("../../templates/pages.css");
 pub const JS: &str = include_str!("../../templates/pages.js");
 
-fn version() -> String {
+/// The hash of both files, taken once per process.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let digest = Sha256::digest(format!("{CSS}\0{JS}").as_bytes());
     digest[..5].iter().map(|b| format!("{b:02x}")).collect()
+});
+
+fn version() -> &'static str {
+    &VERSION
 }
 
 /// File names under the project's `~assets/` folder.

@@ -57,6 +57,10 @@ fn escape_formatter(
     Ok(())
 }
 
+/// The templates, parsed once per process (a publish renders several pages,
+/// a prune one per branch it changes).
+static ENV: std::sync::LazyLock<Environment<'static>> = std::sync::LazyLock::new(env);
+
 fn env() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_formatter(escape_formatter);
@@ -75,8 +79,7 @@ fn env() -> Environment<'static> {
 }
 
 fn render(name: &str, ctx: minijinja::Value) -> String {
-    env()
-        .get_template(name)
+    ENV.get_template(name)
         .and_then(|t| t.render(ctx))
         .expect("bundled templates render")
 }

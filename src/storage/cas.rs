@@ -47,7 +47,8 @@ pub async fn update<R, E>(
                 Ok(()) => return Ok(r),
                 Err(StoreError::Precondition { .. }) => {
                     let base = 20u64 << attempt.min(5);
-                    tokio::time::sleep(Duration::from_millis(base + fastrand::u64(..base))).await;
+                    let wait = Duration::from_millis(base + fastrand::u64(..base));
+                    store.backoff(wait).await;
                 }
                 Err(e) => return Err(e.into()),
             },

@@ -4,14 +4,17 @@
 
 pub mod cas;
 pub mod local;
+pub mod memory;
 pub mod s3;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 pub use local::LocalStore;
+pub use memory::MemoryStore;
 pub use s3::S3Store;
 
 /// How a write treats an object that may already exist.
@@ -113,6 +116,8 @@ pub struct Store {
 enum Backend {
     S3(Arc<S3Store>),
     Local(Arc<LocalStore>),
+    /// Tests only: faults and interleavings drawn from a seed.
+    Memory(Arc<MemoryStore>),
 }
 
 impl Store {
@@ -130,6 +135,15 @@ impl Store {
         }
     }
 
+    /// A store in memory; the caller keeps `store` to steer faults and read
+    /// what happened.
+    pub fn memory(store: Arc<MemoryStore>) -> Self {
+        Self {
+            backend: Backend::Memory(store),
+            counts: Arc::default(),
+        }
+    }
+
     pub fn counts(&self) -> BTreeMap<&'static str, u64> {
         self.counts.snapshot()
     }
@@ -139,6 +153,7 @@ impl Store {
         match &self.backend {
             Backend::S3(s) => s.location(key),
             Backend::Local(l) => l.location(key),
+            Backend::Memory(m) => m.location(key),
         }
     }
 
@@ -147,6 +162,7 @@ impl Store {
         match &self.backend {
             Backend::S3(s) => s.bucket().to_string(),
             Backend::Local(l) => l.root().display().to_string(),
+            Backend::Memory(_) => "memory".into(),
         }
     }
 
@@ -159,6 +175,7 @@ impl Store {
         match &self.backend {
             Backend::S3(s) => s.get(key).await,
             Backend::Local(l) => l.get(key).await,
+            Backend::Memory(m) => m.get(key).await,
         }
     }
 
@@ -173,6 +190,7 @@ impl Store {
         match &self.backend {
             Backend::S3(s) => s.put_bytes(key, body, meta, mode).await,
             Backend::Local(l) => l.put_bytes(key, body, mode).await,
+            Backend::Memory(m) => m.put_bytes(key, body, mode).await,
         }
     }
 
@@ -187,6 +205,7 @@ impl Store {
         match &self.backend {
             Backend::S3(s) => s.put_file(key, path, meta).await,
             Backend::Local(l) => l.put_file(key, path).await,
+            Backend::Memory(m) => m.put_file(key, path).await,
         }
     }
 
@@ -197,6 +216,10 @@ impl Store {
             Backend::Local(l) => {
                 RequestCounts::bump(&self.counts.list);
                 l.list(prefix).await
+            }
+            Backend::Memory(m) => {
+                RequestCounts::bump(&self.counts.list);
+                m.list(prefix).await
             }
         }
     }
@@ -211,6 +234,10 @@ impl Store {
                 RequestCounts::bump(&self.counts.list);
                 l.list_folders(prefix).await
             }
+            Backend::Memory(m) => {
+                RequestCounts::bump(&self.counts.list);
+                m.list_folders(prefix).await
+            }
         }
     }
 
@@ -222,6 +249,19 @@ impl Store {
                 RequestCounts::bump(&self.counts.delete);
                 l.delete(keys).await
             }
+            Backend::Memory(m) => {
+                RequestCounts::bump(&self.counts.delete);
+                m.delete(keys).await
+            }
+        }
+    }
+
+    /// Wait `wait` before retrying a lost race. The memory store yields
+    /// instead, so a seeded schedule stays fast and replays exactly.
+    pub async fn backoff(&self, wait: Duration) {
+        match &self.backend {
+            Backend::Memory(m) => m.backoff().await,
+            Backend::S3(_) | Backend::Local(_) => tokio::time::sleep(wait).await,
         }
     }
 }
