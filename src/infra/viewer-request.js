@@ -329,7 +329,8 @@ function route(path) {
   return /\.(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{1,10}$/.test(last) ? '' : 'slash';
 }
 
-// The query string again, without the parameter named skip.
+// The query string again, without the parameter named skip. Spaces and
+// control characters are escaped, so a Location holds none.
 function query(params, skip) {
   var parts = [];
   for (var name in params || {}) {
@@ -342,7 +343,7 @@ function query(params, skip) {
       parts.push(values[i].value === '' ? name : name + '=' + values[i].value);
     }
   }
-  return parts.length ? '?' + parts.join('&') : '';
+  return parts.length ? '?' + parts.join('&').replace(/[\x00-\x20\x7f]/g, encodeURIComponent) : '';
 }
 
 function moved(location, status, cache) {
