@@ -830,6 +830,10 @@ fn the_work_per_request_is_bounded() {
         refused(&o.answer, 403, &format!("over-long token {i}"));
         assert_eq!(o.hmacs, 0, "over-long token {i} was hashed");
     }
+    // No S3 key is longer than 1,024 bytes: a longer address is refused
+    // before any pattern runs over it.
+    let long = format!("/{}", "%41".repeat(1025));
+    refused(&run_on(&code, &ask(&long)), 400, "an address over 1,024 bytes");
     // The worst request: forged cookies of the longest shape and a wrong
     // password of the longest header.
     let longest = format!("/{}/", "b".repeat(398));

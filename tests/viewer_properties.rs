@@ -435,6 +435,7 @@ fn report_path(uri: &str) -> Option<String> {
     let lower = uri.to_ascii_lowercase();
     let bad = |c: char| c == '\\' || c <= ' ' || c == '\u{7f}';
     if !uri.starts_with('/')
+        || uri.encode_utf16().count() > 3073
         || uri.contains(bad)
         || ["%2f", "%5c", "%2e"].iter().any(|e| lower.contains(e))
     {

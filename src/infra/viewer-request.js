@@ -11,7 +11,7 @@ var COOKIE = 'allure_host_access';
 var PUBLIC = '/~allure-host/404.html';
 // A project's key segment, as segment encoding makes it: letters, digits,
 // '.', '_', '-', escapes ('~' and two hex digits), perhaps a '~H' hash.
-var SEGMENT = /^([A-Za-z0-9._-]|~[0-9A-F]{2})+(~H[0-9a-f]{20})?$/;
+var SEGMENT = /^(?:[A-Za-z0-9._-]|~[0-9A-F]{2})+(?:~H[0-9a-f]{20})?$/;
 // A token's shape, checked before any HMAC: key id, expiry, scope in hex
 // (up to 400 bytes), signature.
 var TOKEN = /^[A-Za-z0-9]{1,16}\.[0-9]{1,12}\.([0-9a-f]{2}){1,400}\.[0-9a-f]{64}$/;
@@ -96,21 +96,11 @@ function admit(request, path, ip, now) {
 // The pages' stylesheet and script, exactly where the layout writes them:
 // <prefix>/<project>/~assets/pages-<hash>.css|js. Publishers choose the
 // prefix (the settings do not hold it), so its parts are matched by what a
-// prefix may hold: letters, digits, '.', '_', '-'. Segment by segment, so
-// no pattern backtracks over a long path.
+// prefix may hold: letters, digits, '.', '_', '-'. No S3 key is longer
+// than 1,024 bytes, which also bounds the patterns' work.
 function asset(path) {
-  var part = path.split('/');
-  var n = part.length;
-  if (n < 4 || part[n - 2] !== '~assets' || !/^pages-[0-9a-f]{10}\.(css|js)$/.test(part[n - 1]) ||
-    !SEGMENT.test(part[n - 3])) {
-    return false;
-  }
-  for (var i = 1; i < n - 3; i++) {
-    if (!/^[A-Za-z0-9._-]+$/.test(part[i])) {
-      return false;
-    }
-  }
-  return true;
+  var m = path.length <= 1025 && /^(.*)\/([^\/]+)\/~assets\/pages-[0-9a-f]{10}\.(?:css|js)$/.exec(path);
+  return !!m && /^(?:\/[A-Za-z0-9._-]+)*$/.test(m[1]) && SEGMENT.test(m[2]);
 }
 
 function has(mode) {
@@ -123,9 +113,10 @@ function own(map, name) {
 
 // The decoded path, or null for what no report address contains: dot
 // segments, empty segments, backslashes, encoded slashes or dots, spaces and
-// control characters (raw or encoded).
+// control characters (raw or encoded), more than an S3 key's 1,024 bytes
+// (each at most 3 characters encoded).
 function clean(uri) {
-  if (typeof uri !== 'string' || uri.charAt(0) !== '/' || /%(2f|5c|2e)|[\\\x00-\x20\x7f]/i.test(uri)) {
+  if (typeof uri !== 'string' || uri.length > 3073 || uri.charAt(0) !== '/' || /%(2f|5c|2e)|[\\\x00-\x20\x7f]/i.test(uri)) {
     return null;
   }
   var path;

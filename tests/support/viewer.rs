@@ -50,8 +50,11 @@ pub fn run(code: &str, cases: &[Case]) -> Vec<Outcome> {
         .collect();
     let input = dir.path().join("batch.json");
     std::fs::write(&input, serde_json::to_vec(&batch).expect("json")).expect("write the batch");
-    let node = engine("node", &script, &input);
-    let njs = engine("njs", &script, &input);
+    let (node, njs) = std::thread::scope(|s| {
+        let node = s.spawn(|| engine("node", &script, &input));
+        let njs = engine("njs", &script, &input);
+        (node.join().expect("the node run"), njs)
+    });
     assert_eq!(node.len(), cases.len(), "node answered {} cases", node.len());
     assert_eq!(njs.len(), cases.len(), "njs answered {} cases", njs.len());
     let mut out = Vec::with_capacity(cases.len());
