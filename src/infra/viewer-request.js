@@ -28,11 +28,11 @@ function handler(event) {
   // '/'), and a clean path starts with '/' followed by neither '/' nor '\'.
   var path = clean(request.uri);
   if (path === null) {
-    return denied('address', false);
+    return denied('address');
   }
   var verdict = admit(request, path, ip, now);
   if (verdict.deny) {
-    return denied(verdict.deny, verdict.prompt);
+    return denied(verdict.deny, has('basic') && !(request.headers || {}).authorization);
   }
   if (request.headers) {
     delete request.headers.authorization;
@@ -53,9 +53,7 @@ function handler(event) {
 }
 
 // {} lets the request through, {link} trades a token for a cookie,
-// {deny: reason, prompt} answers with the private page, and with the sign-in
-// prompt when basic is on and no Authorization header came (whatever else
-// was tried, a reader with a password must be asked for it).
+// {deny: reason} answers with the private page.
 function admit(request, path, ip, now) {
   if (has('open') || path === PUBLIC || asset(path)) {
     return {};
@@ -63,19 +61,17 @@ function admit(request, path, ip, now) {
   if (has('ip') && allowed(ip)) {
     return {};
   }
-  var auth = own(request.headers || {}, 'authorization');
-  var prompt = has('basic') && !auth;
   var tried = false;
   if (has('link')) {
-    var param = own(request.querystring || {}, PARAM);
+    var param = (request.querystring || {})[PARAM];
     if (param) {
       if (param.multiValue && param.multiValue.length > 1) {
-        return { deny: 'invalid', prompt: prompt };
+        return { deny: 'invalid' };
       }
       var checked = verify(param.value, path, now);
-      return checked.why ? { deny: checked.why, prompt: prompt } : { link: checked };
+      return checked.why ? { deny: checked.why } : { link: checked };
     }
-    var cookie = own(request.cookies || {}, COOKIE);
+    var cookie = (request.cookies || {})[COOKIE];
     var values = cookie ? (cookie.multiValue || [cookie]) : [];
     for (var i = 0; i < values.length && i < MAX_COOKIES; i++) {
       if (!verify(values[i].value, path, now).why) {
@@ -84,13 +80,14 @@ function admit(request, path, ip, now) {
       tried = true;
     }
   }
+  var auth = (request.headers || {}).authorization;
   if (has('basic') && auth) {
     if (signedIn(auth.value)) {
       return {};
     }
     tried = true;
   }
-  return { deny: tried ? 'invalid' : 'none', prompt: prompt };
+  return { deny: tried ? 'invalid' : 'none' };
 }
 
 // The pages' stylesheet and script, exactly where the layout writes them:
@@ -133,10 +130,10 @@ function clean(uri) {
 
 // A token is kid.expiry.scope.signature: HMAC-SHA256 (hex) with the key's
 // secret over "kid.expiry.scope", scope a path ending in '/', in hex. The
-// length and shape are checked before any HMAC, so a token costs at most one
-// HMAC over 830 bytes.
+// shape (895 characters at most) is checked before any HMAC, so a token
+// costs at most one HMAC over 830 bytes.
 function verify(token, path, now) {
-  if (typeof token !== 'string' || token.length > 895 || !TOKEN.test(token)) {
+  if (!TOKEN.test(token)) {
     return { why: 'invalid' };
   }
   var part = token.split('.');
@@ -196,9 +193,9 @@ function allowed(ip) {
   var a = bytes(ip);
   for (var i = 0; a && i < CONFIG.ips.length; i++) {
     var range = String(CONFIG.ips[i]).split('/');
-    var net = range.length === 2 ? bytes(range[0]) : null;
-    var bits = /^[0-9]{1,3}$/.test(range[1]) ? +range[1] : -1;
-    if (net && net.length === a.length && bits >= 0 && bits <= 8 * net.length && within(a, net, bits)) {
+    var net = bytes(range[0]);
+    var bits = range.length === 2 && /^[0-9]{1,3}$/.test(range[1]) ? +range[1] : 999;
+    if (net && net.length === a.length && bits <= 8 * net.length && within(a, net, bits)) {
       return true;
     }
   }
@@ -282,20 +279,23 @@ var SAYS = {
   scope: 'This link opens another report, not this page. Ask for a link to this one.'
 };
 
+// With basic on and no Authorization header (prompt), the answer is always
+// the sign-in prompt, whatever else was tried: a reader with a password
+// (and, say, a cookie from a rotated-out key) must be asked for it. A bad
+// address never prompts. 401 without a prompt: no link was given.
 function denied(reason, prompt) {
   var headers = {
     'content-type': { value: 'text/html; charset=utf-8' },
     'cache-control': { value: 'no-store' }
   };
-  var asks = has('link') || has('basic');
-  var status = reason === 'address' ? 400 : prompt || (reason === 'none' && asks) ? 401 : 403;
-  if (prompt && status === 401) {
+  var status = reason === 'address' ? 400 : prompt || (reason === 'none' && has('link')) ? 401 : 403;
+  if (prompt) {
     headers['www-authenticate'] = { value: 'Basic realm="allure-host", charset="UTF-8"' };
   }
   var how = (has('link') ? ' a signed link' : '') + (has('basic') ? ' (or sign in)' : '') +
     (has('ip') ? ' from an allowed network' : '');
-  var title = status === 400 ? 'This address is not valid' : 'This report is private';
   var text = status === 400 ? '' : '<p>' + SAYS[reason] + '</p><p>Only people with access can read it: ask for' + how + '.</p>';
+  var title = text ? 'This report is private' : 'This address is not valid';
   return {
     statusCode: status,
     statusDescription: status === 401 ? 'Unauthorized' : status === 400 ? 'Bad Request' : 'Forbidden',
