@@ -62,12 +62,7 @@ fn sample<S: Strategy>(strategy: S, n: usize, seed: u64) -> Vec<S::Value> {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
     (0..n)
-        .map(|_| {
-            strategy
-                .new_tree(&mut runner)
-                .expect("a value")
-                .current()
-        })
+        .map(|_| strategy.new_tree(&mut runner).expect("a value").current())
         .collect()
 }
 
@@ -92,7 +87,11 @@ fn key(id: &str) -> AccessKey {
 /// k2 active, k1 past its grace, k3 within it; alice; `ranges`.
 fn site(modes: Vec<Mode>, ranges: Vec<String>) -> AccessConfig {
     let mut keys = BTreeMap::new();
-    for (id, until) in [("k1", Some(NOW - 60)), ("k2", None), ("k3", Some(NOW + 3600))] {
+    for (id, until) in [
+        ("k1", Some(NOW - 60)),
+        ("k2", None),
+        ("k3", Some(NOW + 3600)),
+    ] {
         keys.insert(
             id.to_string(),
             SigningKey {
@@ -123,13 +122,23 @@ fn site(modes: Vec<Mode>, ranges: Vec<String>) -> AccessConfig {
 enum Tok {
     /// Signed with key `id` for the first `depth` segments of the path,
     /// expiring `ttl` seconds from now.
-    Signed { id: &'static str, depth: usize, ttl: i64 },
+    Signed {
+        id: &'static str,
+        depth: usize,
+        ttl: i64,
+    },
     /// The same, one character of the signature changed.
-    Forged { depth: usize },
+    Forged {
+        depth: usize,
+    },
     /// The same, the expiry pushed out after signing.
-    Stretched { depth: usize },
+    Stretched {
+        depth: usize,
+    },
     /// For a scope of `len` bytes (over the 400 a token may carry).
-    Long { len: usize },
+    Long {
+        len: usize,
+    },
     Raw(String),
 }
 
@@ -285,7 +294,17 @@ fn recipe() -> impl Strategy<Value = Recipe> {
     .prop_map(str::to_string);
     let param = prop_oneof![3 => Just(vec![]), 3 => tok().prop_map(|t| vec![t]), 1 => prop::collection::vec(tok(), 2..4)];
     let name = prop_oneof![
-        prop::sample::select(vec!["tab", "x", "__proto__", "constructor", "access2", "x y", "%0d%0a", ""]).prop_map(str::to_string),
+        prop::sample::select(vec![
+            "tab",
+            "x",
+            "__proto__",
+            "constructor",
+            "access2",
+            "x y",
+            "%0d%0a",
+            ""
+        ])
+        .prop_map(str::to_string),
         "\\PC{1,5}",
     ];
     let extra = prop::collection::vec((name, prop::collection::vec("\\PC{0,6}", 1..3)), 0..3);
@@ -311,16 +330,18 @@ fn recipe() -> impl Strategy<Value = Recipe> {
         auth(),
         ip,
     )
-        .prop_map(|(modes, ranges, uri, param, extra, cookies, auth, ip)| Recipe {
-            modes,
-            ranges,
-            uri,
-            param,
-            extra,
-            cookies,
-            auth,
-            ip,
-        })
+        .prop_map(
+            |(modes, ranges, uri, param, extra, cookies, auth, ip)| Recipe {
+                modes,
+                ranges,
+                uri,
+                param,
+                extra,
+                cookies,
+                auth,
+                ip,
+            },
+        )
 }
 
 /// The first `depth` segments of the decoded path, as a scope ("/a/b/").
@@ -459,10 +480,14 @@ fn public(path: &str) -> bool {
     let file = parts[n - 1];
     let name_ok = file.len() == 19 + usize::from(file.ends_with(".css"))
         && file.starts_with("pages-")
-        && file[6..16].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && file[6..16]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         && (file.ends_with(".css") || file.ends_with(".js"));
     let plain = |s: &str| {
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
     };
     name_ok && encoded(parts[n - 3]) && parts[1..n - 3].iter().all(|p| plain(p))
 }
@@ -475,13 +500,16 @@ fn encoded(seg: &str) -> bool {
         None => (seg, None),
     };
     let hash_ok = hash.is_none_or(|h| {
-        h.len() == 20 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        h.len() == 20
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     });
     let b = body.as_bytes();
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'~' {
-            let upper_hex = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c));
+            let upper_hex =
+                |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c));
             if !upper_hex(b.get(i + 1)) || !upper_hex(b.get(i + 2)) {
                 return false;
             }
@@ -494,7 +522,6 @@ fn encoded(seg: &str) -> bool {
     }
     !body.is_empty() && hash_ok
 }
-
 
 fn ip_allowed(ip: &str, ranges: &[String]) -> bool {
     let norm = |a: IpAddr| match a {
@@ -550,7 +577,7 @@ fn token_opens(config: &AccessConfig, t: &str, path: &str) -> bool {
 }
 
 fn unhex(h: &str) -> Option<String> {
-    if h.len() % 2 != 0 {
+    if !h.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..h.len())
@@ -584,16 +611,22 @@ fn valid(r: &Recipe, case: &Case) -> Valid {
                 .flatten()
                 .filter_map(|x| x["value"].as_str().map(str::to_string))
                 .collect(),
-            None => v["value"].as_str().map(str::to_string).into_iter().collect(),
+            None => v["value"]
+                .as_str()
+                .map(str::to_string)
+                .into_iter()
+                .collect(),
         }
     };
     let param_vals = strs(&req["querystring"]["access"]);
-    let param = has(Mode::Link) && param_vals.len() == 1 && token_opens(config, &param_vals[0], &path);
+    let param =
+        has(Mode::Link) && param_vals.len() == 1 && token_opens(config, &param_vals[0], &path);
     let cookie = has(Mode::Link)
         && strs(&req["cookies"][COOKIE])
             .iter()
             .any(|t| token_opens(config, t, &path));
-    let basic = has(Mode::Basic) && r.header() == Some(format!("Basic {}", b64(&format!("alice:{PASSWORD}"))));
+    let basic = has(Mode::Basic)
+        && r.header() == Some(format!("Basic {}", b64(&format!("alice:{PASSWORD}"))));
     let any = has(Mode::Open)
         || public(&path)
         || (has(Mode::Ip) && ip_allowed(r.ip, &r.ranges))
@@ -627,13 +660,14 @@ fn check(r: &Recipe, case: &Case, o: &Outcome) -> Result<(), String> {
             if uri != r.uri && uri != format!("{}index.html", r.uri) {
                 return Err(format!("fetches {uri:?}"));
             }
-            if a["headers"].get("authorization").is_some() || a["cookies"].get(COOKIE).is_some()
-            {
+            if a["headers"].get("authorization").is_some() || a["cookies"].get(COOKIE).is_some() {
                 return Err("credentials passed on to the origin".into());
             }
         }
         Some(s @ (301 | 302)) => {
-            let location = a["headers"]["location"]["value"].as_str().unwrap_or_default();
+            let location = a["headers"]["location"]["value"]
+                .as_str()
+                .unwrap_or_default();
             if !on_site(location) {
                 return Err(format!("redirects off the site to {location:?}"));
             }
@@ -694,11 +728,18 @@ fn no_request_gets_in_or_is_sent_off_the_site_without_valid_credentials() {
     for ((r, c), o) in recipes.iter().zip(&batch).zip(&outcomes) {
         admitted += usize::from(o.answer.get("statusCode").is_none());
         if let Err(why) = check(r, c, o) {
-            failures.push(format!("{why}: {}\n  -> {}", short(&format!("{r:?}")), short(&o.answer.to_string())));
+            failures.push(format!(
+                "{why}: {}\n  -> {}",
+                short(&format!("{r:?}")),
+                short(&o.answer.to_string())
+            ));
         }
     }
     report("access", n, seed, started);
-    println!("  {admitted} let through, {} answered by the function", n - admitted);
+    println!(
+        "  {admitted} let through, {} answered by the function",
+        n - admitted
+    );
     assert!(
         failures.is_empty(),
         "{} of {n} cases broke a rule (seed {seed}):\n{}",
@@ -706,7 +747,10 @@ fn no_request_gets_in_or_is_sent_off_the_site_without_valid_credentials() {
         failures[..failures.len().min(5)].join("\n")
     );
     // The search reaches both sides: requests let in and requests refused.
-    assert!(admitted > n / 20 && admitted < n - n / 20, "{admitted} of {n} let through");
+    assert!(
+        admitted > n / 20 && admitted < n - n / 20,
+        "{admitted} of {n} let through"
+    );
 }
 
 // ---- `route()` and the function's routing. ----
@@ -722,18 +766,13 @@ fn clean_uri() -> impl Strategy<Value = (String, Vec<(String, String)>)> {
     ];
     let query = prop::collection::btree_map("[a-z]{1,5}", "[a-z0-9]{0,5}", 0..3)
         .prop_map(|m| m.into_iter().collect::<Vec<_>>());
-    (
-        prop::collection::vec(segment, 0..6),
-        prop::bool::ANY,
-        query,
-    )
-        .prop_map(|(segs, slash, q)| {
-            let mut uri = format!("/{}", segs.join("/"));
-            if slash && !uri.ends_with('/') {
-                uri.push('/');
-            }
-            (uri, q)
-        })
+    (prop::collection::vec(segment, 0..6), prop::bool::ANY, query).prop_map(|(segs, slash, q)| {
+        let mut uri = format!("/{}", segs.join("/"));
+        if slash && !uri.ends_with('/') {
+            uri.push('/');
+        }
+        (uri, q)
+    })
 }
 
 #[test]
@@ -743,8 +782,10 @@ fn the_function_routes_as_route_does() {
     let batch: Vec<Case> = samples
         .iter()
         .map(|(uri, q)| {
-            let query: Map<String, Value> =
-                q.iter().map(|(k, v)| (k.clone(), json!({"value": v}))).collect();
+            let query: Map<String, Value> = q
+                .iter()
+                .map(|(k, v)| (k.clone(), json!({"value": v})))
+                .collect();
             Case {
                 config: None,
                 now: NOW,
@@ -766,11 +807,20 @@ fn the_function_routes_as_route_does() {
         // A query as the function writes it back: `name` alone when empty.
         let raw: Vec<String> = q
             .iter()
-            .map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") })
+            .map(|(k, v)| {
+                if v.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{k}={v}")
+                }
+            })
             .collect();
         let raw = raw.join("&");
         let js = match a["statusCode"].as_u64() {
-            None => a["uri"].as_str().and_then(decode).map(|u| Route::Object(u[1..].to_string())),
+            None => a["uri"]
+                .as_str()
+                .and_then(decode)
+                .map(|u| Route::Object(u[1..].to_string())),
             Some(301) => a["headers"]["location"]["value"]
                 .as_str()
                 .and_then(decode)
@@ -832,7 +882,13 @@ fn signing() -> impl Strategy<Value = Signing> {
     (
         prop::sample::select(vec!["", "reports", "a/b.c"]),
         [name.clone(), name.clone(), name],
-        prop::sample::select(vec!["", "index.html", "app.js", "data/test-cases/x.json", "widgets/"]),
+        prop::sample::select(vec![
+            "",
+            "index.html",
+            "app.js",
+            "data/test-cases/x.json",
+            "widgets/",
+        ]),
         prop::sample::select(vec![
             None,
             Some(Scope::Run),
@@ -861,20 +917,25 @@ fn signing() -> impl Strategy<Value = Signing> {
             Tamper::StaleKey,
         ]),
     )
-        .prop_map(|(prefix, names, page, scope, ttl, target, tamper)| Signing {
-            prefix,
-            names,
-            page,
-            scope,
-            ttl,
-            target,
-            tamper,
-        })
+        .prop_map(
+            |(prefix, names, page, scope, ttl, target, tamper)| Signing {
+                prefix,
+                names,
+                page,
+                scope,
+                ttl,
+                target,
+                tamper,
+            },
+        )
 }
 
 /// The site path of a page: `/<prefix>/<project>/<branch>/<run>/<page>`.
 fn page_path(prefix: &str, segs: &[String; 3], page: &str) -> String {
-    let root = Layout::new(prefix, "p", "b").expect("a prefix").prefix_root().to_string();
+    let root = Layout::new(prefix, "p", "b")
+        .expect("a prefix")
+        .prefix_root()
+        .to_string();
     format!("/{root}{}/{}/{}/{page}", segs[0], segs[1], segs[2])
 }
 
@@ -893,8 +954,17 @@ impl Signing {
         let page = page_path(self.prefix, &segs, self.page);
         let scope = scope_path(&page, self.prefix, self.scope).ok()?;
         let expires = NOW + self.ttl;
-        let k = key(if self.tamper == Tamper::StaleKey { "k1" } else { "k2" });
-        let url = signed_url(&format!("https://d.example{page}?tab=graphs"), &k, &scope, expires);
+        let k = key(if self.tamper == Tamper::StaleKey {
+            "k1"
+        } else {
+            "k2"
+        });
+        let url = signed_url(
+            &format!("https://d.example{page}?tab=graphs"),
+            &k,
+            &scope,
+            expires,
+        );
         let mut t = url.split("access=").nth(1)?.to_string();
         let parts: Vec<String> = t.split('.').map(str::to_string).collect();
         match self.tamper {
@@ -905,8 +975,14 @@ impl Signing {
             }
             Tamper::Expiry => t = format!("{}.{}.{}.{}", parts[0], expires + 1, parts[2], parts[3]),
             Tamper::Scope => {
-                let wider = hex(scope_path(&page, self.prefix, Some(Scope::All)).ok()?.as_bytes());
-                let wider = if wider == parts[2] { hex(b"/x/") } else { wider };
+                let wider = hex(scope_path(&page, self.prefix, Some(Scope::All))
+                    .ok()?
+                    .as_bytes());
+                let wider = if wider == parts[2] {
+                    hex(b"/x/")
+                } else {
+                    wider
+                };
                 t = format!("{}.{}.{wider}.{}", parts[0], parts[1], parts[3]);
             }
             Tamper::KeyId => t = format!("k3.{}.{}.{}", parts[1], parts[2], parts[3]),
@@ -924,7 +1000,9 @@ impl Signing {
                 page_path(self.prefix, &other, self.page)
             }
             Target::RunFolder => page_path(self.prefix, &segs, ""),
-            Target::BranchFolder => format!("/{}{}/{}/", prefix_root(self.prefix), segs[0], segs[1]),
+            Target::BranchFolder => {
+                format!("/{}{}/{}/", prefix_root(self.prefix), segs[0], segs[1])
+            }
             Target::ProjectFolder => format!("/{}{}/", prefix_root(self.prefix), segs[0]),
         };
         let root = scope.strip_suffix('/').unwrap_or(&scope);
@@ -935,7 +1013,10 @@ impl Signing {
 }
 
 fn prefix_root(prefix: &str) -> String {
-    Layout::new(prefix, "p", "b").expect("a prefix").prefix_root().to_string()
+    Layout::new(prefix, "p", "b")
+        .expect("a prefix")
+        .prefix_root()
+        .to_string()
 }
 
 #[test]
@@ -950,7 +1031,13 @@ fn the_function_opens_exactly_what_the_rust_signer_signed() {
         .map(|(_, t, path, _)| Case {
             config: Some(site(vec![Mode::Link], vec![])),
             now: NOW,
-            event: event(path, json!({"access": {"value": t}}), json!({}), json!({}), "192.0.2.1"),
+            event: event(
+                path,
+                json!({"access": {"value": t}}),
+                json!({}),
+                json!({}),
+                "192.0.2.1",
+            ),
         })
         .collect();
     let outcomes = viewer::run(&shipped(), &batch);
@@ -960,12 +1047,18 @@ fn the_function_opens_exactly_what_the_rust_signer_signed() {
         let a = &o.answer;
         let got = a["statusCode"] == 302 && a["cookies"][COOKIE]["value"] == t.as_str();
         if got != *opens || (!opens && a["statusCode"] != 403) {
-            failures.push(format!("{s:?}\n  {path} {t}: expected opens={opens}, got {a}"));
+            failures.push(format!(
+                "{s:?}\n  {path} {t}: expected opens={opens}, got {a}"
+            ));
         }
     }
     report("signing", made.len(), seed, started);
     println!("  {opened} links open, {} refused", made.len() - opened);
-    assert!(made.len() > n / 2, "only {} of {n} cases made a link", made.len());
+    assert!(
+        made.len() > n / 2,
+        "only {} of {n} cases made a link",
+        made.len()
+    );
     assert!(opened > made.len() / 10 && opened < made.len() * 9 / 10);
     assert!(
         failures.is_empty(),
@@ -980,7 +1073,10 @@ fn the_rendered_function_is_the_template_with_settings() {
     // The property tests run the rendered function with each case's settings
     // put in CONFIG's place; this checks that stand-in against the real
     // rendering of one site.
-    let config = site(vec![Mode::Link, Mode::Basic, Mode::Ip], vec!["203.0.113.0/24".into()]);
+    let config = site(
+        vec![Mode::Link, Mode::Basic, Mode::Ip],
+        vec!["203.0.113.0/24".into()],
+    );
     let rendered = config.render().expect("renders");
     let recipes = sample(recipe(), 200, seed());
     let with_config: Vec<Case> = recipes

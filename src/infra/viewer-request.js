@@ -47,7 +47,7 @@ function handler(event) {
   if (folder === 'index') {
     request.uri = request.uri + 'index.html';
   } else if (folder === 'slash') {
-    return moved(request.uri + '/' + query(request.querystring, ''), 301, 'max-age=3600');
+    return moved(request.uri + '/' + query(request.querystring), 301, 'max-age=3600');
   }
   return request;
 }

@@ -55,12 +55,18 @@ pub fn run(code: &str, cases: &[Case]) -> Vec<Outcome> {
         let njs = engine("njs", &script, &input);
         (node.join().expect("the node run"), njs)
     });
-    assert_eq!(node.len(), cases.len(), "node answered {} cases", node.len());
+    assert_eq!(
+        node.len(),
+        cases.len(),
+        "node answered {} cases",
+        node.len()
+    );
     assert_eq!(njs.len(), cases.len(), "njs answered {} cases", njs.len());
     let mut out = Vec::with_capacity(cases.len());
     for ((case, a), b) in cases.iter().zip(node).zip(njs) {
         assert_eq!(
-            a, b,
+            a,
+            b,
             "node and njs disagree on {}",
             serde_json::to_string(&case.event).unwrap_or_default()
         );
