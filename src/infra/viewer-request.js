@@ -310,8 +310,10 @@ function denied(reason, prompt) {
 }
 
 // 'index' for a folder URL, 'slash' for a folder URL without its slash, ''
-// for a file, from the decoded path. A last segment is a file when it ends in an extension: a dot and
-// 1-10 letters or digits, one a letter (".woff2", not the ".12" of "py-3.12").
+// for a file, judged on the decoded path (the object's key, as `serve`
+// routes it). A last segment is a file when it ends in an extension: a dot
+// and 1-10 letters or digits, one a letter (".woff2", not the ".12" of
+// "py-3.12").
 function route(path) {
   if (path.endsWith('/')) {
     return 'index';
