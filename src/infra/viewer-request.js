@@ -9,14 +9,30 @@ var CONFIG = {"modes":["open"],"keys":{},"users":{},"ips":[]};
 var PARAM = 'access';
 var COOKIE = 'allure_host_access';
 var PUBLIC = '/~allure-host/404.html';
+// A project's key segment, as segment encoding makes it: letters, digits,
+// '.', '_', '-', escapes ('~' and two hex digits), perhaps a '~H' hash.
+var SEGMENT = /^(?:[A-Za-z0-9._-]|~[0-9A-F]{2})+(?:~H[0-9a-f]{20})?$/;
+// A token's shape, checked before any HMAC: key id, expiry, scope in hex
+// (up to 400 bytes), signature.
+var TOKEN = /^[A-Za-z0-9]{1,16}\.[0-9]{1,12}\.([0-9a-f]{2}){1,400}\.[0-9a-f]{64}$/;
+// Cookies of our name checked per request: one per scope that can hold a
+// path (run, branch, project, all), so the work per request stays bounded.
+var MAX_COOKIES = 4;
 
 function handler(event) {
   var request = event.request;
   var now = Math.floor(Date.now() / 1000);
   var ip = event.viewer ? event.viewer.ip : '';
-  var verdict = admit(request, ip, now);
+  // Every mode, open too, refuses what clean() refuses. That is what keeps
+  // each redirect on the site: a Location is the request's own path (plus
+  // '/'), and a clean path starts with '/' followed by neither '/' nor '\'.
+  var path = clean(request.uri);
+  if (path === null) {
+    return denied('address');
+  }
+  var verdict = admit(request, path, ip, now);
   if (verdict.deny) {
-    return denied(verdict.deny);
+    return denied(verdict.deny, has('basic') && !(request.headers || {}).authorization);
   }
   if (request.headers) {
     delete request.headers.authorization;
@@ -24,7 +40,7 @@ function handler(event) {
   if (request.cookies) {
     delete request.cookies[COOKIE];
   }
-  var folder = route(request.uri);
+  var folder = route(path);
   if (verdict.link) {
     return handOver(request, folder, verdict.link, now);
   }
@@ -38,15 +54,8 @@ function handler(event) {
 
 // {} lets the request through, {link} trades a token for a cookie,
 // {deny: reason} answers with the private page.
-function admit(request, ip, now) {
-  if (has('open')) {
-    return {};
-  }
-  var path = clean(request.uri);
-  if (path === null) {
-    return { deny: 'address' };
-  }
-  if (path === PUBLIC || /^\/(.+\/)?~assets\/[^\/]+$/.test(path)) {
+function admit(request, path, ip, now) {
+  if (has('open') || path === PUBLIC || asset(path)) {
     return {};
   }
   if (has('ip') && allowed(ip)) {
@@ -64,7 +73,7 @@ function admit(request, ip, now) {
     }
     var cookie = (request.cookies || {})[COOKIE];
     var values = cookie ? (cookie.multiValue || [cookie]) : [];
-    for (var i = 0; i < values.length; i++) {
+    for (var i = 0; i < values.length && i < MAX_COOKIES; i++) {
       if (!verify(values[i].value, path, now).why) {
         return {};
       }
@@ -81,6 +90,16 @@ function admit(request, ip, now) {
   return { deny: tried ? 'invalid' : 'none' };
 }
 
+// The pages' stylesheet and script, exactly where the layout writes them:
+// <prefix>/<project>/~assets/pages-<hash>.css|js. Publishers choose the
+// prefix (the settings do not hold it), so its parts are matched by what a
+// prefix may hold: letters, digits, '.', '_', '-'. No S3 key is longer
+// than 1,024 bytes, which also bounds the patterns' work.
+function asset(path) {
+  var m = path.length <= 1025 && /^(.*)\/([^\/]+)\/~assets\/pages-[0-9a-f]{10}\.(?:css|js)$/.exec(path);
+  return !!m && /^(?:\/[A-Za-z0-9._-]+)*$/.test(m[1]) && SEGMENT.test(m[2]);
+}
+
 function has(mode) {
   return CONFIG.modes.indexOf(mode) >= 0;
 }
@@ -90,9 +109,11 @@ function own(map, name) {
 }
 
 // The decoded path, or null for what no report address contains: dot
-// segments, empty segments, backslashes, encoded slashes, dots and NULs.
+// segments, empty segments, backslashes, encoded slashes or dots, spaces and
+// control characters (raw or encoded), more than an S3 key's 1,024 bytes
+// (each at most 3 characters encoded).
 function clean(uri) {
-  if (typeof uri !== 'string' || uri.charAt(0) !== '/' || /%(2f|5c|2e|00)|\\/i.test(uri)) {
+  if (typeof uri !== 'string' || uri.length > 3073 || uri.charAt(0) !== '/' || /%(2f|5c|2e)|[\\\x00-\x20\x7f]/i.test(uri)) {
     return null;
   }
   var path;
@@ -101,19 +122,21 @@ function clean(uri) {
   } catch (e) {
     return null;
   }
-  if (/\/\/|(^|\/)\.\.?(\/|$)|\\|\u0000/.test(path)) {
+  if (/\/\/|(^|\/)\.\.?(\/|$)|[\\\x00-\x20\x7f]/.test(path)) {
     return null;
   }
   return path;
 }
 
 // A token is kid.expiry.scope.signature: HMAC-SHA256 (hex) with the key's
-// secret over "kid.expiry.scope", scope a path ending in '/', in hex.
+// secret over "kid.expiry.scope", scope a path ending in '/', in hex. The
+// shape (895 characters at most) is checked before any HMAC, so a token
+// costs at most one HMAC over 830 bytes.
 function verify(token, path, now) {
-  var part = String(token).split('.');
-  if (part.length !== 4 || !/^[0-9]{1,12}$/.test(part[1])) {
+  if (!TOKEN.test(token)) {
     return { why: 'invalid' };
   }
+  var part = token.split('.');
   var key = own(CONFIG.keys, part[0]);
   if (!key || (key.until && now >= key.until)) {
     return { why: 'invalid' };
@@ -126,7 +149,7 @@ function verify(token, path, now) {
   if (now >= expires) {
     return { why: 'expired' };
   }
-  var scope = /^([0-9a-f]{2}){1,400}$/.test(part[2]) ? Buffer.from(part[2], 'hex').toString('utf8') : '';
+  var scope = Buffer.from(part[2], 'hex').toString('utf8');
   var root = scope.slice(0, -1);
   if (scope.charAt(0) !== '/' || scope.slice(-1) !== '/' || clean(scope) === null) {
     return { why: 'invalid' };
@@ -164,19 +187,22 @@ function signedIn(header) {
   return same(crypto.createHmac('sha256', user.salt).update(pair.slice(colon + 1)).digest('hex'), user.hash);
 }
 
+// A range is ADDRESS/LENGTH, LENGTH an integer within the address's family
+// (0-32, 0-128); any other range admits nobody.
 function allowed(ip) {
   var a = bytes(ip);
   for (var i = 0; a && i < CONFIG.ips.length; i++) {
-    var range = CONFIG.ips[i].split('/');
+    var range = String(CONFIG.ips[i]).split('/');
     var net = bytes(range[0]);
-    var bits = parseInt(range[1], 10);
-    if (net && net.length === a.length && within(a, net, bits)) {
+    var bits = range.length === 2 && /^[0-9]{1,3}$/.test(range[1]) ? +range[1] : 999;
+    if (net && net.length === a.length && bits <= 8 * net.length && within(a, net, bits)) {
       return true;
     }
   }
   return false;
 }
 
+// bits is a valid length for the family (allowed() checks it).
 function within(a, net, bits) {
   for (var i = 0; i < a.length && bits > 0; i++, bits -= 8) {
     var mask = bits >= 8 ? 255 : (255 << (8 - bits)) & 255;
@@ -237,13 +263,7 @@ function bytes(ip) {
 // same address without the token (so it never reaches a cache key or a log).
 function handOver(request, folder, link, now) {
   var to = request.uri + (folder === 'slash' ? '/' : '');
-  var rest = {};
-  for (var name in request.querystring) {
-    if (name !== PARAM) {
-      rest[name] = request.querystring[name];
-    }
-  }
-  var response = moved(to + query(rest), 302, 'no-store');
+  var response = moved(to + query(request.querystring, PARAM), 302, 'no-store');
   response.cookies = {};
   response.cookies[COOKIE] = {
     value: link.token,
@@ -256,22 +276,26 @@ var SAYS = {
   none: 'Open it with the link you were given.',
   invalid: 'This link or sign-in is not valid for this site.',
   expired: 'This link has expired. Ask whoever shared it for a new one.',
-  scope: 'This link opens another report, not this page. Ask for a link to this one.',
-  address: 'This address is not valid.'
+  scope: 'This link opens another report, not this page. Ask for a link to this one.'
 };
 
-function denied(reason) {
+// With basic on and no Authorization header (prompt), the answer is always
+// the sign-in prompt, whatever else was tried: a reader with a password
+// (and, say, a cookie from a rotated-out key) must be asked for it. A bad
+// address never prompts. 401 without a prompt: no link was given.
+function denied(reason, prompt) {
   var headers = {
     'content-type': { value: 'text/html; charset=utf-8' },
     'cache-control': { value: 'no-store' }
   };
-  var asks = has('link') || has('basic');
-  var status = reason === 'address' ? 400 : reason === 'none' && asks ? 401 : 403;
-  if (status === 401 && has('basic')) {
+  var status = reason === 'address' ? 400 : prompt || (reason === 'none' && has('link')) ? 401 : 403;
+  if (prompt) {
     headers['www-authenticate'] = { value: 'Basic realm="allure-host", charset="UTF-8"' };
   }
   var how = (has('link') ? ' a signed link' : '') + (has('basic') ? ' (or sign in)' : '') +
     (has('ip') ? ' from an allowed network' : '');
+  var text = status === 400 ? '' : '<p>' + SAYS[reason] + '</p><p>Only people with access can read it: ask for' + how + '.</p>';
+  var title = text ? 'This report is private' : 'This address is not valid';
   return {
     statusCode: status,
     statusDescription: status === 401 ? 'Unauthorized' : status === 400 ? 'Bad Request' : 'Forbidden',
@@ -279,34 +303,40 @@ function denied(reason) {
     body: {
       encoding: 'text',
       data: '<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">' +
-        '<title>This report is private</title><body style="font:16px system-ui;max-width:36em;margin:4em auto;padding:0 1em">' +
-        '<h1>This report is private</h1><p>' + SAYS[reason] + '</p><p>Only people with access can read it: ask for' +
-        how + '.</p></body>'
+        '<title>' + title + '</title><body style="font:16px system-ui;max-width:36em;margin:4em auto;padding:0 1em">' +
+        '<h1>' + title + '</h1>' + text + '</body>'
     }
   };
 }
 
 // 'index' for a folder URL, 'slash' for a folder URL without its slash, ''
-// for a file. A last segment is a file when it ends in an extension: a dot and
-// 1-10 letters or digits, one a letter (".woff2", not the ".12" of "py-3.12").
-function route(uri) {
-  if (uri.endsWith('/')) {
+// for a file, judged on the decoded path (the object's key, as `serve`
+// routes it). A last segment is a file when it ends in an extension: a dot
+// and 1-10 letters or digits, one a letter (".woff2", not the ".12" of
+// "py-3.12").
+function route(path) {
+  if (path.endsWith('/')) {
     return 'index';
   }
-  var last = uri.substring(uri.lastIndexOf('/') + 1);
+  var last = path.substring(path.lastIndexOf('/') + 1);
   return /\.(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{1,10}$/.test(last) ? '' : 'slash';
 }
 
-function query(params) {
+// The query string again, without the parameter named skip. Spaces and
+// control characters are escaped, so a Location holds none.
+function query(params, skip) {
   var parts = [];
   for (var name in params || {}) {
+    if (name === skip) {
+      continue;
+    }
     var param = params[name];
     var values = param.multiValue ? param.multiValue : [param];
     for (var i = 0; i < values.length; i++) {
       parts.push(values[i].value === '' ? name : name + '=' + values[i].value);
     }
   }
-  return parts.length ? '?' + parts.join('&') : '';
+  return parts.length ? '?' + parts.join('&').replace(/[\x00-\x20\x7f]/g, encodeURIComponent) : '';
 }
 
 function moved(location, status, cache) {
