@@ -16,7 +16,9 @@ fn main() -> ExitCode {
         // As PID 1 of a container, a process without handlers ignores
         // SIGTERM: `docker stop` would wait and then kill it.
         if let Err(e) = Stop::install(exit_at_once) {
-            eprintln!("warning: cannot listen for SIGINT/SIGTERM ({e}); a signal kills the process");
+            eprintln!(
+                "warning: cannot listen for SIGINT/SIGTERM ({e}); a signal kills the process"
+            );
         }
         allure_host::run(cli).await
     });

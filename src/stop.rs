@@ -150,8 +150,7 @@ mod tests {
         let stop = Stop::never();
         let _g = stop.graceful();
         assert_eq!(stop.requested(), None);
-        let waited =
-            tokio::time::timeout(std::time::Duration::from_millis(20), stop.asked()).await;
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(20), stop.asked()).await;
         assert!(waited.is_err());
     }
 }

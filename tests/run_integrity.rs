@@ -233,7 +233,10 @@ fn a_claim_left_by_a_dead_or_failed_publisher_is_taken_over_and_a_live_one_refus
         text.contains("is claimed by a publish that started"),
         "{text}"
     );
-    assert!(text.contains("lapses in 1") && text.contains(" UTC"), "{text}");
+    assert!(
+        text.contains("lapses in 1") && text.contains(" UTC"),
+        "{text}"
+    );
     assert!(text.contains("use a free id: --run-id busy-2"), "{text}");
     assert!(
         !branch.join("busy").exists(),

@@ -5,6 +5,8 @@
 //! completes. Under `kill -9` the rerun's refusal tells the truth.
 //! The real binary against moto over HTTP.
 
+#[path = "support/proxy.rs"]
+mod proxy;
 mod support;
 
 use std::path::Path;
@@ -19,6 +21,10 @@ const MOMENTS_PER_SIGNAL: usize = 8;
 const STOP_BOUND: Duration = Duration::from_secs(12);
 
 fn publish(dir: &Path, bucket: &str, run: &str) -> Command {
+    publish_via(dir, moto(), bucket, run)
+}
+
+fn publish_via(dir: &Path, endpoint: &str, bucket: &str, run: &str) -> Command {
     let report = generated_report().to_str().unwrap().to_string();
     let mut cmd = command_in(
         dir,
@@ -27,7 +33,7 @@ fn publish(dir: &Path, bucket: &str, run: &str) -> Command {
             "--bucket",
             bucket,
             "--s3-endpoint",
-            moto(),
+            endpoint,
             "--report",
             &report,
             "--project",
@@ -78,7 +84,11 @@ fn wait(child: &mut Child, bound: Duration) -> (Option<i32>, Duration) {
 
 /// Every run the manifest lists has all its files, and latest names one of
 /// them. Returns the listed run ids.
-fn assert_only_complete_runs(rt: &tokio::runtime::Runtime, bucket: &str, when: &str) -> Vec<String> {
+fn assert_only_complete_runs(
+    rt: &tokio::runtime::Runtime,
+    bucket: &str,
+    when: &str,
+) -> Vec<String> {
     let client = rt.block_on(s3());
     let all = rt.block_on(keys(&client, bucket));
     let manifest_key = "reports/p/main/runs/index.json".to_string();
@@ -105,7 +115,10 @@ fn assert_only_complete_runs(rt: &tokio::runtime::Runtime, bucket: &str, when: &
     if all.contains(&"reports/p/main/latest.json".to_string()) {
         let pointer = rt.block_on(get_json(&client, bucket, "reports/p/main/latest.json"));
         let id = pointer["run_id"].as_str().unwrap();
-        assert!(listed.iter().any(|l| l == id), "{when}: latest names a listed run");
+        assert!(
+            listed.iter().any(|l| l == id),
+            "{when}: latest names a listed run"
+        );
     }
     listed
 }
@@ -126,7 +139,10 @@ fn started(log: &Path) {
         .unwrap_or_default()
         .contains("Publishing ")
     {
-        assert!(t.elapsed() < Duration::from_secs(30), "the publish did not start");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the publish did not start"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -273,7 +289,10 @@ fn after_kill_9_the_refusal_tells_when_the_claim_lapses_and_a_free_id() {
     let out = publish(tmp.path(), &bucket, "c1").output().unwrap();
     let err = failed(&out);
     assert!(err.contains("last renewed its claim"), "{err}");
-    assert!(err.contains(&format!("at {lapses}")), "lapse time {lapses}: {err}");
+    assert!(
+        err.contains(&format!("at {lapses}")),
+        "lapse time {lapses}: {err}"
+    );
     let lapses_in = err
         .split("lapses in ")
         .nth(1)
@@ -282,8 +301,86 @@ fn after_kill_9_the_refusal_tells_when_the_claim_lapses_and_a_free_id() {
         .unwrap_or_else(|| panic!("a number of seconds: {err}"));
     assert!((100..=120).contains(&lapses_in), "{err}");
     assert!(err.contains("killed without giving the claim up"), "{err}");
-    assert!(!err.contains("since"), "no 'since N s ago' that reads as a start: {err}");
+    assert!(
+        !err.contains("since"),
+        "no 'since N s ago' that reads as a start: {err}"
+    );
     assert!(err.contains("use a free id: --run-id c1-3"), "{err}");
     // The suggested id works now.
     ok(&publish(tmp.path(), &bucket, "c1-3").output().unwrap());
+}
+
+/// A publish whose report uploads get no answer (through the proxy), signalled
+/// once the uploads hang. Returns the child, the log and the client.
+fn stalled_publish(
+    tmp: &Path,
+    bucket: &str,
+    run: &str,
+    proxy: &proxy::Proxy,
+) -> (Child, std::path::PathBuf) {
+    let log = tmp.join(format!("{run}.log"));
+    let child = start(publish_via(tmp, &proxy.url, bucket, run), &log);
+    started(&log);
+    let t = Instant::now();
+    while proxy.stats()["stall"].as_u64().unwrap_or(0) < 2 {
+        assert!(t.elapsed() < Duration::from_secs(30), "no upload stalled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child, log)
+}
+
+#[test]
+fn uploads_hanging_in_flight_are_cut_off_and_the_stop_stays_bounded() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(s3());
+    let bucket = rt.block_on(bucket(&client));
+    let tmp = tempfile::tempdir().unwrap();
+    generated_report();
+    let proxy = proxy::Proxy::start(0, &["stall:/hung/data/:-1:60"]);
+    let (mut child, log) = stalled_publish(tmp.path(), &bucket, "hung", &proxy);
+    send(&child, "TERM");
+    let (exit, took) = wait(&mut child, STOP_BOUND);
+    let text = std::fs::read_to_string(&log).unwrap();
+    println!("SIGTERM with uploads hanging: exit {exit:?} after {took:.2?}");
+    assert_eq!(exit, Some(143), "{text}");
+    assert!(
+        took >= Duration::from_secs(3) && took <= Duration::from_secs(10),
+        "in-flight uploads had their 4 s, then the stop ended: {took:?}\n{text}"
+    );
+    assert!(text.contains("during the upload"), "{text}");
+    let all = rt.block_on(keys(&client, &bucket));
+    assert!(
+        !all.iter().any(|k| k.starts_with("reports/p/main/hung/")),
+        "the uploaded files were removed: {all:?}"
+    );
+    let claim = rt.block_on(get_json(
+        &client,
+        &bucket,
+        "reports/p/main/runs/claims/hung.json",
+    ));
+    assert_eq!(claim["state"], "abandoned");
+    ok(&publish(tmp.path(), &bucket, "hung").output().unwrap());
+}
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(s3());
+    let bucket = rt.block_on(bucket(&client));
+    let tmp = tempfile::tempdir().unwrap();
+    generated_report();
+    let proxy = proxy::Proxy::start(0, &["stall:/twice/data/:-1:60"]);
+    let (mut child, log) = stalled_publish(tmp.path(), &bucket, "twice", &proxy);
+    send(&child, "INT");
+    std::thread::sleep(Duration::from_millis(500));
+    send(&child, "INT");
+    let (exit, took) = wait(&mut child, STOP_BOUND);
+    let text = std::fs::read_to_string(&log).unwrap();
+    println!("a second SIGINT: exit {exit:?} after {took:.2?}");
+    assert_eq!(exit, Some(130), "{text}");
+    assert!(took < Duration::from_secs(1), "at once: {took:?}");
+    assert!(text.contains("stopped at once by SIGINT"), "{text}");
+    // Its claim stays until the lease lapses; the refusal says so.
+    let err = failed(&publish(tmp.path(), &bucket, "twice").output().unwrap());
+    assert!(err.contains("lapses in 1"), "{err}");
 }

@@ -130,8 +130,7 @@ async fn upload(settings: &Settings, p: &Prepared, s: &mut Staged, stop: &Stop) 
     let uploads = std::mem::take(&mut s.uploads);
     let files = uploads.len();
     let progress = Progress::new(files as u64, s.entry.size);
-    let done =
-        transfer::upload_all(&p.store, uploads, settings.concurrency, &progress, stop).await;
+    let done = transfer::upload_all(&p.store, uploads, settings.concurrency, &progress, stop).await;
     if let Some(signal) = done.stopped {
         return Err(Halted {
             signal,

@@ -71,11 +71,8 @@ async fn withdraw(p: &mut Prepared) -> String {
     let Some(claim) = p.claim.take() else {
         return format!("nothing was written; run {run} was not published");
     };
-    let removed = tokio::time::timeout(
-        REMOVE,
-        state::run_files::delete(&p.store, &p.layout, &run),
-    )
-    .await;
+    let removed =
+        tokio::time::timeout(REMOVE, state::run_files::delete(&p.store, &p.layout, &run)).await;
     let files = match removed {
         Ok(Ok(0)) => "nothing of it had been written".to_string(),
         Ok(Ok(n)) => format!("the {n} files it had uploaded were removed"),
