@@ -100,11 +100,10 @@ impl Stop {
     /// A handle no signal reaches (no handler installed: signals keep their
     /// default effect).
     pub fn never() -> Self {
-        let (tell, asked) = watch::channel(None);
-        // Kept open so `asked()` waits forever instead of ending.
-        std::mem::forget(tell);
+        // One sender, kept for good, so `asked()` waits instead of ending.
+        static NEVER: OnceLock<watch::Sender<Option<Signal>>> = OnceLock::new();
         Self {
-            asked,
+            asked: NEVER.get_or_init(|| watch::channel(None).0).subscribe(),
             graceful: Arc::default(),
         }
     }
