@@ -26,7 +26,7 @@ pub enum Halt {
     Listed,
 }
 
-/// The publish stopped at `at`; `run` turns this into `Stopped`.
+/// The publish stopped at `at`; `settle` turns this into `Stopped`.
 #[derive(Debug, thiserror::Error)]
 #[error("stopped by {}", signal.name())]
 pub struct Halted {
