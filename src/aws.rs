@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{
@@ -19,8 +20,35 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// Attempts per request (the first plus retries with jittered backoff) on
-/// 5xx, throttling (SlowDown) and connection errors.
+/// 5xx, throttling (SlowDown), connection errors and timeouts.
 const MAX_ATTEMPTS: u32 = 8;
+
+/// Time to open a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Time from sending a request with a small body to the first byte of its
+/// answer. S3 answers in well under a second; a server silent this long has
+/// stalled, and the attempt is cut off and retried, so a publish never
+/// hangs on a stalled connection. A stalled body is caught sooner by the
+/// SDK's stalled-stream protection.
+pub const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The slowest upload a large body is given time for (bytes per second).
+const SLOWEST_UPLOAD: u64 = 128 * 1024;
+
+/// The time to first byte for a request whose body has `len` bytes: the
+/// body's upload at the slowest rate allowed for, then `FIRST_BYTE_TIMEOUT`.
+pub fn read_timeout(len: u64) -> Duration {
+    FIRST_BYTE_TIMEOUT + Duration::from_secs(len / SLOWEST_UPLOAD)
+}
+
+/// Connect and first-byte limits for a request whose body has `len` bytes.
+pub fn timeouts(len: u64) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(read_timeout(len))
+        .build()
+}
 
 /// Which credentials the clients sign with.
 #[derive(Debug, Clone)]
@@ -60,7 +88,8 @@ pub async fn config(region: Option<&str>, signing: Signing) -> SdkConfig {
                 .with_max_attempts(MAX_ATTEMPTS)
                 .with_initial_backoff(Duration::from_millis(100))
                 .with_max_backoff(Duration::from_secs(10)),
-        );
+        )
+        .timeout_config(timeouts(0));
     let loader = match signing {
         Signing::Chain => loader,
         Signing::Given(creds) => loader.credentials_provider(creds),
@@ -203,5 +232,23 @@ where
         },
         (None, Some(http)) => format!("HTTP {http}"),
         (None, None) => DisplayErrorContext(err).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_bodies_get_time_to_upload_small_ones_the_first_byte_limit() {
+        assert_eq!(read_timeout(0), FIRST_BYTE_TIMEOUT);
+        assert_eq!(read_timeout(100 * 1024), FIRST_BYTE_TIMEOUT);
+        assert_eq!(
+            read_timeout(128 * 1024 * 1024),
+            FIRST_BYTE_TIMEOUT + Duration::from_secs(1024)
+        );
+        let t = timeouts(0);
+        assert_eq!(t.connect_timeout(), Some(CONNECT_TIMEOUT));
+        assert_eq!(t.read_timeout(), Some(FIRST_BYTE_TIMEOUT));
     }
 }

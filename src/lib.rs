@@ -13,6 +13,7 @@ pub mod pages;
 pub mod report;
 pub mod settings;
 pub mod state;
+pub mod stop;
 pub mod storage;
 pub mod transfer;
 

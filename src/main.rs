@@ -1,5 +1,6 @@
 use std::process::ExitCode;
 
+use allure_host::stop::{Signal, Stop, Stopped};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -11,12 +12,36 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(allure_host::run(cli)) {
+    let result = runtime.block_on(async {
+        // As PID 1 of a container, a process without handlers ignores
+        // SIGTERM: `docker stop` would wait and then kill it.
+        if let Err(e) = Stop::install(exit_at_once) {
+            eprintln!(
+                "warning: cannot listen for SIGINT/SIGTERM ({e}); a signal kills the process"
+            );
+        }
+        allure_host::run(cli).await
+    });
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => match e.chain().find_map(|c| c.downcast_ref::<Stopped>()) {
+            Some(stopped) => {
+                eprintln!("{stopped}");
+                ExitCode::from(stopped.signal.exit_code())
+            }
+            None => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
+}
+
+/// A signal with no publish to stop, or a second one: the process exits now.
+fn exit_at_once(signal: Signal) {
+    eprintln!(
+        "stopped at once by {}; a run being published keeps its claim until the lease lapses (up to 120 s), and a rerun says when",
+        signal.name()
+    );
 }

@@ -1,5 +1,7 @@
 //! `allure-host publish` against a real moto S3 server, with the real Allure CLI.
 
+#[path = "support/proxy.rs"]
+mod proxy;
 mod support;
 
 use support::*;
@@ -614,35 +616,21 @@ async fn check_reports_public_access_and_fails_when_open() {
 
 #[tokio::test]
 async fn uploads_retry_on_slowdown_and_server_errors() {
-    use std::io::BufRead;
     let client = s3().await;
     let bucket = bucket(&client).await;
-    let port = moto().rsplit(':').next().unwrap().to_string();
-    let python = repo().join(".venv/bin/python");
-    let mut proxy = std::process::Command::new(&python)
-        .arg(repo().join("tests/support/flaky_proxy.py"))
-        .args(["127.0.0.1", &port, "4"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start the fault-injecting proxy");
-    let mut line = String::new();
-    std::io::BufReader::new(proxy.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let proxy_url = format!("http://127.0.0.1:{}", line.trim());
+    let proxy = proxy::Proxy::start(4, &[]);
     let report = generated_report().to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let out = run_in(
         tmp.path(),
         &s3_args(
             &bucket,
-            &proxy_url,
+            &proxy.url,
             &["--report", report, "--project", "p", "--run-id", "flaky"],
         ),
     );
-    let faults: u64 = http_get_number(&format!("{proxy_url}/__faults"));
-    proxy.kill().unwrap();
-    proxy.wait().unwrap();
+    let faults = proxy.stats()["put5xx"].as_u64().unwrap_or(0);
+    drop(proxy);
     ok(&out);
     assert!(faults >= 10, "the proxy injected {faults} faults");
     let manifest = get_json(&client, &bucket, "reports/p/main/runs/index.json").await;
@@ -653,25 +641,4 @@ async fn uploads_retry_on_slowdown_and_server_errors() {
         .filter(|k| k.starts_with("reports/p/main/flaky/"))
         .count() as u64;
     assert_eq!(stored, files, "every file landed despite the faults");
-}
-
-/// A plain HTTP GET of a small number, without an HTTP client dependency.
-fn http_get_number(url: &str) -> u64 {
-    use std::io::{Read, Write};
-    let addr = url.trim_start_matches("http://");
-    let (host, path) = addr.split_once('/').unwrap();
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    text.rsplit("\r\n\r\n")
-        .next()
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
 }

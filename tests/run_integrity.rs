@@ -230,10 +230,14 @@ fn a_claim_left_by_a_dead_or_failed_publisher_is_taken_over_and_a_live_one_refus
     assert!(!out.status.success());
     let text = printed(&out);
     assert!(
-        text.contains("being published by another publisher"),
+        text.contains("is claimed by a publish that started"),
         "{text}"
     );
-    assert!(text.contains("--run-id busy-2"), "{text}");
+    assert!(
+        text.contains("lapses in 1") && text.contains(" UTC"),
+        "{text}"
+    );
+    assert!(text.contains("use a free id: --run-id busy-2"), "{text}");
     assert!(
         !branch.join("busy").exists(),
         "nothing written into its folder"

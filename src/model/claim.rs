@@ -59,6 +59,11 @@ impl Claim {
         }
     }
 
+    /// When the claim lapses unless renewed (epoch seconds).
+    pub fn lapses_at(&self) -> i64 {
+        self.renewed.saturating_add(LEASE_SECS)
+    }
+
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec_pretty(self).expect("claim serialises")
     }
@@ -83,10 +88,22 @@ impl Claim {
 /// A run id to suggest instead of `taken`: the first `<taken>-N` that is not
 /// in `used`.
 pub fn alternative(taken: &str, used: impl Fn(&str) -> bool) -> String {
-    (2..)
-        .map(|n| format!("{taken}-{n}"))
+    alternatives(taken)
         .find(|id| !used(id))
         .expect("some suffix is free")
+}
+
+/// The ids to suggest instead of `taken`, in order: `<taken>-2`, `-3`, ...
+pub fn alternatives(taken: &str) -> impl Iterator<Item = String> + '_ {
+    (2u32..).map(move |n| format!("{taken}-{n}"))
+}
+
+/// `14:05:09 UTC`: a time within the next minutes, as a claim's lapse is
+/// told; the raw number when out of range.
+pub fn clock(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| unix.to_string())
 }
 
 #[cfg(test)]
@@ -122,6 +139,17 @@ mod tests {
             Claim::judge(Some(b"garbage"), now),
             Verdict::Free { stale: None }
         );
+    }
+
+    #[test]
+    fn a_claim_lapses_a_lease_after_its_last_renewal() {
+        let mut c = Claim::new("42-1", "t", None, 0);
+        c.renewed = 1_795_485_900;
+        assert_eq!(c.lapses_at(), 1_795_485_900 + LEASE_SECS);
+        assert_eq!(clock(c.lapses_at()), "02:07:00 UTC");
+        c.renewed = i64::MAX;
+        assert_eq!(c.lapses_at(), i64::MAX);
+        assert_eq!(clock(i64::MAX), i64::MAX.to_string());
     }
 
     #[test]

@@ -17,8 +17,21 @@ use crate::storage::{PutMode, Store, StoreError};
 /// Why a run id cannot be claimed.
 #[derive(Debug, thiserror::Error)]
 pub enum Refused {
-    #[error("run id {run:?} is being published by another publisher{by} since {since}s ago")]
-    Held { run: String, by: String, since: i64 },
+    /// A claim whose lease has not lapsed. Its holder may be publishing, or
+    /// may have been killed without giving it up (`kill -9`): a claim cannot
+    /// tell, so the message gives the facts and when the id frees itself.
+    #[error(
+        "run id {run:?} is claimed by a publish{by} that started {started_ago} s ago and last renewed its claim {renewed_ago} s ago; it may still be running, or it was killed without giving the claim up. Unless renewed, the claim lapses in {lapses_in} s, at {lapses_at}, and the id can then be published again"
+    )]
+    Held {
+        run: String,
+        by: String,
+        started_ago: i64,
+        renewed_ago: i64,
+        lapses_in: i64,
+        /// `HH:MM:SS UTC`.
+        lapses_at: String,
+    },
     #[error("run id {0:?} was already published")]
     Published(String),
 }
@@ -101,16 +114,37 @@ async fn judge_and_take(
         let now = Utc::now().timestamp();
         Ok::<_, std::convert::Infallible>(match Claim::judge(current, now) {
             Verdict::Free { stale } => Step::Write(mine(now).to_json(), Ok(stale)),
-            Verdict::Held(other) => Step::Keep(Err(Refused::Held {
-                run: run.to_string(),
-                by: other.by.map(|b| format!(" ({b})")).unwrap_or_default(),
-                since: now - other.started,
-            })),
+            Verdict::Held(other) => Step::Keep(Err(held(run, &other, now))),
             Verdict::Published => Step::Keep(Err(Refused::Published(run.to_string()))),
         })
     })
     .await?;
     Ok(decision)
+}
+
+fn held(run: &RunId, other: &Claim, now: i64) -> Refused {
+    Refused::Held {
+        run: run.to_string(),
+        by: other
+            .by
+            .as_ref()
+            .map(|b| format!(" ({b})"))
+            .unwrap_or_default(),
+        started_ago: now.saturating_sub(other.started).max(0),
+        renewed_ago: now.saturating_sub(other.renewed).max(0),
+        lapses_in: other.lapses_at().saturating_sub(now).max(0),
+        lapses_at: crate::model::claim::clock(other.lapses_at()),
+    }
+}
+
+/// Whether `run` can be claimed now: no claim, or one that is free.
+pub async fn free(store: &Store, layout: &Layout, run: &RunId) -> Result<bool, StateError> {
+    let stored = store.get(&layout.claim(run)).await?;
+    let verdict = Claim::judge(
+        stored.as_ref().map(|o| o.body.as_slice()),
+        Utc::now().timestamp(),
+    );
+    Ok(matches!(verdict, Verdict::Free { .. }))
 }
 
 /// Renew every `RENEW_SECS`; give the claim up as lost when another
@@ -162,14 +196,15 @@ impl Held {
         Ok(())
     }
 
-    /// The publish failed before its run was listed: give the run id up so
-    /// a rerun can take it over at once.
-    pub async fn abandon(self) {
+    /// The publish failed or stopped before its run was listed: give the
+    /// run id up so a rerun can take it over at once. On an error the claim
+    /// still lapses with its lease, since renewals have stopped.
+    pub async fn abandon(self) -> Result<(), StateError> {
         self.renewer.abort();
         if self.published.load(Ordering::SeqCst) {
-            return;
+            return Ok(());
         }
-        // Best effort: an unreleased claim expires with its lease.
-        let _ = set(&self.store, &self.key, &self.token, ClaimState::Abandoned).await;
+        set(&self.store, &self.key, &self.token, ClaimState::Abandoned).await?;
+        Ok(())
     }
 }

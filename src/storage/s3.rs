@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Credentials;
@@ -160,13 +161,16 @@ impl S3Store {
         meta: &ObjectMeta,
         mode: PutMode,
     ) -> Result<(), StoreError> {
+        let len = body.len() as u64;
         let mut req = self.put(key, meta).body(ByteStream::from(body));
         req = match mode {
             PutMode::Overwrite => req,
             PutMode::Create => req.if_none_match("*"),
             PutMode::Update(etag) => req.if_match(etag),
         };
-        req.send()
+        req.customize()
+            .config_override(sized(len))
+            .send()
             .await
             .map(|_| ())
             .map_err(|e| self.classify("PutObject", key, e))
@@ -186,8 +190,11 @@ impl S3Store {
                 detail: e.to_string(),
                 source: Some(Box::new(e)),
             })?;
+        let len = body.size_hint().0;
         self.put(key, meta)
             .body(body)
+            .customize()
+            .config_override(sized(len))
             .send()
             .await
             .map(|_| ())
@@ -247,10 +254,50 @@ impl S3Store {
         Ok(())
     }
 
-    /// 1,000 keys per DeleteObjects, a few requests in flight at once.
+    /// 1,000 keys per DeleteObjects, a few requests in flight at once. Keys
+    /// S3 reports as not deleted with a transient error are sent again;
+    /// every key still not deleted at the end is named in the error (and no
+    /// batch is given up because another failed).
     pub async fn delete(&self, keys: Vec<String>, counter: &AtomicU64) -> Result<(), StoreError> {
+        let mut left = keys;
+        let mut failed = Vec::new();
+        for round in 0..DELETE_ROUNDS {
+            if round > 0 {
+                tokio::time::sleep(Duration::from_millis(200 << round)).await;
+            }
+            let (retry, lasting) = self.delete_once(left, counter).await?;
+            failed.extend(lasting);
+            if round + 1 == DELETE_ROUNDS {
+                failed.extend(retry);
+                break;
+            }
+            left = retry.into_iter().map(|f| f.key).collect();
+            if left.is_empty() {
+                break;
+            }
+        }
+        if failed.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Other {
+            op: "DeleteObjects",
+            target: self.location(&failed[0].key),
+            detail: not_deleted(&failed),
+            source: None,
+        })
+    }
+
+    /// One pass over `keys`: the keys to try again, and those that failed
+    /// for good. A request that failed as a whole fails the pass.
+    async fn delete_once(
+        &self,
+        keys: Vec<String>,
+        counter: &AtomicU64,
+    ) -> Result<(Vec<NotDeleted>, Vec<NotDeleted>), StoreError> {
         let mut chunks = keys.chunks(DELETE_BATCH).map(<[String]>::to_vec);
         let mut tasks = tokio::task::JoinSet::new();
+        let (mut retry, mut lasting) = (Vec::new(), Vec::new());
+        let mut first_error = None;
         loop {
             while tasks.len() < DELETES_IN_FLIGHT
                 && let Some(chunk) = chunks.next()
@@ -260,19 +307,37 @@ impl S3Store {
                 tasks.spawn(async move { me.delete_batch(&chunk).await });
             }
             let Some(done) = tasks.join_next().await else {
-                return Ok(());
+                break;
             };
-            // An error drops the set, which stops the batches still running.
-            done.map_err(|e| StoreError::Other {
+            let done = done.map_err(|e| StoreError::Other {
                 op: "DeleteObjects",
                 target: self.bucket.clone(),
                 detail: e.to_string(),
                 source: Some(Box::new(e)),
-            })??;
+            });
+            // The other batches still run: each key is deleted or reported.
+            match done {
+                Ok(Ok(errors)) => {
+                    for e in errors {
+                        match e.transient {
+                            true => retry.push(e),
+                            false => lasting.push(e),
+                        }
+                    }
+                }
+                Ok(Err(e)) | Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok((retry, lasting)),
         }
     }
 
-    async fn delete_batch(&self, chunk: &[String]) -> Result<(), StoreError> {
+    /// One DeleteObjects; the keys it reports as not deleted.
+    async fn delete_batch(&self, chunk: &[String]) -> Result<Vec<NotDeleted>, StoreError> {
         let build_error = |e: aws_sdk_s3::error::BuildError| StoreError::Other {
             op: "DeleteObjects",
             target: self.bucket.clone(),
@@ -297,21 +362,65 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| self.classify("DeleteObjects", &chunk[0], e))?;
-        match out.errors().first() {
-            None => Ok(()),
-            Some(first) => Err(StoreError::Other {
-                op: "DeleteObjects",
-                target: self.location(first.key().unwrap_or_default()),
-                detail: format!(
-                    "{} of {} keys failed: {}",
-                    out.errors().len(),
-                    chunk.len(),
-                    first.message().unwrap_or_default()
-                ),
-                source: None,
-            }),
-        }
+        Ok(out
+            .errors()
+            .iter()
+            .map(|e| NotDeleted {
+                key: e.key().unwrap_or_default().to_string(),
+                transient: TRANSIENT.contains(&e.code().unwrap_or_default()),
+                reason: match (e.code(), e.message()) {
+                    (Some(c), Some(m)) if !m.is_empty() => format!("{c}: {m}"),
+                    (Some(c), _) => c.to_string(),
+                    (None, m) => m.unwrap_or("no reason given").to_string(),
+                },
+            })
+            .collect())
     }
+}
+
+/// A key a DeleteObjects answer reported as not deleted.
+#[derive(Debug)]
+struct NotDeleted {
+    key: String,
+    reason: String,
+    /// S3's advice for the code: try again.
+    transient: bool,
+}
+
+/// `2 keys were not deleted: a (InternalError: ...), b (AccessDenied: ...)`.
+fn not_deleted(failed: &[NotDeleted]) -> String {
+    const NAMED: usize = 20;
+    let mut text = format!(
+        "{} keys were not deleted (after {DELETE_ROUNDS} tries for transient errors): ",
+        failed.len()
+    );
+    let named: Vec<String> = failed
+        .iter()
+        .take(NAMED)
+        .map(|f| format!("{} ({})", f.key, f.reason))
+        .collect();
+    text.push_str(&named.join(", "));
+    if failed.len() > NAMED {
+        text.push_str(&format!(" and {} more", failed.len() - NAMED));
+    }
+    text
+}
+
+/// Per-key DeleteObjects error codes that S3 documents as worth retrying.
+const TRANSIENT: [&str; 5] = [
+    "InternalError",
+    "SlowDown",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "OperationAborted",
+];
+
+/// Passes over the keys a DeleteObjects reported as not deleted.
+const DELETE_ROUNDS: u32 = 4;
+
+/// Timeouts for a request whose body has `len` bytes.
+fn sized(len: u64) -> aws_sdk_s3::config::Builder {
+    aws_sdk_s3::config::Builder::new().timeout_config(aws::timeouts(len))
 }
 
 /// DeleteObjects takes at most 1,000 keys.

@@ -1,14 +1,18 @@
 //! Moving report files into the store: bounded concurrency, streamed bodies,
-//! progress on stderr. Retries on 5xx / SlowDown live in the S3 client.
+//! progress on stderr, and a bounded stop on a signal. Retries on 5xx /
+//! SlowDown live in the S3 client.
 
 mod progress;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
+use crate::stop::{Signal, Stop};
 use crate::storage::{ObjectMeta, Store, StoreError};
 
 pub use progress::Progress;
@@ -25,24 +29,43 @@ pub struct Upload {
     pub meta: ObjectMeta,
 }
 
-/// Upload every item with at most `concurrency` in flight. Returns the
-/// failures (key, error); an empty list means everything landed.
+/// How long uploads in flight may go on after a stop was asked for, before
+/// they are cut off.
+pub const DRAIN: Duration = Duration::from_secs(4);
+
+/// What an upload came to.
+#[derive(Debug, Default)]
+pub struct Uploaded {
+    /// Files that landed.
+    pub landed: usize,
+    /// The failures (key, error); none means everything started landed.
+    pub failures: Vec<(String, StoreError)>,
+    /// A signal stopped the upload: no upload started after it, and those
+    /// in flight had `DRAIN` to finish.
+    pub stopped: Option<Signal>,
+}
+
+/// Upload every item with at most `concurrency` in flight, until `stop`.
 pub async fn upload_all(
     store: &Store,
     items: Vec<Upload>,
     concurrency: usize,
     progress: &Progress,
-) -> Vec<(String, StoreError)> {
+    stop: &Stop,
+) -> Uploaded {
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut tasks = JoinSet::new();
-    let mut failures = Vec::new();
+    let mut done = Uploaded::default();
     for item in items {
         // Waiting for a permit before spawning keeps memory bounded.
-        let permit = permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphore is never closed");
+        let permit = tokio::select! {
+            biased;
+            signal = stop.asked() => {
+                done.stopped = Some(signal);
+                break;
+            }
+            permit = permits.clone().acquire_owned() => permit.expect("semaphore is never closed"),
+        };
         let store = store.clone();
         tasks.spawn(async move {
             let result = match &item.body {
@@ -61,26 +84,58 @@ pub async fn upload_all(
             drop(permit);
             (item.key, item.size, result)
         });
-        while let Some(done) = tasks.try_join_next() {
-            record(done, progress, &mut failures);
+        while let Some(joined) = tasks.try_join_next() {
+            record(joined, progress, &mut done);
         }
     }
-    while let Some(done) = tasks.join_next().await {
-        record(done, progress, &mut failures);
-    }
+    finish(&mut tasks, progress, stop, &mut done).await;
     progress.finish();
-    failures
+    done
+}
+
+/// Wait for the uploads in flight; after a stop, for `DRAIN` at most.
+async fn finish(
+    tasks: &mut JoinSet<(String, u64, Result<(), StoreError>)>,
+    progress: &Progress,
+    stop: &Stop,
+    done: &mut Uploaded,
+) {
+    let mut deadline = done.stopped.map(|_| Instant::now() + DRAIN);
+    loop {
+        let joined = match deadline {
+            Some(at) => match tokio::time::timeout_at(at, tasks.join_next()).await {
+                Ok(joined) => joined,
+                Err(_) => {
+                    tasks.abort_all();
+                    return;
+                }
+            },
+            None => tokio::select! {
+                joined = tasks.join_next() => joined,
+                signal = stop.asked() => {
+                    done.stopped = Some(signal);
+                    deadline = Some(Instant::now() + DRAIN);
+                    continue;
+                }
+            },
+        };
+        let Some(joined) = joined else { return };
+        record(joined, progress, done);
+    }
 }
 
 fn record(
-    done: Result<(String, u64, Result<(), StoreError>), tokio::task::JoinError>,
+    joined: Result<(String, u64, Result<(), StoreError>), tokio::task::JoinError>,
     progress: &Progress,
-    failures: &mut Vec<(String, StoreError)>,
+    done: &mut Uploaded,
 ) {
-    match done {
-        Ok((_, size, Ok(()))) => progress.advance(size),
-        Ok((key, _, Err(e))) => failures.push((key, e)),
-        Err(e) => failures.push((
+    match joined {
+        Ok((_, size, Ok(()))) => {
+            done.landed += 1;
+            progress.advance(size);
+        }
+        Ok((key, _, Err(e))) => done.failures.push((key, e)),
+        Err(e) => done.failures.push((
             "<task>".into(),
             StoreError::Other {
                 op: "upload",

@@ -3,7 +3,7 @@
 //! row, then the files. A run published while the prune ran is listed after
 //! the plan was read, so it is in no plan and keeps its files.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::plan::{BranchPlan, RunFolders};
 use crate::state;
@@ -44,7 +44,13 @@ pub async fn apply(store: &Store, plan: &BranchPlan) -> Result<Done> {
         bytes += keys.iter().map(|k| k.size).sum::<u64>();
         store
             .delete(keys.iter().map(|k| k.key.clone()).collect())
-            .await?;
+            .await
+            .with_context(|| {
+                format!(
+                    "{} / {}: the manifest no longer lists the pruned runs, but some of their objects could not be deleted and remain (named below); delete them by hand, e.g. with `aws s3 rm`",
+                    plan.project, plan.branch
+                )
+            })?;
     }
     Ok(Done {
         runs: plan.runs.len(),

@@ -3,12 +3,15 @@
 //! from it), then the latest pointers (never backwards), then the project
 //! page, then what readers no longer need: pytest-allure-host's stale copy
 //! under `latest/` and the files of runs the manifest no longer lists.
+//! A signal is heeded between the steps (and between uploads): nothing is
+//! listed, and latest never moves, after one.
 
 use std::time::Instant;
 
 use anyhow::{Result, bail};
 use chrono::Utc;
 
+use super::halt::{Halt, Halted};
 use super::prepare::Prepared;
 use super::secs;
 use super::stage::Staged;
@@ -19,6 +22,7 @@ use crate::model::run_id::RunId;
 use crate::output::Output;
 use crate::settings::Settings;
 use crate::state;
+use crate::stop::Stop;
 use crate::transfer::{self, Progress};
 
 /// Seconds spent in each write phase.
@@ -50,17 +54,30 @@ pub async fn commit(
     settings: &Settings,
     p: &Prepared,
     s: &mut Staged,
+    stop: &Stop,
     out: &Output,
 ) -> Result<Committed> {
     let t = Instant::now();
-    upload(settings, p, s).await?;
+    upload(settings, p, s, stop).await?;
     let upload_secs = secs(t);
 
     let t = Instant::now();
+    heed(stop, Halt::Uploaded)?;
     state::assets::ensure(&p.store, &p.layout).await?;
+    heed(stop, Halt::Uploaded)?;
     let (manifest, pruned) = list_run(settings, p, s).await?;
     let manifest_secs = secs(t);
 
+    if let Some(signal) = stop.requested() {
+        // Listed runs are no longer reachable from the manifest: their files
+        // go now or never, and removing them shows readers nothing new.
+        let _ = tokio::time::timeout(transfer::DRAIN, remove_pruned(p, &pruned, out)).await;
+        return Err(Halted {
+            signal,
+            at: Halt::Listed,
+        }
+        .into());
+    }
     let t = Instant::now();
     let latest_moved = move_latest(settings, p).await?;
     let entry = branch_entry(p, s, &manifest);
@@ -100,16 +117,34 @@ pub fn rules(settings: &Settings) -> Rules {
     }
 }
 
+/// Stop here when a signal asked for it.
+fn heed(stop: &Stop, at: Halt) -> Result<()> {
+    match stop.requested() {
+        Some(signal) => Err(Halted { signal, at }.into()),
+        None => Ok(()),
+    }
+}
+
 /// The whole run, before anything points at it.
-async fn upload(settings: &Settings, p: &Prepared, s: &mut Staged) -> Result<()> {
+async fn upload(settings: &Settings, p: &Prepared, s: &mut Staged, stop: &Stop) -> Result<()> {
     let uploads = std::mem::take(&mut s.uploads);
     let files = uploads.len();
     let progress = Progress::new(files as u64, s.entry.size);
-    let failures = transfer::upload_all(&p.store, uploads, settings.concurrency, &progress).await;
-    if let Some((key, err)) = failures.first() {
+    let done = transfer::upload_all(&p.store, uploads, settings.concurrency, &progress, stop).await;
+    if let Some(signal) = done.stopped {
+        return Err(Halted {
+            signal,
+            at: Halt::Uploading {
+                landed: done.landed,
+                total: files,
+            },
+        }
+        .into());
+    }
+    if let Some((key, err)) = done.failures.first() {
         bail!(
             "{} of {files} report files failed to upload (first: {key}: {err}); the manifest and latest were not changed, so publish again to complete run {}",
-            failures.len(),
+            done.failures.len(),
             p.run
         );
     }

@@ -4,11 +4,13 @@
 //! -> cleanup).
 //! `--dry-run` is `prepare` -> `stage` -> `plan`. Readers see a complete
 //! report at every instant: the run is fully uploaded before anything points
-//! at it.
+//! at it. A SIGINT / SIGTERM stops the publish at its next safe point
+//! (`halt`).
 
 mod commit;
 mod compare;
 mod generate;
+mod halt;
 mod plan;
 mod prepare;
 mod stage;
@@ -20,36 +22,64 @@ use anyhow::Result;
 use crate::model::summary::{PublishSummary, Timings};
 use crate::output::Output;
 use crate::settings::{Settings, Target};
+use crate::stop::Stop;
 
 use commit::Committed;
+use halt::{Halt, Halted};
 use prepare::Prepared;
 use stage::Staged;
 
+/// Signals are process-wide, so the publish listens to the process's
+/// handler (`Stop::current`) rather than one passed down.
 pub async fn run(settings: &Settings, dry_run: bool, out: &Output) -> Result<PublishSummary> {
+    let stop = Stop::current();
+    let _graceful = stop.graceful();
     let started = Instant::now();
+    // Not cut short: a claim being written must be known to be ours or not.
     let mut prepared = prepare::prepare(settings, dry_run, out).await?;
-    let result = stage_and_write(settings, &prepared, dry_run, out).await;
-    // A run id given up at once can be published again at once.
-    if let (Err(_), Some(claim)) = (&result, prepared.claim.take()) {
-        claim.abandon().await;
+    let result = match stop.requested() {
+        Some(signal) => Err(Halted {
+            signal,
+            at: Halt::BeforeUpload,
+        }
+        .into()),
+        None => stage_and_write(settings, &prepared, dry_run, &stop, out).await,
+    };
+    match result {
+        Ok((staged, committed)) => Ok(summarize(settings, &prepared, staged, committed, started)),
+        Err(e) => match e.downcast_ref::<Halted>() {
+            Some(halted) => Err(halt::settle(&mut prepared, halted).await.into()),
+            None => {
+                // A run id given up at once can be published again at once.
+                if let Some(claim) = prepared.claim.take() {
+                    let _ = claim.abandon().await;
+                }
+                Err(e)
+            }
+        },
     }
-    let (staged, committed) = result?;
-    Ok(summarize(settings, &prepared, staged, committed, started))
 }
 
 async fn stage_and_write(
     settings: &Settings,
     prepared: &Prepared,
     dry_run: bool,
+    stop: &Stop,
     out: &Output,
 ) -> Result<(Staged, Committed)> {
-    let mut staged = stage::stage(settings, prepared, out).await?;
+    // Making the report writes nothing to the store: a signal cuts it short.
+    let mut staged = tokio::select! {
+        staged = stage::stage(settings, prepared, out) => staged?,
+        signal = stop.asked() => {
+            return Err(Halted { signal, at: Halt::BeforeUpload }.into());
+        }
+    };
     let committed = if dry_run {
         let (plan, pruned) = plan::plan(settings, prepared, &staged).await?;
         out.plan(&plan);
         Committed::nothing(pruned)
     } else {
-        commit::commit(settings, prepared, &mut staged, out).await?
+        commit::commit(settings, prepared, &mut staged, stop, out).await?
     };
     Ok((staged, committed))
 }

@@ -195,14 +195,36 @@ async fn claim_run_id(
             }
             Err(_) if settings.run_id.is_none() => continue,
             Err(refused) => {
-                let other = claim::alternative(run.as_str(), |id| manifest.contains(id));
+                let other = free_id(store, layout, manifest, &run).await?;
                 bail!(
-                    "{refused}; nothing was written into its folder. Publish under another id, e.g. --run-id {other}"
+                    "{refused}; nothing was written into its folder. To publish now, use a free id: --run-id {other}"
                 );
             }
         }
     }
 }
+
+/// An id to publish under instead of `taken`: neither listed nor claimed.
+async fn free_id(
+    store: &Store,
+    layout: &Layout,
+    manifest: &Manifest,
+    taken: &RunId,
+) -> Result<String> {
+    for id in claim::alternatives(taken.as_str()).take(FREE_ID_TRIES) {
+        let Ok(run) = RunId::new(id.clone()) else {
+            break;
+        };
+        if !manifest.contains(&id) && state::claim::free(store, layout, &run).await? {
+            return Ok(id);
+        }
+    }
+    // Every suggestion checked is taken: suggest a fresh one anyway.
+    Ok(run_id::generate(Utc::now(), fastrand::u32(..)))
+}
+
+/// Suggestions looked up before a drawn id is offered instead.
+const FREE_ID_TRIES: usize = 10;
 
 fn choose_run_id(settings: &Settings, manifest: &Manifest) -> Result<RunId> {
     if let Some(id) = &settings.run_id {
