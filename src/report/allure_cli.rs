@@ -117,7 +117,9 @@ impl AllureCli {
         cmd.arg("-o")
             .arg(out_dir)
             .arg("--clean")
-            .stdin(Stdio::null());
+            .stdin(Stdio::null())
+            // A publish stopped by a signal drops this future: the JVM goes too.
+            .kill_on_drop(true);
         let out = cmd
             .output()
             .await

@@ -154,6 +154,8 @@ impl Allure3 {
             .current_dir(job.cwd)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
+            // A publish stopped by a signal drops this future: Node goes too.
+            .kill_on_drop(true)
             .output()
             .await
             .with_context(|| format!("cannot run {}", self.node.display()))?;
