@@ -199,7 +199,8 @@ async fn publish(
     )
     .await;
     if result.is_err() {
-        held.abandon().await;
+        // As publish does: giving the claim up is best effort; a lapse frees it anyway.
+        let _ = held.abandon().await;
     }
     (build_order, result)
 }
