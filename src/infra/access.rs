@@ -173,8 +173,12 @@ impl AccessConfig {
         let Some(json) = line[CONFIG_START.len()..].strip_suffix(';') else {
             return bad("the `var CONFIG` line does not end with `;`".into());
         };
-        let config: Self = serde_json::from_str(json)
-            .map_err(|e| Unreadable(format!("the `var CONFIG` line does not parse: {e}")))?;
+        let config: Self = serde_json::from_str(json).map_err(|e| {
+            Unreadable(format!(
+                "the `var CONFIG` line does not parse: {}",
+                redacted(&e.to_string(), json)
+            ))
+        })?;
         config.check().map_err(Unreadable)?;
         Ok(Some(config))
     }
@@ -360,6 +364,38 @@ fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
+/// `message` with every string of `json` 16 characters or longer (secrets,
+/// salts, hashes, wherever a format puts them) shown as `***`: serde quotes
+/// a value of the wrong type, and the message reaches logs.
+fn redacted(message: &str, json: &str) -> String {
+    fn walk(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| {
+                out.push(k.clone());
+                walk(v, out);
+            }),
+            _ => {}
+        }
+    }
+    let mut strings = Vec::new();
+    // Text that is not JSON fails on its syntax, and those messages quote
+    // nothing.
+    if let Ok(value) = serde_json::from_str(json) {
+        walk(&value, &mut strings);
+    }
+    let mut message = message.to_string();
+    for s in strings.iter().filter(|s| s.len() >= 16) {
+        // serde quotes a string as Rust's Debug escapes it.
+        let quoted = format!("{s:?}");
+        message = message
+            .replace(&quoted[1..quoted.len() - 1], "***")
+            .replace(s.as_str(), "***");
+    }
+    message
+}
+
 fn is_hex(text: &str, min_len: usize) -> bool {
     text.len() >= min_len && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -452,6 +488,37 @@ mod tests {
             AccessConfig::from_code(b"\xff CONFIG"),
             Err(Unreadable("the code is not UTF-8".into()))
         );
+    }
+
+    /// Why settings cannot be read reaches the terminal and CI logs, so it
+    /// never quotes a secret, salt or hash, wherever a newer format (or a
+    /// hand edit) puts one.
+    #[test]
+    fn why_settings_cannot_be_read_never_quotes_a_secret() {
+        let mut c = AccessConfig::open();
+        c.set_modes(vec![Mode::Link, Mode::Basic], &[]).unwrap();
+        c.add_user("alice").unwrap();
+        let code = c.render().unwrap();
+        let secret = c.keys["k1"].secret.clone();
+        let hash = c.users["alice"].hash.clone();
+        let cases = [
+            // A newer, compact format: a key as its bare secret.
+            code.replace(&format!(r#"{{"secret":"{secret}"}}"#), &format!(r#""{secret}""#)),
+            // A user as one string.
+            code.replace(
+                &format!(r#"{{"salt":"{}","hash":"{hash}"}}"#, c.users["alice"].salt),
+                &format!(r#""{hash}""#),
+            ),
+            // An expiry written as text.
+            code.replace(r#""modes""#, &format!(r#""x":"{secret}","modes""#)),
+            code.replace(r#"["link","basic"]"#, &format!(r#"["link","{secret}"]"#)),
+        ];
+        for bad in &cases {
+            assert_ne!(bad, &code);
+            let why = AccessConfig::from_code(bad.as_bytes()).unwrap_err().0;
+            assert!(!why.contains(&secret) && !why.contains(&hash), "{why}");
+            assert!(why.contains("does not parse"), "{why}");
+        }
     }
 
     #[test]
