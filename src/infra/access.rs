@@ -199,6 +199,10 @@ impl AccessConfig {
             check_range(range).map_err(|e| e.to_string())?;
         }
         for (id, key) in &self.keys {
+            // The function takes an end of 0 as none: never ours to read.
+            if key.until.is_some_and(|u| u <= 0) {
+                return Err(format!("signing key {id:?} has an end time before 1970"));
+            }
             if !(valid_name(id) && is_hex(&key.secret, 32)) {
                 return Err(format!(
                     "signing key {id:?} has a malformed id or secret (secret not shown)"
@@ -355,9 +359,12 @@ impl AccessConfig {
     }
 }
 
-/// A user name or key id: 1-32 letters, digits, dots, dashes or underscores.
+/// A user name or key id: 1-32 letters, digits, dots, dashes or underscores;
+/// not `__proto__`, which in the function's object literal sets a prototype
+/// instead of adding an entry.
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
+    name != "__proto__"
+        && !name.is_empty()
         && name.len() <= 32
         && name
             .bytes()
@@ -411,7 +418,13 @@ pub fn check_range(range: &str) -> Result<(), ConfigError> {
     let bits: u8 = bits.parse().map_err(|_| bad())?;
     match addr.parse::<std::net::IpAddr>().map_err(|_| bad())? {
         std::net::IpAddr::V4(_) if bits <= 32 => Ok(()),
-        std::net::IpAddr::V6(v6) if bits <= 128 && v6.to_ipv4_mapped().is_none() => Ok(()),
+        // The function reads IPv6 in hex groups only (no dotted tail), and
+        // a mapped IPv4 viewer as IPv4.
+        std::net::IpAddr::V6(v6)
+            if bits <= 128 && !addr.contains('.') && v6.to_ipv4_mapped().is_none() =>
+        {
+            Ok(())
+        }
         _ => Err(bad()),
     }
 }
@@ -475,6 +488,11 @@ mod tests {
                 "{CONFIG_START}{};",
                 json.replace(&c.keys["k1"].secret, "")
             )),
+            // The function takes an end of 0 as no end: an active key this
+            // version would call retired.
+            tampered(&line.replace(r#""}},"users""#, r#"","until":0}},"users""#)),
+            tampered(&line.replace(r#""}},"users""#, r#"","until":-5}},"users""#)),
+            tampered(&line.replace(r#""users":{}"#, r#""users":{"__proto__":{"salt":"00","hash":"00"}}"#)),
         ];
         for code in &cases {
             let got = AccessConfig::from_code(code.as_bytes());
@@ -554,10 +572,11 @@ mod tests {
         assert_eq!(pw.len(), 32);
         assert_eq!(u.hash, hmac_hex(&u.salt, &pw));
         assert!(!c.render().unwrap().contains(&pw));
-        assert!(matches!(
-            c.add_user("bad name"),
-            Err(ConfigError::BadUser(_))
-        ));
+        // `__proto__` in the function's object literal sets a prototype
+        // instead of adding a user: that user could never sign in.
+        for bad in ["bad name", "__proto__"] {
+            assert!(matches!(c.add_user(bad), Err(ConfigError::BadUser(_))), "{bad}");
+        }
         assert!(matches!(
             c.remove_user("bob"),
             Err(ConfigError::NoSuchUser(_))
@@ -577,6 +596,10 @@ mod tests {
             "2001:db8::/129",
             "example.com/8",
             "::ffff:1.2.3.4/128",
+            "::ffff:102:304/128",
+            // The function reads IPv6 in hex groups only.
+            "::1.2.3.4/128",
+            "64:ff9b::1.2.3.4/96",
             "10.0.0.0/-1",
             "10.0.0.0/+8",
             "10.0.0.0/",
