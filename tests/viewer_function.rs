@@ -409,7 +409,10 @@ fn basic_and_ip_refuse_strangers() {
     for (headers, case) in [
         (auth("alice", "wrong"), "wrong password"),
         (auth("mallory", PASSWORD), "unknown user"),
-        (json!({"authorization": {"value": "Basic !!!"}}), "garbage header"),
+        (
+            json!({"authorization": {"value": "Basic !!!"}}),
+            "garbage header",
+        ),
     ] {
         let out = run_on(
             &basic,

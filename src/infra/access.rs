@@ -492,7 +492,10 @@ mod tests {
             // version would call retired.
             tampered(&line.replace(r#""}},"users""#, r#"","until":0}},"users""#)),
             tampered(&line.replace(r#""}},"users""#, r#"","until":-5}},"users""#)),
-            tampered(&line.replace(r#""users":{}"#, r#""users":{"__proto__":{"salt":"00","hash":"00"}}"#)),
+            tampered(&line.replace(
+                r#""users":{}"#,
+                r#""users":{"__proto__":{"salt":"00","hash":"00"}}"#,
+            )),
         ];
         for code in &cases {
             let got = AccessConfig::from_code(code.as_bytes());
@@ -521,7 +524,10 @@ mod tests {
         let hash = c.users["alice"].hash.clone();
         let cases = [
             // A newer, compact format: a key as its bare secret.
-            code.replace(&format!(r#"{{"secret":"{secret}"}}"#), &format!(r#""{secret}""#)),
+            code.replace(
+                &format!(r#"{{"secret":"{secret}"}}"#),
+                &format!(r#""{secret}""#),
+            ),
             // A user as one string.
             code.replace(
                 &format!(r#"{{"salt":"{}","hash":"{hash}"}}"#, c.users["alice"].salt),
@@ -575,7 +581,10 @@ mod tests {
         // `__proto__` in the function's object literal sets a prototype
         // instead of adding a user: that user could never sign in.
         for bad in ["bad name", "__proto__"] {
-            assert!(matches!(c.add_user(bad), Err(ConfigError::BadUser(_))), "{bad}");
+            assert!(
+                matches!(c.add_user(bad), Err(ConfigError::BadUser(_))),
+                "{bad}"
+            );
         }
         assert!(matches!(
             c.remove_user("bob"),
