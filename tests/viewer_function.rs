@@ -403,39 +403,32 @@ fn basic_and_ip_refuse_strangers() {
             .unwrap()
             .starts_with("Basic realm=")
     );
-    refused(
-        &run_on(
+    // Credentials that do not sign in are asked for again: a browser keeps
+    // sending what it was given until a 401 with the prompt tells it to
+    // drop them, so a 403 would lock out a reader who mistyped.
+    for (headers, case) in [
+        (auth("alice", "wrong"), "wrong password"),
+        (auth("mallory", PASSWORD), "unknown user"),
+        (
+            json!({"authorization": {"value": "Basic !!!"}}),
+            "garbage header",
+        ),
+    ] {
+        let out = run_on(
             &basic,
             &Ask {
-                headers: auth("alice", "wrong"),
+                headers,
                 ..ask(PAGE)
             },
-        ),
-        403,
-        "wrong password",
-    );
-    refused(
-        &run_on(
-            &basic,
-            &Ask {
-                headers: auth("mallory", PASSWORD),
-                ..ask(PAGE)
-            },
-        ),
-        403,
-        "unknown user",
-    );
-    refused(
-        &run_on(
-            &basic,
-            &Ask {
-                headers: json!({"authorization": {"value": "Basic !!!"}}),
-                ..ask(PAGE)
-            },
-        ),
-        403,
-        "garbage header",
-    );
+        );
+        refused(&out, 401, case);
+        assert!(
+            out["headers"]["www-authenticate"]["value"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("Basic realm=")),
+            "{case}: {out}"
+        );
+    }
     let ip = site(&[Mode::Ip]);
     refused(
         &run_on(&ip, &ask(PAGE)),
@@ -741,7 +734,7 @@ fn with_basic_on_a_reader_without_authorization_is_always_asked_to_sign_in() {
         );
     }
     // The password then opens the page, stale cookie or not; a wrong one
-    // is refused without asking again.
+    // is asked for again.
     let wrong = json!({"authorization": {"value": format!("Basic {}", base64("alice:nope"))}});
     let out = run_all(
         &code,
@@ -759,8 +752,8 @@ fn with_basic_on_a_reader_without_authorization_is_always_asked_to_sign_in() {
         ],
     );
     assert_eq!(out[0]["uri"], PAGE, "{}", out[0]);
-    refused(&out[1], 403, "wrong password");
-    assert!(out[1]["headers"].get("www-authenticate").is_none());
+    refused(&out[1], 401, "wrong password");
+    assert!(out[1]["headers"].get("www-authenticate").is_some());
     // Without basic there is no prompt to give: a stale cookie is refused.
     let out = run_on(
         &site(&[Mode::Link]),
@@ -877,7 +870,7 @@ fn the_work_per_request_is_bounded() {
             ),
         }],
     );
-    refused(&out[0].answer, 403, "worst case");
+    refused(&out[0].answer, 401, "worst case");
     assert_eq!(out[0].hmacs, MAX_HMACS);
     assert!(
         out[0].hashed <= MAX_HASHED,

@@ -675,9 +675,15 @@ fn check(r: &Recipe, case: &Case, o: &Outcome) -> Result<(), String> {
                 return Err(format!("{s} without valid credentials"));
             }
         }
-        Some(400 | 401 | 403) => {
+        Some(s @ (400 | 401 | 403)) => {
             if a["headers"]["cache-control"]["value"] != "no-store" {
                 return Err("a refusal that may be cached".into());
+            }
+            // With basic on, every refusal but a bad address asks to sign
+            // in, so credentials a browser holds are never stuck.
+            let prompt = a["headers"].get("www-authenticate").is_some();
+            if r.modes.contains(&Mode::Basic) && s != 400 && !(s == 401 && prompt) {
+                return Err(format!("{s} without the sign-in prompt in basic mode"));
             }
         }
         Some(s) => return Err(format!("unexpected status {s}")),

@@ -60,14 +60,16 @@ impl Budget {
 
 /// Unpack `zip_path` into `dest`, spending from `budget`.
 pub fn unzip(zip_path: &Path, dest: &Path, budget: &mut Budget) -> Result<Extracted> {
-    let file =
+    let mut file =
         fs::File::open(zip_path).with_context(|| format!("cannot open {}", zip_path.display()))?;
+    // The zip crate reads every record of the central directory into memory
+    // (then keeps one entry per name), so too many records are refused
+    // before it opens the archive, and before anything is written.
+    let records = directory_records(&mut file)
+        .with_context(|| format!("cannot read {}", zip_path.display()))?;
+    budget.clone().spend_entries(records)?;
     let mut archive = zip::ZipArchive::new(file)
         .with_context(|| format!("{} is not a valid zip archive", zip_path.display()))?;
-    // The central directory says how many entries follow: too many is
-    // refused before anything is written.
-    let mut room = budget.clone();
-    room.spend_entries(archive.len() as u64)?;
     let mut folders: HashSet<PathBuf> = HashSet::new();
     let mut done = Extracted::default();
     for i in 0..archive.len() {
@@ -118,6 +120,30 @@ pub fn unzip(zip_path: &Path, dest: &Path, budget: &mut Budget) -> Result<Extrac
         done.bytes += written;
     }
     Ok(done)
+}
+
+/// How many central directory records `file` can hold at most: each starts
+/// with `PK\x01\x02`, so no reader finds more records than there are
+/// signatures. One streaming pass; the file is left at its start.
+fn directory_records(file: &mut fs::File) -> io::Result<u64> {
+    use io::Seek;
+    const SIGNATURE: [u8; 4] = *b"PK\x01\x02";
+    let mut buf = vec![0u8; 1 << 16];
+    // The last 3 bytes of the previous read, for a signature split across.
+    let mut carry = 0;
+    let mut count = 0u64;
+    loop {
+        let n = file.read(&mut buf[carry..])?;
+        if n == 0 {
+            break;
+        }
+        let filled = carry + n;
+        count += buf[..filled].windows(4).filter(|w| *w == SIGNATURE).count() as u64;
+        carry = filled.min(3);
+        buf.copy_within(filled - carry..filled, 0);
+    }
+    file.seek(io::SeekFrom::Start(0))?;
+    Ok(count)
 }
 
 /// How many folders of `folder` and its ancestors are not yet in `seen`
@@ -326,6 +352,54 @@ mod tests {
         );
         assert_eq!(count_in(dest.path()), 0, "nothing written");
         assert_eq!(budget, Budget::new(100, DEFAULT_MAX_ARTIFACT_ENTRIES));
+    }
+
+    /// A zip whose central directory lists `n` records, all for one empty
+    /// file `a` (one local header): the zip crate reads every record, then
+    /// keeps one entry per name.
+    fn zip_repeating_one_name(n: u32) -> tempfile::NamedTempFile {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        bytes.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        bytes.extend_from_slice(&[0; 12]);
+        bytes.extend_from_slice(&[1, 0, 0, 0, b'a']);
+        let cd_start = bytes.len() as u32;
+        for _ in 0..n {
+            bytes.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+            bytes.extend_from_slice(&[20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            bytes.extend_from_slice(&[0; 12]);
+            bytes.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            bytes.extend_from_slice(&[0; 4]);
+            bytes.push(b'a');
+        }
+        let cd_size = bytes.len() as u32 - cd_start;
+        bytes.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+        bytes.extend_from_slice(&[0; 4]);
+        let count = u16::try_from(n).unwrap().to_le_bytes();
+        bytes.extend_from_slice(&count);
+        bytes.extend_from_slice(&count);
+        bytes.extend_from_slice(&cd_size.to_le_bytes());
+        bytes.extend_from_slice(&cd_start.to_le_bytes());
+        bytes.extend_from_slice(&[0, 0]);
+        let f = tempfile::NamedTempFile::new().unwrap();
+        fs::write(f.path(), bytes).unwrap();
+        f
+    }
+
+    /// The records an archive lists count, not the names left after the
+    /// zip crate merges repeats: reading millions of records costs memory
+    /// and time before any count, so they are counted first.
+    #[test]
+    fn repeated_records_count_against_the_entry_limit() {
+        let z = zip_repeating_one_name(5_000);
+        let dest = tempfile::tempdir().unwrap();
+        let err = unzip(z.path(), dest.path(), &mut Budget::new(1 << 20, 1_000)).unwrap_err();
+        assert!(err.to_string().contains("max-artifact-entries"), "{err}");
+        assert_eq!(count_in(dest.path()), 0);
+        // Under the limit it unpacks (the one file).
+        let z = zip_repeating_one_name(10);
+        let got = unzip(z.path(), dest.path(), &mut Budget::new(1 << 20, 1_000)).unwrap();
+        assert_eq!(got.files, 1);
     }
 
     #[test]

@@ -173,8 +173,12 @@ impl AccessConfig {
         let Some(json) = line[CONFIG_START.len()..].strip_suffix(';') else {
             return bad("the `var CONFIG` line does not end with `;`".into());
         };
-        let config: Self = serde_json::from_str(json)
-            .map_err(|e| Unreadable(format!("the `var CONFIG` line does not parse: {e}")))?;
+        let config: Self = serde_json::from_str(json).map_err(|e| {
+            Unreadable(format!(
+                "the `var CONFIG` line does not parse: {}",
+                redacted(&e.to_string(), json)
+            ))
+        })?;
         config.check().map_err(Unreadable)?;
         Ok(Some(config))
     }
@@ -195,6 +199,10 @@ impl AccessConfig {
             check_range(range).map_err(|e| e.to_string())?;
         }
         for (id, key) in &self.keys {
+            // The function takes an end of 0 as none: never ours to read.
+            if key.until.is_some_and(|u| u <= 0) {
+                return Err(format!("signing key {id:?} has an end time before 1970"));
+            }
             if !(valid_name(id) && is_hex(&key.secret, 32)) {
                 return Err(format!(
                     "signing key {id:?} has a malformed id or secret (secret not shown)"
@@ -351,13 +359,48 @@ impl AccessConfig {
     }
 }
 
-/// A user name or key id: 1-32 letters, digits, dots, dashes or underscores.
+/// A user name or key id: 1-32 letters, digits, dots, dashes or underscores;
+/// not `__proto__`, which in the function's object literal sets a prototype
+/// instead of adding an entry.
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
+    name != "__proto__"
+        && !name.is_empty()
         && name.len() <= 32
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+/// `message` with every string of `json` 16 characters or longer (secrets,
+/// salts, hashes, wherever a format puts them) shown as `***`: serde quotes
+/// a value of the wrong type, and the message reaches logs.
+fn redacted(message: &str, json: &str) -> String {
+    fn walk(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| {
+                out.push(k.clone());
+                walk(v, out);
+            }),
+            _ => {}
+        }
+    }
+    let mut strings = Vec::new();
+    // Text that is not JSON fails on its syntax, and those messages quote
+    // nothing.
+    if let Ok(value) = serde_json::from_str(json) {
+        walk(&value, &mut strings);
+    }
+    let mut message = message.to_string();
+    for s in strings.iter().filter(|s| s.len() >= 16) {
+        // serde quotes a string as Rust's Debug escapes it.
+        let quoted = format!("{s:?}");
+        message = message
+            .replace(&quoted[1..quoted.len() - 1], "***")
+            .replace(s.as_str(), "***");
+    }
+    message
 }
 
 fn is_hex(text: &str, min_len: usize) -> bool {
@@ -375,7 +418,13 @@ pub fn check_range(range: &str) -> Result<(), ConfigError> {
     let bits: u8 = bits.parse().map_err(|_| bad())?;
     match addr.parse::<std::net::IpAddr>().map_err(|_| bad())? {
         std::net::IpAddr::V4(_) if bits <= 32 => Ok(()),
-        std::net::IpAddr::V6(v6) if bits <= 128 && v6.to_ipv4_mapped().is_none() => Ok(()),
+        // The function reads IPv6 in hex groups only (no dotted tail), and
+        // a mapped IPv4 viewer as IPv4.
+        std::net::IpAddr::V6(v6)
+            if bits <= 128 && !addr.contains('.') && v6.to_ipv4_mapped().is_none() =>
+        {
+            Ok(())
+        }
         _ => Err(bad()),
     }
 }
@@ -439,6 +488,14 @@ mod tests {
                 "{CONFIG_START}{};",
                 json.replace(&c.keys["k1"].secret, "")
             )),
+            // The function takes an end of 0 as no end: an active key this
+            // version would call retired.
+            tampered(&line.replace(r#""}},"users""#, r#"","until":0}},"users""#)),
+            tampered(&line.replace(r#""}},"users""#, r#"","until":-5}},"users""#)),
+            tampered(&line.replace(
+                r#""users":{}"#,
+                r#""users":{"__proto__":{"salt":"00","hash":"00"}}"#,
+            )),
         ];
         for code in &cases {
             let got = AccessConfig::from_code(code.as_bytes());
@@ -452,6 +509,40 @@ mod tests {
             AccessConfig::from_code(b"\xff CONFIG"),
             Err(Unreadable("the code is not UTF-8".into()))
         );
+    }
+
+    /// Why settings cannot be read reaches the terminal and CI logs, so it
+    /// never quotes a secret, salt or hash, wherever a newer format (or a
+    /// hand edit) puts one.
+    #[test]
+    fn why_settings_cannot_be_read_never_quotes_a_secret() {
+        let mut c = AccessConfig::open();
+        c.set_modes(vec![Mode::Link, Mode::Basic], &[]).unwrap();
+        c.add_user("alice").unwrap();
+        let code = c.render().unwrap();
+        let secret = c.keys["k1"].secret.clone();
+        let hash = c.users["alice"].hash.clone();
+        let cases = [
+            // A newer, compact format: a key as its bare secret.
+            code.replace(
+                &format!(r#"{{"secret":"{secret}"}}"#),
+                &format!(r#""{secret}""#),
+            ),
+            // A user as one string.
+            code.replace(
+                &format!(r#"{{"salt":"{}","hash":"{hash}"}}"#, c.users["alice"].salt),
+                &format!(r#""{hash}""#),
+            ),
+            // An expiry written as text.
+            code.replace(r#""modes""#, &format!(r#""x":"{secret}","modes""#)),
+            code.replace(r#"["link","basic"]"#, &format!(r#"["link","{secret}"]"#)),
+        ];
+        for bad in &cases {
+            assert_ne!(bad, &code);
+            let why = AccessConfig::from_code(bad.as_bytes()).unwrap_err().0;
+            assert!(!why.contains(&secret) && !why.contains(&hash), "{why}");
+            assert!(why.contains("does not parse"), "{why}");
+        }
     }
 
     #[test]
@@ -487,10 +578,14 @@ mod tests {
         assert_eq!(pw.len(), 32);
         assert_eq!(u.hash, hmac_hex(&u.salt, &pw));
         assert!(!c.render().unwrap().contains(&pw));
-        assert!(matches!(
-            c.add_user("bad name"),
-            Err(ConfigError::BadUser(_))
-        ));
+        // `__proto__` in the function's object literal sets a prototype
+        // instead of adding a user: that user could never sign in.
+        for bad in ["bad name", "__proto__"] {
+            assert!(
+                matches!(c.add_user(bad), Err(ConfigError::BadUser(_))),
+                "{bad}"
+            );
+        }
         assert!(matches!(
             c.remove_user("bob"),
             Err(ConfigError::NoSuchUser(_))
@@ -510,6 +605,10 @@ mod tests {
             "2001:db8::/129",
             "example.com/8",
             "::ffff:1.2.3.4/128",
+            "::ffff:102:304/128",
+            // The function reads IPv6 in hex groups only.
+            "::1.2.3.4/128",
+            "64:ff9b::1.2.3.4/96",
             "10.0.0.0/-1",
             "10.0.0.0/+8",
             "10.0.0.0/",

@@ -32,7 +32,7 @@ function handler(event) {
   }
   var verdict = admit(request, path, ip, now);
   if (verdict.deny) {
-    return denied(verdict.deny, has('basic') && !(request.headers || {}).authorization);
+    return denied(verdict.deny, has('basic'));
   }
   if (request.headers) {
     delete request.headers.authorization;
@@ -279,10 +279,11 @@ var SAYS = {
   scope: 'This link opens another report, not this page. Ask for a link to this one.'
 };
 
-// With basic on and no Authorization header (prompt), the answer is always
-// the sign-in prompt, whatever else was tried: a reader with a password
-// (and, say, a cookie from a rotated-out key) must be asked for it. A bad
-// address never prompts. 401 without a prompt: no link was given.
+// With basic on (prompt), a refusal is always the sign-in prompt, whatever
+// was tried: a reader with a password (and, say, a cookie from a rotated-out
+// key) must be asked for it, and a browser keeps sending credentials that
+// did not sign in until a 401 asks again. A bad address never prompts. 401
+// without a prompt: no link was given.
 function denied(reason, prompt) {
   var headers = {
     'content-type': { value: 'text/html; charset=utf-8' },
