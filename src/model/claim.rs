@@ -74,7 +74,10 @@ impl Claim {
         };
         match claim.state {
             ClaimState::Published => Verdict::Published,
-            ClaimState::Uploading if now - claim.renewed < LEASE_SECS => Verdict::Held(claim),
+            // Saturating: a renewal time out of range reads as long ago.
+            ClaimState::Uploading if now.saturating_sub(claim.renewed) < LEASE_SECS => {
+                Verdict::Held(claim)
+            }
             _ => Verdict::Free { stale: Some(claim) },
         }
     }
@@ -122,6 +125,18 @@ mod tests {
             Claim::judge(Some(b"garbage"), now),
             Verdict::Free { stale: None }
         );
+    }
+
+    #[test]
+    fn a_claim_renewed_at_the_start_of_time_is_dead_not_held_forever() {
+        // Found by the claim fuzz target: the lease arithmetic overflowed
+        // (a panic in debug builds; in release it wrapped, and the claim
+        // held the run id for good).
+        let ancient = stored(ClaimState::Uploading, i64::MIN);
+        assert!(matches!(
+            Claim::judge(Some(&ancient), 1_000),
+            Verdict::Free { stale: Some(_) }
+        ));
     }
 
     #[test]
