@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
     assert!(listed.len() <= 5 && listed.len() <= total);
     let first_broken = listed.iter().position(|(_, _, s)| s == "broken");
     if let Some(i) = first_broken {
-        assert!(listed[i..].iter().all(|(_, _, s)| s == "broken"), "failed first");
+        assert!(
+            listed[i..].iter().all(|(_, _, s)| s == "broken"),
+            "failed first"
+        );
     }
     let _ = failures::parse_case(data);
 

@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
     let (listed, total) = output::parse_failing(data, 5);
     assert!(listed.len() <= 5 && listed.len() <= total);
     if let Some(i) = listed.iter().position(|(_, t)| t.status == "broken") {
-        assert!(listed[i..].iter().all(|(_, t)| t.status == "broken"), "failed first");
+        assert!(
+            listed[i..].iter().all(|(_, t)| t.status == "broken"),
+            "failed first"
+        );
     }
 
     let _ = output::parse_test_detail(data);

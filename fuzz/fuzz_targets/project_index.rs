@@ -33,8 +33,10 @@ fuzz_target!(|data: &[u8]| {
         newer.run_id = format!("{}-next", first.run_id);
         index.upsert(newer.clone(), NOW);
         assert!(
-            index.branches.iter().any(|b| b.segment == newer.segment
-                && b.build_order == newer.build_order),
+            index
+                .branches
+                .iter()
+                .any(|b| b.segment == newer.segment && b.build_order == newer.build_order),
             "a newer run replaces the branch's row"
         );
         let empty = Manifest::empty("fuzz", &first.branch);

@@ -32,5 +32,8 @@ fuzz_target!(|data: &[u8]| {
         &Workdir::at("/work/fuzz-project"),
     );
     // The access key is a secret: a committed file never supplies it.
-    assert!(!(key_in_file && resolved.is_ok()), "access key taken from the file");
+    assert!(
+        !(key_in_file && resolved.is_ok()),
+        "access key taken from the file"
+    );
 });

@@ -72,7 +72,10 @@ fn files_in(dir: &Path) -> (u64, u64) {
     for entry in fs::read_dir(dir).expect("readable folder") {
         let path = entry.expect("readable entry").path();
         let meta = fs::symlink_metadata(&path).expect("metadata");
-        assert!(!meta.file_type().is_symlink(), "a link was created: {path:?}");
+        assert!(
+            !meta.file_type().is_symlink(),
+            "a link was created: {path:?}"
+        );
         if meta.is_dir() {
             let (f, b) = files_in(&path);
             files += f;
