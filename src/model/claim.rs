@@ -79,7 +79,14 @@ impl Claim {
         };
         match claim.state {
             ClaimState::Published => Verdict::Published,
-            ClaimState::Uploading if now - claim.renewed < LEASE_SECS => Verdict::Held(claim),
+            // Saturating: a renewal time out of range reads as long ago. A
+            // renewal more than a lease ahead of our clock is no live
+            // publisher's either: held only within a lease either side.
+            ClaimState::Uploading
+                if now.saturating_sub(claim.renewed).unsigned_abs() < LEASE_SECS.unsigned_abs() =>
+            {
+                Verdict::Held(claim)
+            }
             _ => Verdict::Free { stale: Some(claim) },
         }
     }
@@ -150,6 +157,32 @@ mod tests {
         c.renewed = i64::MAX;
         assert_eq!(c.lapses_at(), i64::MAX);
         assert_eq!(clock(i64::MAX), i64::MAX.to_string());
+    }
+
+    #[test]
+    fn a_claim_renewed_at_the_start_of_time_is_dead_not_held_forever() {
+        // Found by the claim fuzz target: the lease arithmetic overflowed
+        // (a panic in debug builds; in release it wrapped, and the claim
+        // held the run id for good).
+        let ancient = stored(ClaimState::Uploading, i64::MIN);
+        assert!(matches!(
+            Claim::judge(Some(&ancient), 1_000),
+            Verdict::Free { stale: Some(_) }
+        ));
+    }
+
+    #[test]
+    fn a_claim_renewed_far_in_the_future_is_dead_not_held_forever() {
+        let now = 1_000;
+        let skewed = stored(ClaimState::Uploading, now + LEASE_SECS - 1);
+        assert!(matches!(Claim::judge(Some(&skewed), now), Verdict::Held(_)));
+        for renewed in [now + LEASE_SECS, i64::MAX] {
+            let future = stored(ClaimState::Uploading, renewed);
+            assert!(matches!(
+                Claim::judge(Some(&future), now),
+                Verdict::Free { stale: Some(_) }
+            ));
+        }
     }
 
     #[test]

@@ -139,7 +139,9 @@ impl BranchEntry {
             .map(|b| {
                 let mut stats = b.stats;
                 if stats.total == 0 {
-                    stats.total = stats.passed + stats.failed + stats.broken + stats.skipped;
+                    stats.total = [stats.failed, stats.broken, stats.skipped]
+                        .into_iter()
+                        .fold(stats.passed, u64::saturating_add);
                 }
                 BranchEntry {
                     segment: b.branch.clone(),
@@ -333,6 +335,16 @@ mod tests {
             "any run of ours replaces its row"
         );
         assert!(BranchEntry::from_legacy_list(b"not json").is_empty());
+    }
+
+    #[test]
+    fn a_branch_list_with_counts_at_the_edge_of_u64_reads_without_overflow() {
+        // Its total is the sum of counts another tool wrote (a panic in
+        // debug builds, a wrapped total in release).
+        let text = br#"{"branches":[{"branch":"main","latest_run_id":"r",
+          "passed":18446744073709551615,"failed":1}]}"#;
+        let rows = BranchEntry::from_legacy_list(text);
+        assert_eq!(rows[0].stats.total, u64::MAX);
     }
 
     #[test]

@@ -63,13 +63,10 @@ pub fn read(report_dir: &Path, limit: usize) -> (Vec<FailedTest>, usize) {
     let tests = found
         .into_iter()
         .map(|(uid, name, status)| {
-            let case: Option<TestCase> =
+            let (full_name, message) =
                 std::fs::read(report_dir.join(format!("data/test-cases/{uid}.json")))
-                    .ok()
-                    .and_then(|b| serde_json::from_slice(&b).ok());
-            let (full_name, message) = case
-                .map(|c| (c.full_name, c.status_message))
-                .unwrap_or_default();
+                    .map(|b| parse_case(&b))
+                    .unwrap_or_default();
             FailedTest {
                 name,
                 full_name,
@@ -79,6 +76,14 @@ pub fn read(report_dir: &Path, limit: usize) -> (Vec<FailedTest>, usize) {
         })
         .collect();
     (tests, total)
+}
+
+/// A failed test's full name and message from its `data/test-cases/` file;
+/// neither when the file is unreadable.
+pub fn parse_case(bytes: &[u8]) -> (Option<String>, Option<String>) {
+    serde_json::from_slice::<TestCase>(bytes)
+        .map(|c| (c.full_name, c.status_message))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -31,20 +31,27 @@ pub fn read(report_dir: &Path) -> TestIndex {
         .flatten()
         .filter_map(Result::ok)
         .filter_map(|e| std::fs::read(e.path()).ok())
-        .filter_map(|bytes| serde_json::from_slice::<TestCase>(&bytes).ok())
-        .filter(|c| !c.hidden)
-        .map(|c| TestEntry {
-            id: c
-                .history_id
-                .unwrap_or_else(|| c.full_name.clone().unwrap_or_else(|| c.name.clone())),
-            name: if c.name.is_empty() {
-                c.full_name.unwrap_or_default()
-            } else {
-                c.name
-            },
-            status: c.status,
-            flaky: c.flaky,
-        })
+        .filter_map(|bytes| parse_case(&bytes))
         .collect();
     TestIndex::new(tests)
+}
+
+/// One `data/test-cases/*.json` file; None when unreadable or hidden (a retry).
+pub fn parse_case(bytes: &[u8]) -> Option<TestEntry> {
+    let c = serde_json::from_slice::<TestCase>(bytes).ok()?;
+    if c.hidden {
+        return None;
+    }
+    Some(TestEntry {
+        id: c
+            .history_id
+            .unwrap_or_else(|| c.full_name.clone().unwrap_or_else(|| c.name.clone())),
+        name: if c.name.is_empty() {
+            c.full_name.unwrap_or_default()
+        } else {
+            c.name
+        },
+        status: c.status,
+        flaky: c.flaky,
+    })
 }

@@ -31,12 +31,13 @@ pub fn parse_summary(bytes: &[u8]) -> Result<ReportSummary, serde_json::Error> {
     })
 }
 
-#[derive(Deserialize)]
-struct Listed {
+/// A test as `test-results.json` lists it.
+#[derive(Debug, Deserialize)]
+pub struct Listed {
     #[serde(default)]
-    name: String,
+    pub name: String,
     #[serde(default)]
-    status: String,
+    pub status: String,
 }
 
 #[derive(Deserialize)]
@@ -47,7 +48,7 @@ struct ListedTests {
 
 /// Failed then broken tests (by name within each), at most `limit`, with
 /// their ids; and how many failed or broken tests there are in all.
-fn parse_failing(test_results_json: &[u8], limit: usize) -> (Vec<(String, Listed)>, usize) {
+pub fn parse_failing(test_results_json: &[u8], limit: usize) -> (Vec<(String, Listed)>, usize) {
     let Ok(listed) = serde_json::from_slice::<ListedTests>(test_results_json) else {
         return (Vec::new(), 0);
     };
@@ -87,9 +88,29 @@ struct TestError {
     message: Option<String>,
 }
 
-fn test_result(report_dir: &Path, id: &str) -> Option<TestResult> {
-    let bytes = std::fs::read(report_dir.join(format!("data/test-results/{id}.json"))).ok()?;
-    serde_json::from_slice(&bytes).ok()
+/// A failed test's full name and message from its `data/test-results/`
+/// file; neither when the file is unreadable.
+pub fn parse_test_detail(bytes: &[u8]) -> (Option<String>, Option<String>) {
+    serde_json::from_slice::<TestResult>(bytes)
+        .map(|r| (r.full_name, r.error.and_then(|e| e.message)))
+        .unwrap_or_default()
+}
+
+/// One `data/test-results/*.json` file as a test index entry; None when
+/// unreadable or a retry.
+pub fn parse_test_entry(bytes: &[u8]) -> Option<TestEntry> {
+    let t = serde_json::from_slice::<TestResult>(bytes).ok()?;
+    if t.is_retry {
+        return None;
+    }
+    Some(TestEntry {
+        id: t
+            .history_id
+            .unwrap_or_else(|| t.full_name.clone().unwrap_or_else(|| t.name.clone())),
+        name: t.name,
+        status: t.status,
+        flaky: t.flaky,
+    })
 }
 
 /// The report's failed tests; an unreadable report gives none.
@@ -101,12 +122,15 @@ pub fn read_failing(report_dir: &Path, limit: usize) -> (Vec<FailedTest>, usize)
     let tests = found
         .into_iter()
         .map(|(id, listed)| {
-            let result = test_result(report_dir, &id);
+            let (full_name, message) =
+                std::fs::read(report_dir.join(format!("data/test-results/{id}.json")))
+                    .map(|b| parse_test_detail(&b))
+                    .unwrap_or_default();
             FailedTest {
                 name: listed.name,
-                full_name: result.as_ref().and_then(|r| r.full_name.clone()),
+                full_name,
                 status: listed.status,
-                message: result.and_then(|r| r.error).and_then(|e| e.message),
+                message,
             }
         })
         .collect();
@@ -120,16 +144,7 @@ pub fn read_test_index(report_dir: &Path) -> TestIndex {
         .flatten()
         .filter_map(Result::ok)
         .filter_map(|e| std::fs::read(e.path()).ok())
-        .filter_map(|bytes| serde_json::from_slice::<TestResult>(&bytes).ok())
-        .filter(|t| !t.is_retry)
-        .map(|t| TestEntry {
-            id: t
-                .history_id
-                .unwrap_or_else(|| t.full_name.clone().unwrap_or_else(|| t.name.clone())),
-            name: t.name,
-            status: t.status,
-            flaky: t.flaky,
-        })
+        .filter_map(|bytes| parse_test_entry(&bytes))
         .collect();
     TestIndex::new(tests)
 }
