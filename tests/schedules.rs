@@ -831,3 +831,39 @@ fn a_prune_never_moves_the_project_row_back() {
         "{row:?}"
     );
 }
+
+#[test]
+fn a_manifest_write_whose_answer_was_lost_is_ours_when_retried() {
+    // S3 can apply a PUT whose answer never arrives (a timeout, a 5xx); the
+    // retry then meets a changed etag and reads our own entry back. That is
+    // our run, published, not another publisher's.
+    let store = Store::memory(Arc::new(MemoryStore::new()));
+    let layout = layout();
+    let run = RunId::new("r1").expect("valid run id");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let none = BTreeSet::new();
+        let mine = entry(&run, None, 1);
+        state::manifest::add_run(&store, &layout, mine.clone(), &rules(10), &none)
+            .await
+            .expect("first write");
+        let (again, pruned) =
+            state::manifest::add_run(&store, &layout, mine.clone(), &rules(10), &none)
+                .await
+                .expect("the retry finds its own entry");
+        assert_eq!(again.runs, vec![mine.clone()]);
+        assert!(pruned.is_empty());
+        // Another publisher's entry under the same id is still refused.
+        let theirs = RunEntry {
+            build_order: Some(2),
+            ..mine
+        };
+        let err = state::manifest::add_run(&store, &layout, theirs, &rules(10), &none)
+            .await
+            .expect_err("a different entry under a listed id is refused");
+        assert!(matches!(err, state::StateError::RunTaken(_)), "{err}");
+    });
+}

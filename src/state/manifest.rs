@@ -57,6 +57,13 @@ pub async fn add_run(
             Some(bytes) => Manifest::parse(bytes).map_err(|e| unreadable(store, &key, e))?,
             None => Manifest::empty(&project, &branch),
         };
+        // Our own write landed but its answer was lost (a timeout, a 5xx), and
+        // the retry met a changed etag: our exact entry is listed, so the run
+        // is published. (What that write pruned goes unnoticed here: its files
+        // stay, unlisted, until removed by hand; never the other way round.)
+        if manifest.runs.contains(&entry) {
+            return Ok(Step::Keep((manifest, Vec::new())));
+        }
         manifest.project = project.clone();
         manifest.branch = branch.clone();
         let pruned = manifest
