@@ -14,7 +14,16 @@ pub async fn peek(store: &Store, layout: &Layout, floor: u64) -> Result<u64, Sta
         Some(obj) => BuildCounter::parse(&obj.body).unwrap_or_default().last,
         None => 0,
     };
-    Ok(last.max(floor) + 1)
+    next_after(store, layout, last.max(floor))
+}
+
+/// The number after `last`; one written by another tool may be the largest.
+fn next_after(store: &Store, layout: &Layout, last: u64) -> Result<u64, StateError> {
+    last.checked_add(1)
+        .ok_or_else(|| StateError::BuildNumbersExhausted {
+            location: store.location(&layout.build_counter()),
+            last,
+        })
 }
 
 /// Take the branch's next build number.
@@ -26,9 +35,56 @@ pub async fn reserve(store: &Store, layout: &Layout, floor: u64) -> Result<u64, 
             .unwrap_or_default()
             .last
             .max(floor);
-        let next = BuildCounter { last: last + 1 };
-        Ok::<_, std::convert::Infallible>(Step::Write(next.to_json(), next.last))
+        let next = BuildCounter {
+            last: next_after(store, layout, last)?,
+        };
+        Ok::<_, StateError>(Step::Write(next.to_json(), next.last))
     })
     .await?;
     Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::storage::memory::MemoryStore;
+    use crate::storage::{ObjectMeta, PutMode};
+
+    #[tokio::test]
+    async fn a_counter_at_the_largest_number_is_refused_not_wrapped() {
+        let store = Store::memory(Arc::new(MemoryStore::new()));
+        let layout = Layout::new("reports", "p", "b").expect("layout");
+        let full = BuildCounter { last: u64::MAX };
+        let meta = ObjectMeta {
+            content_type: "application/json".into(),
+            cache_control: "no-cache",
+            tagging: None,
+        };
+        store
+            .put_bytes(
+                &layout.build_counter(),
+                full.to_json(),
+                &meta,
+                PutMode::Overwrite,
+            )
+            .await
+            .expect("written");
+        for err in [
+            reserve(&store, &layout, 0).await.expect_err("reserve"),
+            peek(&store, &layout, 0).await.expect_err("peek"),
+        ] {
+            assert!(
+                matches!(err, StateError::BuildNumbersExhausted { .. }),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            reserve(&Store::memory(Arc::new(MemoryStore::new())), &layout, 7)
+                .await
+                .ok(),
+            Some(8)
+        );
+    }
 }

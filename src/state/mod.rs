@@ -39,6 +39,10 @@ pub enum StateError {
         "run id {0:?} was published by another publisher while this one ran; choose another --run-id"
     )]
     RunTaken(String),
+    #[error(
+        "the build numbers of {location} have run out (a counter or manifest at {last}); repair or remove {location}, then publish again"
+    )]
+    BuildNumbersExhausted { location: String, last: u64 },
 }
 
 impl From<std::convert::Infallible> for StateError {
