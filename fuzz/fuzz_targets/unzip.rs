@@ -136,7 +136,11 @@ fuzz_target!(|data: &[u8]| {
     match result {
         Ok(done) => {
             assert_eq!((done.files, done.bytes), (files, bytes));
-            assert_eq!(BUDGET - budget.bytes_left(), bytes, "the budget pays for every byte");
+            assert_eq!(
+                BUDGET - budget.bytes_left(),
+                bytes,
+                "the budget pays for every byte"
+            );
             assert!(files <= ENTRIES, "{files} files past the entry limit");
         }
         // The entry that overran may hold one byte past the budget.
