@@ -384,3 +384,106 @@ fn a_second_signal_exits_at_once() {
     let err = failed(&publish(tmp.path(), &bucket, "twice").output().unwrap());
     assert!(err.contains("lapses in 1"), "{err}");
 }
+
+/// The processes whose command line names `marker`, but `except`.
+fn processes_naming(marker: &str, except: u32) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+        if pid != except && line.contains(marker) {
+            found.push((pid, line));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_signal_while_allure_makes_the_report_ends_allure_and_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Our own temporary folder: the engine's command line names it.
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir(&scratch).unwrap();
+    let marker = scratch.to_str().unwrap().to_string();
+    let results = examples().to_str().unwrap().to_string();
+    let mut cmd = command_in(
+        tmp.path(),
+        &[
+            "publish",
+            "--results",
+            &results,
+            "--local-dir",
+            "site",
+            "--project",
+            "p",
+            "--branch",
+            "main",
+            "--run-id",
+            "gen",
+        ],
+    );
+    cmd.env("TMPDIR", &scratch);
+    let log = tmp.path().join("gen.log");
+    let mut child = start(cmd, &log);
+    // Signal once Java (the Allure 2 CLI's last process) is at work.
+    let t = Instant::now();
+    while !processes_naming(&marker, child.id())
+        .iter()
+        .any(|(_, line)| line.starts_with("java") || line.contains("/java "))
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "Allure never started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    send(&child, "TERM");
+    let (exit, _) = wait(&mut child, STOP_BOUND);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(exit, Some(143), "{text}");
+    assert!(text.contains("before the upload"), "{text}");
+    std::thread::sleep(Duration::from_secs(1));
+    let left = processes_naming(&marker, child.id());
+    for (pid, _) in &left {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    assert!(left.is_empty(), "Allure outlived the stop: {left:?}");
+    let files: Vec<_> = walk(&scratch);
+    assert!(files.is_empty(), "left in the temporary folder: {files:?}");
+    ok(&command_in(
+        tmp.path(),
+        &[
+            "publish",
+            "--results",
+            &results,
+            "--local-dir",
+            "site",
+            "--project",
+            "p",
+            "--branch",
+            "main",
+            "--run-id",
+            "gen",
+        ],
+    )
+    .output()
+    .unwrap());
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        all.push(entry.path());
+        if entry.file_type().unwrap().is_dir() {
+            all.extend(walk(&entry.path()));
+        }
+    }
+    all
+}
