@@ -12,6 +12,7 @@ mod support;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::action;
 
 use serde_json::Value;
 use support::*;
@@ -486,4 +487,44 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     all
+}
+
+#[test]
+fn the_action_stopped_by_sigterm_exits_143_and_its_run_id_reruns_at_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(s3());
+    let bucket = rt.block_on(bucket(&client));
+    let tmp = tempfile::tempdir().unwrap();
+    let mock = action::MockGitHub::start(0.0);
+    // The action's run id for these runner variables.
+    let run = "9001-1-report";
+    let proxy = proxy::Proxy::start(0, &[&format!("stall:/{run}/data/:-1:60")]);
+    let step = action::Step::new(&mock)
+        .with_example_results()
+        .input("bucket", &bucket)
+        .input("project", "p")
+        .input("endpoint-url", &proxy.url);
+    let log = tmp.path().join("action.log");
+    let mut child = start(step.command(), &log);
+    let t = Instant::now();
+    while proxy.stats()["stall"].as_u64().unwrap_or(0) < 2 {
+        assert!(t.elapsed() < Duration::from_secs(60), "no upload stalled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send(&child, "TERM");
+    let (exit, _) = wait(&mut child, STOP_BOUND);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(exit, Some(143), "{text}");
+    assert!(
+        text.contains("stopped by SIGTERM during the upload"),
+        "{text}"
+    );
+    let again = step.input("endpoint-url", moto()).run();
+    assert!(
+        again.output.status.success(),
+        "the same run id reruns at once:\n{}",
+        again.log
+    );
+    let listed = assert_only_complete_runs(&rt, &bucket, "after the action's rerun");
+    assert_eq!(listed, [run]);
 }
