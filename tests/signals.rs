@@ -528,3 +528,38 @@ fn the_action_stopped_by_sigterm_exits_143_and_its_run_id_reruns_at_once() {
     let listed = assert_only_complete_runs(&rt, &bucket, "after the action's rerun");
     assert_eq!(listed, [run]);
 }
+
+#[test]
+fn a_signal_while_the_store_does_not_answer_the_claim_still_stops_within_the_bound() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(s3());
+    let bucket = rt.block_on(bucket(&client));
+    let tmp = tempfile::tempdir().unwrap();
+    generated_report();
+    let proxy = proxy::Proxy::start(0, &["stall:/runs/claims/:-1:60"]);
+    let log = tmp.path().join("claiming.log");
+    let mut child = start(
+        publish_via(tmp.path(), &proxy.url, &bucket, "claiming"),
+        &log,
+    );
+    let t = Instant::now();
+    while proxy.stats()["stall"].as_u64().unwrap_or(0) < 1 {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the claim never went out"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send(&child, "TERM");
+    let (exit, took) = wait(&mut child, STOP_BOUND);
+    let text = std::fs::read_to_string(&log).unwrap();
+    println!("SIGTERM with the claim unanswered: exit {exit:?} after {took:.2?}");
+    assert_eq!(exit, Some(143), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("stopped by SIGTERM"))
+        .unwrap_or_else(|| panic!("one line says the publish stopped:\n{text}"));
+    assert!(line.contains("run id claiming"), "{line}");
+    assert!(line.contains("UTC (its lease lapses)"), "{line}");
+    assert!(line.contains("or now under another id"), "{line}");
+}

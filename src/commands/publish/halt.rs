@@ -92,10 +92,32 @@ async fn withdraw(p: &mut Prepared) -> String {
     format!("run {run} was not published and nothing of it is listed; {files}; {id}")
 }
 
+/// Stopped while the store had not answered the run id's claim: whether it
+/// landed is unknown.
+pub fn claim_unanswered(signal: Signal, run: Option<&str>) -> Stopped {
+    let what = match run {
+        Some(run) => format!(
+            "before the upload: the store had not answered while run id {run} was being claimed, so nothing was published; if the claim landed, {}",
+            after_lease(run)
+        ),
+        None => "before the upload: the store had not answered while a run id was being claimed, so nothing was published; publish again".into(),
+    };
+    Stopped { signal, what }
+}
+
 fn given_up_failed(run: &str, why: &str) -> String {
+    format!(
+        "its claim could not be given up ({why}), so {}",
+        after_lease(run)
+    )
+}
+
+/// When `run` can be published again if its claim stays (the lease lapses
+/// at most `LEASE_SECS` from now: a claim is stamped before it is sent).
+fn after_lease(run: &str) -> String {
     let at = Utc::now().timestamp() + LEASE_SECS;
     format!(
-        "its claim could not be given up ({why}), so run id {run} can be published again after {} (its lease lapses), or now under another id",
+        "run id {run} can be published again after {} (its lease lapses), or now under another id",
         crate::model::claim::clock(at)
     )
 }
