@@ -563,3 +563,32 @@ fn a_signal_while_the_store_does_not_answer_the_claim_still_stops_within_the_bou
     assert!(line.contains("UTC (its lease lapses)"), "{line}");
     assert!(line.contains("or now under another id"), "{line}");
 }
+
+#[test]
+fn a_signal_while_the_store_does_not_answer_after_listing_still_stops_within_the_bound() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(s3());
+    let bucket = rt.block_on(bucket(&client));
+    let tmp = tempfile::tempdir().unwrap();
+    generated_report();
+    // The project page's index is written after the run is listed.
+    let proxy = proxy::Proxy::start(0, &["stall:/reports/p/index.json:-1:60"]);
+    let log = tmp.path().join("moving.log");
+    let mut child = start(publish_via(tmp.path(), &proxy.url, &bucket, "moving"), &log);
+    let t = Instant::now();
+    while proxy.stats()["stall"].as_u64().unwrap_or(0) < 1 {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the index was never written"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send(&child, "TERM");
+    let (exit, took) = wait(&mut child, STOP_BOUND);
+    let text = std::fs::read_to_string(&log).unwrap();
+    println!("SIGTERM with the project index unanswered: exit {exit:?} after {took:.2?}");
+    assert_eq!(exit, Some(143), "{text}");
+    assert!(text.contains("after run moving was listed"), "{text}");
+    let listed = assert_only_complete_runs(&rt, &bucket, "after the stop");
+    assert_eq!(listed, ["moving"]);
+}

@@ -22,8 +22,12 @@ pub enum Halt {
     Uploading { landed: usize, total: usize },
     /// Uploaded whole, not yet listed.
     Uploaded,
+    /// The store had not answered the write listing the run.
+    Listing,
     /// The run was listed; latest was not moved.
     Listed,
+    /// The run was listed; the store had not answered a move of latest.
+    Moving,
 }
 
 /// The publish stopped at `at`; `settle` turns this into `Stopped`.
@@ -44,6 +48,15 @@ pub async fn settle(p: &mut Prepared, halted: &Halted) -> Stopped {
     let what = match halted.at {
         Halt::Listed => format!(
             "after run {} was listed: it is complete and on the runs page; latest was not moved to it (the next publish of the branch moves latest)",
+            p.run
+        ),
+        Halt::Listing => format!(
+            "while run {0} was being listed: the store had not answered, so it may or may not be on the runs page; its files are complete either way and latest was not moved. Publishing run id {0} again is refused as already published when it is listed; otherwise it works once its claim lapses (by {1})",
+            p.run,
+            crate::model::claim::clock(Utc::now().timestamp() + LEASE_SECS)
+        ),
+        Halt::Moving => format!(
+            "after run {} was listed: it is complete and on the runs page; the store had not answered a move of latest, so latest may or may not name it (the next publish of the branch moves latest)",
             p.run
         ),
         at => format!("{}: {}", where_(at), withdraw(p).await),
