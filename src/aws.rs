@@ -33,7 +33,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// SDK's stalled-stream protection.
 pub const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The slowest upload a large body is given time for (bytes per second).
+/// The slowest uplink a large body is given time for (bytes per second);
+/// uploads sent at once share it (`timeouts` of their bodies' sum).
 const SLOWEST_UPLOAD: u64 = 128 * 1024;
 
 /// The time to first byte for a request whose body has `len` bytes: the

@@ -191,3 +191,69 @@ async fn delete_objects_key_errors_are_retried_then_every_remaining_key_is_named
     let d2: Vec<&String> = left.iter().filter(|k| k.contains("/main/d2/")).collect();
     assert_eq!(d2, stuck, "only the keys that failed are left");
 }
+
+/// A copy of the generated report with `n` files of `size` bytes in data/.
+fn report_with_big_files(tmp: &std::path::Path, n: usize, size: usize) -> std::path::PathBuf {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let dest = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &dest);
+            } else {
+                std::fs::copy(e.path(), dest).unwrap();
+            }
+        }
+    }
+    let report = tmp.join("report");
+    copy(generated_report(), &report);
+    for i in 0..n {
+        let body: Vec<u8> = (0..size).map(|_| fastrand::u8(..)).collect();
+        std::fs::write(report.join(format!("data/big-{i}.bin")), body).unwrap();
+    }
+    report
+}
+
+#[test]
+fn uploads_sharing_a_slow_uplink_are_waited_for_not_cut_off() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(s3());
+    let bucket = rt.block_on(bucket(&client));
+    let tmp = tempfile::tempdir().unwrap();
+    // 8 x 256 KiB through a 64 KiB/s uplink, all at once: 32 s in all,
+    // each file 2 s worth at the slowest rate a lone upload is allowed.
+    let report = report_with_big_files(tmp.path(), 8, 256 * 1024);
+    let proxy = Proxy::start(0, &["slow:/slowlink/data/big-:-1:64"]);
+    let t = Instant::now();
+    let out = command_in(
+        tmp.path(),
+        &[
+            "publish",
+            "--bucket",
+            &bucket,
+            "--s3-endpoint",
+            &proxy.url,
+            "--report",
+            report.to_str().unwrap(),
+            "--project",
+            "p",
+            "--branch",
+            "main",
+            "--run-id",
+            "slowlink",
+            "--concurrency",
+            "16",
+        ],
+    )
+    .output()
+    .unwrap();
+    println!("a publish over a 64 KiB/s uplink took {:?}", t.elapsed());
+    ok(&out);
+    assert_eq!(
+        count(&proxy.stats(), "slow"),
+        8,
+        "each big file was sent once, none cut off and sent again"
+    );
+    assert_eq!(rt.block_on(complete_runs(&client, &bucket)), ["slowlink"]);
+}

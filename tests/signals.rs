@@ -12,6 +12,7 @@ mod support;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::action;
 
 use serde_json::Value;
 use support::*;
@@ -383,4 +384,211 @@ fn a_second_signal_exits_at_once() {
     // Its claim stays until the lease lapses; the refusal says so.
     let err = failed(&publish(tmp.path(), &bucket, "twice").output().unwrap());
     assert!(err.contains("lapses in 1"), "{err}");
+}
+
+/// The processes whose command line names `marker`, but `except`.
+fn processes_naming(marker: &str, except: u32) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+        if pid != except && line.contains(marker) {
+            found.push((pid, line));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_signal_while_allure_makes_the_report_ends_allure_and_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Our own temporary folder: the engine's command line names it.
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir(&scratch).unwrap();
+    let marker = scratch.to_str().unwrap().to_string();
+    let results = examples().to_str().unwrap().to_string();
+    let mut cmd = command_in(
+        tmp.path(),
+        &[
+            "publish",
+            "--results",
+            &results,
+            "--local-dir",
+            "site",
+            "--project",
+            "p",
+            "--branch",
+            "main",
+            "--run-id",
+            "gen",
+        ],
+    );
+    cmd.env("TMPDIR", &scratch);
+    let log = tmp.path().join("gen.log");
+    let mut child = start(cmd, &log);
+    // Signal once Java (the Allure 2 CLI's last process) is at work.
+    let t = Instant::now();
+    while !processes_naming(&marker, child.id())
+        .iter()
+        .any(|(_, line)| line.starts_with("java") || line.contains("/java "))
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "Allure never started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    send(&child, "TERM");
+    let (exit, _) = wait(&mut child, STOP_BOUND);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(exit, Some(143), "{text}");
+    assert!(text.contains("before the upload"), "{text}");
+    std::thread::sleep(Duration::from_secs(1));
+    let left = processes_naming(&marker, child.id());
+    for (pid, _) in &left {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    assert!(left.is_empty(), "Allure outlived the stop: {left:?}");
+    let files: Vec<_> = walk(&scratch);
+    assert!(files.is_empty(), "left in the temporary folder: {files:?}");
+    ok(&command_in(
+        tmp.path(),
+        &[
+            "publish",
+            "--results",
+            &results,
+            "--local-dir",
+            "site",
+            "--project",
+            "p",
+            "--branch",
+            "main",
+            "--run-id",
+            "gen",
+        ],
+    )
+    .output()
+    .unwrap());
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        all.push(entry.path());
+        if entry.file_type().unwrap().is_dir() {
+            all.extend(walk(&entry.path()));
+        }
+    }
+    all
+}
+
+#[test]
+fn the_action_stopped_by_sigterm_exits_143_and_its_run_id_reruns_at_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(s3());
+    let bucket = rt.block_on(bucket(&client));
+    let tmp = tempfile::tempdir().unwrap();
+    let mock = action::MockGitHub::start(0.0);
+    // The action's run id for these runner variables.
+    let run = "9001-1-report";
+    let proxy = proxy::Proxy::start(0, &[&format!("stall:/{run}/data/:-1:60")]);
+    let step = action::Step::new(&mock)
+        .with_example_results()
+        .input("bucket", &bucket)
+        .input("project", "p")
+        .input("endpoint-url", &proxy.url);
+    let log = tmp.path().join("action.log");
+    let mut child = start(step.command(), &log);
+    let t = Instant::now();
+    while proxy.stats()["stall"].as_u64().unwrap_or(0) < 2 {
+        assert!(t.elapsed() < Duration::from_secs(60), "no upload stalled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send(&child, "TERM");
+    let (exit, _) = wait(&mut child, STOP_BOUND);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(exit, Some(143), "{text}");
+    assert!(
+        text.contains("stopped by SIGTERM during the upload"),
+        "{text}"
+    );
+    let again = step.input("endpoint-url", moto()).run();
+    assert!(
+        again.output.status.success(),
+        "the same run id reruns at once:\n{}",
+        again.log
+    );
+    let listed = assert_only_complete_runs(&rt, &bucket, "after the action's rerun");
+    assert_eq!(listed, [run]);
+}
+
+#[test]
+fn a_signal_while_the_store_does_not_answer_the_claim_still_stops_within_the_bound() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(s3());
+    let bucket = rt.block_on(bucket(&client));
+    let tmp = tempfile::tempdir().unwrap();
+    generated_report();
+    let proxy = proxy::Proxy::start(0, &["stall:/runs/claims/:-1:60"]);
+    let log = tmp.path().join("claiming.log");
+    let mut child = start(
+        publish_via(tmp.path(), &proxy.url, &bucket, "claiming"),
+        &log,
+    );
+    let t = Instant::now();
+    while proxy.stats()["stall"].as_u64().unwrap_or(0) < 1 {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the claim never went out"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send(&child, "TERM");
+    let (exit, took) = wait(&mut child, STOP_BOUND);
+    let text = std::fs::read_to_string(&log).unwrap();
+    println!("SIGTERM with the claim unanswered: exit {exit:?} after {took:.2?}");
+    assert_eq!(exit, Some(143), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("stopped by SIGTERM"))
+        .unwrap_or_else(|| panic!("one line says the publish stopped:\n{text}"));
+    assert!(line.contains("run id claiming"), "{line}");
+    assert!(line.contains("UTC (its lease lapses)"), "{line}");
+    assert!(line.contains("or now under another id"), "{line}");
+}
+
+#[test]
+fn a_signal_while_the_store_does_not_answer_after_listing_still_stops_within_the_bound() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(s3());
+    let bucket = rt.block_on(bucket(&client));
+    let tmp = tempfile::tempdir().unwrap();
+    generated_report();
+    // The project page's index is written after the run is listed.
+    let proxy = proxy::Proxy::start(0, &["stall:/reports/p/index.json:-1:60"]);
+    let log = tmp.path().join("moving.log");
+    let mut child = start(publish_via(tmp.path(), &proxy.url, &bucket, "moving"), &log);
+    let t = Instant::now();
+    while proxy.stats()["stall"].as_u64().unwrap_or(0) < 1 {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the index was never written"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send(&child, "TERM");
+    let (exit, took) = wait(&mut child, STOP_BOUND);
+    let text = std::fs::read_to_string(&log).unwrap();
+    println!("SIGTERM with the project index unanswered: exit {exit:?} after {took:.2?}");
+    assert_eq!(exit, Some(143), "{text}");
+    assert!(text.contains("after run moving was listed"), "{text}");
+    let listed = assert_only_complete_runs(&rt, &bucket, "after the stop");
+    assert_eq!(listed, ["moving"]);
 }

@@ -16,6 +16,7 @@ use crate::model::layout::Layout;
 use crate::model::summary::{PublishSummary, SignedLinks};
 use crate::output::{self, Mode, Output};
 use crate::settings::{self, Layer, Settings, Source, Target};
+use crate::stop::Stopped;
 
 /// Ok(false): published, but the quality gate (`fail-on`) failed the step.
 pub async fn run() -> Result<bool> {
@@ -23,6 +24,9 @@ pub async fn run() -> Result<bool> {
     let vars: Vec<(String, String)> = std::env::vars().collect();
     match run_with(&with_input_fallbacks(&vars), &out).await {
         Ok(passed) => Ok(passed),
+        // A cancelled job: exit with the signal's code, as the CLI does,
+        // not as a failed step with an error annotation.
+        Err(e) if e.chain().any(|c| c.is::<Stopped>()) => Err(e),
         Err(e) => {
             out.error(&format!("{e:#}"));
             Ok(false)

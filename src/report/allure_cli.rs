@@ -118,10 +118,10 @@ impl AllureCli {
             .arg(out_dir)
             .arg("--clean")
             .stdin(Stdio::null())
-            // A publish stopped by a signal drops this future: the JVM goes too.
-            .kill_on_drop(true);
-        let out = cmd
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // A publish stopped by a signal drops this future: the JVM goes too.
+        let out = super::engine_process::output(&mut cmd)
             .await
             .with_context(|| format!("cannot run {}", self.path.display()))?;
         let index = out_dir.join("index.html");

@@ -159,6 +159,10 @@ pub fn resolve(
     if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
         return Err(SettingsError::Concurrency);
     }
+    let mut target = target;
+    if let Target::S3(opts) = &mut target {
+        opts.uploads_at_once = concurrency;
+    }
     let meta = layer::meta_map(m.meta);
     if let Some(key) = meta
         .keys()
@@ -243,6 +247,7 @@ fn target(
             endpoint: endpoint.map(|e| e.trim_end_matches('/').to_string()),
             sse: parse_sse(sse.as_deref(), kms_key)?,
             credentials: None,
+            uploads_at_once: 1,
         }),
         (None, Some(dir)) => Target::Local {
             dir,

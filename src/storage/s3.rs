@@ -32,6 +32,9 @@ pub struct S3Options {
     pub sse: Option<Sse>,
     /// Explicit credentials (from OIDC); None: the default AWS chain.
     pub credentials: Option<Credentials>,
+    /// Uploads in flight at once (`--concurrency`): they share the uplink,
+    /// so each is given time for its body at that share of the slowest rate.
+    pub uploads_at_once: usize,
 }
 
 #[derive(Clone)]
@@ -42,6 +45,7 @@ pub struct S3Store {
     region: String,
     sse: Option<ServerSideEncryption>,
     sse_kms_key_id: Option<String>,
+    uploads_at_once: u64,
 }
 
 impl S3Store {
@@ -65,6 +69,7 @@ impl S3Store {
             endpoint: opts.endpoint,
             sse,
             sse_kms_key_id,
+            uploads_at_once: u64::try_from(opts.uploads_at_once.max(1)).unwrap_or(u64::MAX),
         })
     }
 
@@ -154,6 +159,13 @@ impl S3Store {
             .set_ssekms_key_id(self.sse_kms_key_id.clone())
     }
 
+    /// Timeouts for a request whose body has `len` bytes, sent beside up to
+    /// `uploads_at_once - 1` others.
+    fn sized(&self, len: u64) -> aws_sdk_s3::config::Builder {
+        let share = len.saturating_mul(self.uploads_at_once);
+        aws_sdk_s3::config::Builder::new().timeout_config(aws::timeouts(share))
+    }
+
     pub async fn put_bytes(
         &self,
         key: &str,
@@ -169,7 +181,7 @@ impl S3Store {
             PutMode::Update(etag) => req.if_match(etag),
         };
         req.customize()
-            .config_override(sized(len))
+            .config_override(self.sized(len))
             .send()
             .await
             .map(|_| ())
@@ -194,7 +206,7 @@ impl S3Store {
         self.put(key, meta)
             .body(body)
             .customize()
-            .config_override(sized(len))
+            .config_override(self.sized(len))
             .send()
             .await
             .map(|_| ())
@@ -417,11 +429,6 @@ const TRANSIENT: [&str; 5] = [
 
 /// Passes over the keys a DeleteObjects reported as not deleted.
 const DELETE_ROUNDS: u32 = 4;
-
-/// Timeouts for a request whose body has `len` bytes.
-fn sized(len: u64) -> aws_sdk_s3::config::Builder {
-    aws_sdk_s3::config::Builder::new().timeout_config(aws::timeouts(len))
-}
 
 /// DeleteObjects takes at most 1,000 keys.
 const DELETE_BATCH: usize = 1000;

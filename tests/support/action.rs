@@ -288,14 +288,36 @@ impl Step {
     }
 
     pub fn run(&self) -> Ran {
-        let image = std::env::var("ALLURE_HOST_IMAGE").ok();
-        let (ws, files, workflow) = match image {
-            Some(_) => (
+        let output = match std::env::var("ALLURE_HOST_IMAGE").ok() {
+            Some(image) => self.run_container(&image, &self.runner_env(true)),
+            None => self.command().output().expect("run allure-host action"),
+        };
+        let read =
+            |name: &str| std::fs::read_to_string(self.files.path().join(name)).unwrap_or_default();
+        let outputs_raw = read("output");
+        Ran {
+            log: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+            output,
+            outputs: parse_outputs(&outputs_raw),
+            outputs_raw,
+            summary: read("summary"),
+        }
+    }
+
+    /// The environment the runner gives the step (paths as the container
+    /// sees them when `in_image`).
+    fn runner_env(&self, in_image: bool) -> Vec<(String, String)> {
+        let (ws, files, workflow) = match in_image {
+            true => (
                 PathBuf::from("/github/workspace"),
                 PathBuf::from("/github/file_commands"),
                 PathBuf::from("/github/workflow"),
             ),
-            None => (
+            false => (
                 self.workspace.path().to_path_buf(),
                 self.files.path().to_path_buf(),
                 self.files.path().to_path_buf(),
@@ -317,36 +339,23 @@ impl Step {
             "GITHUB_EVENT_PATH".into(),
             workflow.join("event.json").display().to_string(),
         ));
-        let output = match image {
-            Some(image) => self.run_container(&image, &env),
-            None => {
-                let mut cmd = Command::new(env!("CARGO_BIN_EXE_allure-host"));
-                cmd.arg("action")
-                    .current_dir(self.workspace.path())
-                    .env_clear()
-                    .env("PATH", std::env::var("PATH").unwrap_or_default())
-                    .env("HOME", std::env::var("HOME").unwrap_or_default())
-                    .env("ALLURE_BIN", allure_bin())
-                    .env("ALLURE3_HOME", allure3_home())
-                    .envs(env)
-                    .stdin(Stdio::null());
-                cmd.output().expect("run allure-host action")
-            }
-        };
-        let read =
-            |name: &str| std::fs::read_to_string(self.files.path().join(name)).unwrap_or_default();
-        let outputs_raw = read("output");
-        Ran {
-            log: format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
-            output,
-            outputs: parse_outputs(&outputs_raw),
-            outputs_raw,
-            summary: read("summary"),
-        }
+        env
+    }
+
+    /// `allure-host action` as the runner starts it (the binary, not the
+    /// image), to start and signal.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_allure-host"));
+        cmd.arg("action")
+            .current_dir(self.workspace.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::var("HOME").unwrap_or_default())
+            .env("ALLURE_BIN", allure_bin())
+            .env("ALLURE3_HOME", allure3_home())
+            .envs(self.runner_env(false))
+            .stdin(Stdio::null());
+        cmd
     }
 
     fn run_container(&self, image: &str, env: &[(String, String)]) -> Output {

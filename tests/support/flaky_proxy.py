@@ -11,6 +11,8 @@ COUNT times (-1: always):
   stall    any request: read it whole, answer nothing for SECS, then close
            (the request never reaches the server)
   get500   a GET: answer 500 InternalError
+  slow     a PUT: read its body at SECS KiB/s, shared by every slow PUT in
+           flight (a slow uplink), then forward it
   delete   DeleteObjects: report an InternalError for each key containing
            MATCH (that key is not deleted); the other keys are deleted
 
@@ -54,6 +56,24 @@ def take(kind, text):
     return None
 
 
+uplink = {"free_at": 0.0}
+
+
+def throttled_read(rfile, length, rate):
+    """Read `length` bytes, no faster than `rate` bytes/s over all callers."""
+    parts, left = [], length
+    while left > 0:
+        n = min(8192, left)
+        parts.append(rfile.read(n))
+        left -= n
+        with lock:
+            now = time.monotonic()
+            uplink["free_at"] = max(now, uplink["free_at"]) + n / rate
+            until = uplink["free_at"]
+        time.sleep(max(0.0, until - now))
+    return b"".join(parts)
+
+
 class Proxy(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -71,7 +91,11 @@ class Proxy(BaseHTTPRequestHandler):
         if self.command == "PUT" and take("reset", self.path):
             self.rfile.read(length // 2)
             return self._reset()
-        body = self.rfile.read(length) if length else b""
+        slow = self.command == "PUT" and take("slow", self.path)
+        if slow:
+            body = throttled_read(self.rfile, length, slow["secs"] * 1024)
+        else:
+            body = self.rfile.read(length) if length else b""
         if self.path == "/__faults":
             return self._reply(200, str(count["faults"]).encode(), {})
         if self.path == "/__stats":

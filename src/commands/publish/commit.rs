@@ -65,7 +65,7 @@ pub async fn commit(
     heed(stop, Halt::Uploaded)?;
     state::assets::ensure(&p.store, &p.layout).await?;
     heed(stop, Halt::Uploaded)?;
-    let (manifest, pruned) = list_run(settings, p, s).await?;
+    let (manifest, pruned) = within_stop(stop, Halt::Listing, list_run(settings, p, s)).await?;
     let manifest_secs = secs(t);
 
     if let Some(signal) = stop.requested() {
@@ -79,9 +79,10 @@ pub async fn commit(
         .into());
     }
     let t = Instant::now();
-    let latest_moved = move_latest(settings, p).await?;
+    let latest_moved = within_stop(stop, Halt::Moving, move_latest(settings, p)).await?;
     let entry = branch_entry(p, s, &manifest);
-    state::project::record(&p.store, &p.layout, &settings.project, entry).await?;
+    let record = state::project::record(&p.store, &p.layout, &settings.project, entry);
+    within_stop(stop, Halt::Moving, async { Ok(record.await?) }).await?;
     let latest_secs = secs(t);
 
     if latest_moved
@@ -122,6 +123,21 @@ fn heed(stop: &Stop, at: Halt) -> Result<()> {
     match stop.requested() {
         Some(signal) => Err(Halted { signal, at }.into()),
         None => Ok(()),
+    }
+}
+
+/// `step`, which a signal does not cut short at once (what it writes must
+/// be known to have landed or not) but gives `DRAIN` to end; past that it
+/// is dropped, and `at` says its outcome is unknown.
+async fn within_stop<T>(stop: &Stop, at: Halt, step: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::pin!(step);
+    let signal = tokio::select! {
+        done = &mut step => return done,
+        signal = stop.asked() => signal,
+    };
+    match tokio::time::timeout(transfer::DRAIN, step).await {
+        Ok(done) => done,
+        Err(_) => Err(Halted { signal, at }.into()),
     }
 }
 

@@ -22,8 +22,12 @@ pub enum Halt {
     Uploading { landed: usize, total: usize },
     /// Uploaded whole, not yet listed.
     Uploaded,
+    /// The store had not answered the write listing the run.
+    Listing,
     /// The run was listed; latest was not moved.
     Listed,
+    /// The run was listed; the store had not answered a move of latest.
+    Moving,
 }
 
 /// The publish stopped at `at`; `settle` turns this into `Stopped`.
@@ -44,6 +48,15 @@ pub async fn settle(p: &mut Prepared, halted: &Halted) -> Stopped {
     let what = match halted.at {
         Halt::Listed => format!(
             "after run {} was listed: it is complete and on the runs page; latest was not moved to it (the next publish of the branch moves latest)",
+            p.run
+        ),
+        Halt::Listing => format!(
+            "while run {0} was being listed: the store had not answered, so it may or may not be on the runs page; its files are complete either way and latest was not moved. Publishing run id {0} again is refused as already published when it is listed; otherwise it works once its claim lapses (by {1})",
+            p.run,
+            crate::model::claim::clock(Utc::now().timestamp() + LEASE_SECS)
+        ),
+        Halt::Moving => format!(
+            "after run {} was listed: it is complete and on the runs page; the store had not answered a move of latest, so latest may or may not name it (the next publish of the branch moves latest)",
             p.run
         ),
         at => format!("{}: {}", where_(at), withdraw(p).await),
@@ -92,10 +105,32 @@ async fn withdraw(p: &mut Prepared) -> String {
     format!("run {run} was not published and nothing of it is listed; {files}; {id}")
 }
 
+/// Stopped while the store had not answered the run id's claim: whether it
+/// landed is unknown.
+pub fn claim_unanswered(signal: Signal, run: Option<&str>) -> Stopped {
+    let what = match run {
+        Some(run) => format!(
+            "before the upload: the store had not answered while run id {run} was being claimed, so nothing was published; if the claim landed, {}",
+            after_lease(run)
+        ),
+        None => "before the upload: the store had not answered while a run id was being claimed, so nothing was published; publish again".into(),
+    };
+    Stopped { signal, what }
+}
+
 fn given_up_failed(run: &str, why: &str) -> String {
+    format!(
+        "its claim could not be given up ({why}), so {}",
+        after_lease(run)
+    )
+}
+
+/// When `run` can be published again if its claim stays (the lease lapses
+/// at most `LEASE_SECS` from now: a claim is stamped before it is sent).
+fn after_lease(run: &str) -> String {
     let at = Utc::now().timestamp() + LEASE_SECS;
     format!(
-        "its claim could not be given up ({why}), so run id {run} can be published again after {} (its lease lapses), or now under another id",
+        "run id {run} can be published again after {} (its lease lapses), or now under another id",
         crate::model::claim::clock(at)
     )
 }

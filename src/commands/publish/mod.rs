@@ -23,6 +23,7 @@ use crate::model::summary::{PublishSummary, Timings};
 use crate::output::Output;
 use crate::settings::{Settings, Target};
 use crate::stop::Stop;
+use crate::transfer::DRAIN;
 
 use commit::Committed;
 use halt::{Halt, Halted};
@@ -35,8 +36,7 @@ pub async fn run(settings: &Settings, dry_run: bool, out: &Output) -> Result<Pub
     let stop = Stop::current();
     let _graceful = stop.graceful();
     let started = Instant::now();
-    // Not cut short: a claim being written must be known to be ours or not.
-    let mut prepared = prepare::prepare(settings, dry_run, out).await?;
+    let mut prepared = prepare_within_stop(settings, dry_run, &stop, out).await?;
     let result = match stop.requested() {
         Some(signal) => Err(Halted {
             signal,
@@ -57,6 +57,27 @@ pub async fn run(settings: &Settings, dry_run: bool, out: &Output) -> Result<Pub
                 Err(e)
             }
         },
+    }
+}
+
+/// `prepare`, not cut short at a signal (a claim being written must be
+/// known to be ours or not) but given `DRAIN` to end: a store that has not
+/// answered by then leaves the claim unknown, and the stop says so.
+async fn prepare_within_stop(
+    settings: &Settings,
+    dry_run: bool,
+    stop: &Stop,
+    out: &Output,
+) -> Result<Prepared> {
+    let prepare = prepare::prepare(settings, dry_run, out);
+    tokio::pin!(prepare);
+    let signal = tokio::select! {
+        prepared = &mut prepare => return prepared,
+        signal = stop.asked() => signal,
+    };
+    match tokio::time::timeout(DRAIN, prepare).await {
+        Ok(prepared) => prepared,
+        Err(_) => Err(halt::claim_unanswered(signal, settings.run_id.as_deref()).into()),
     }
 }
 

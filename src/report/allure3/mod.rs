@@ -148,15 +148,16 @@ impl Allure3 {
             history_base_url: job.base_url,
             name: job.name,
         };
-        let out = Command::new(&self.node)
-            .arg(&driver)
+        let mut cmd = Command::new(&self.node);
+        cmd.arg(&driver)
             .arg(serde_json::to_string(&args)?)
             .current_dir(job.cwd)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
-            // A publish stopped by a signal drops this future: Node goes too.
-            .kill_on_drop(true)
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // A publish stopped by a signal drops this future: Node goes too.
+        let out = crate::report::engine_process::output(&mut cmd)
             .await
             .with_context(|| format!("cannot run {}", self.node.display()))?;
         if !out.status.success() || !job.output.join("index.html").is_file() {
