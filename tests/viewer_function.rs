@@ -6,7 +6,7 @@
 mod viewer;
 
 use serde_json::{Value, json};
-use viewer::{Case, TEMPLATE, event};
+use viewer::{Case, TEMPLATE, base64, event};
 
 /// The function as written (open, no settings) on plain GETs.
 fn handle_all(uris: &[&str], querystring: Value) -> Vec<Value> {
@@ -170,10 +170,9 @@ fn run_on(code: &str, a: &Ask) -> Value {
     run_all(code, std::slice::from_ref(a)).remove(0)
 }
 
-/// Every request in one batch, under both engines.
-fn run_all(code: &str, asks: &[Ask]) -> Vec<Value> {
-    let cases: Vec<Case> = asks
-        .iter()
+/// Each request as a case of the batch, with the function's own settings.
+fn cases(asks: &[Ask]) -> Vec<Case> {
+    asks.iter()
         .map(|a| Case {
             config: None,
             now: now(),
@@ -185,8 +184,12 @@ fn run_all(code: &str, asks: &[Ask]) -> Vec<Value> {
                 a.ip,
             ),
         })
-        .collect();
-    viewer::run(code, &cases)
+        .collect()
+}
+
+/// Every request in one batch, under both engines.
+fn run_all(code: &str, asks: &[Ask]) -> Vec<Value> {
+    viewer::run(code, &cases(asks))
         .into_iter()
         .map(|o| o.answer)
         .collect()
@@ -812,21 +815,7 @@ fn the_work_per_request_is_bounded() {
             ..ask(PAGE)
         },
     ];
-    let cases: Vec<Case> = asks
-        .iter()
-        .map(|a| Case {
-            config: None,
-            now: now(),
-            event: event(
-                a.uri,
-                a.query.clone(),
-                a.headers.clone(),
-                a.cookies.clone(),
-                a.ip,
-            ),
-        })
-        .collect();
-    let out = viewer::run(&code, &cases);
+    let out = viewer::run(&code, &cases(&asks));
     refused(&out[0].answer, 403, "a good cookie after 190 forged ones");
     assert_eq!(out[0].hmacs, 4, "190 forged cookies");
     assert_eq!(out[1].answer["uri"], PAGE, "the 4th cookie is checked");
@@ -917,24 +906,4 @@ fn only_the_pages_assets_where_the_layout_writes_them_are_public() {
     for (p, out) in private.iter().zip(run_all(&code, &asks)) {
         refused(&out, 401, p);
     }
-}
-
-/// Standard base64 with padding, as browsers send Basic credentials.
-fn base64(text: &str) -> String {
-    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }

@@ -28,7 +28,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Value, json};
-use viewer::{Case, Outcome, event};
+use viewer::{Case, Outcome, base64, event};
 
 /// The clock every case runs at.
 const NOW: i64 = 1_900_000_000;
@@ -407,7 +407,7 @@ impl Recipe {
     }
 
     fn header(&self) -> Option<String> {
-        let basic = |pair: &str| format!("Basic {}", b64(pair));
+        let basic = |pair: &str| format!("Basic {}", base64(pair));
         match &self.auth {
             Auth::None => None,
             Auth::Alice => Some(basic(&format!("alice:{PASSWORD}"))),
@@ -626,7 +626,7 @@ fn valid(r: &Recipe, case: &Case) -> Valid {
             .iter()
             .any(|t| token_opens(config, t, &path));
     let basic = has(Mode::Basic)
-        && r.header() == Some(format!("Basic {}", b64(&format!("alice:{PASSWORD}"))));
+        && r.header() == Some(format!("Basic {}", base64(&format!("alice:{PASSWORD}"))));
     let any = has(Mode::Open)
         || public(&path)
         || (has(Mode::Ip) && ip_allowed(r.ip, &r.ranges))
@@ -697,26 +697,6 @@ fn short(text: &str) -> String {
         Some((i, _)) => format!("{}...", &text[..i]),
         None => text.to_string(),
     }
-}
-
-/// Standard base64 with padding.
-fn b64(text: &str) -> String {
-    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                ABC[(n >> (18 - 6 * i) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 fn shipped() -> String {
