@@ -19,25 +19,9 @@ fn publish_via(
     bucket: &str,
     run: &str,
 ) -> std::process::Output {
-    let report = generated_report().to_str().unwrap();
-    run_in(
-        dir,
-        &[
-            "publish",
-            "--bucket",
-            bucket,
-            "--s3-endpoint",
-            endpoint,
-            "--report",
-            report,
-            "--project",
-            "p",
-            "--branch",
-            "main",
-            "--run-id",
-            run,
-        ],
-    )
+    publish_report(dir, endpoint, bucket, run)
+        .output()
+        .expect("run allure-host")
 }
 
 /// Every run the manifest lists has all its files; the listed ids.

@@ -10,7 +10,7 @@ mod proxy;
 mod support;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 use support::action;
 
@@ -26,29 +26,9 @@ fn publish(dir: &Path, bucket: &str, run: &str) -> Command {
 }
 
 fn publish_via(dir: &Path, endpoint: &str, bucket: &str, run: &str) -> Command {
-    let report = generated_report().to_str().unwrap().to_string();
-    let mut cmd = command_in(
-        dir,
-        &[
-            "publish",
-            "--bucket",
-            bucket,
-            "--s3-endpoint",
-            endpoint,
-            "--report",
-            &report,
-            "--project",
-            "p",
-            "--branch",
-            "main",
-            "--run-id",
-            run,
-            // Fewer uploads at once stretch the upload over more moments.
-            "--concurrency",
-            "2",
-        ],
-    );
-    cmd.stdin(Stdio::null());
+    let mut cmd = publish_report(dir, endpoint, bucket, run);
+    // Fewer uploads at once stretch the upload over more moments.
+    cmd.args(["--concurrency", "2"]);
     cmd
 }
 
@@ -412,22 +392,20 @@ fn a_signal_while_allure_makes_the_report_ends_allure_and_leaves_nothing_behind(
     std::fs::create_dir(&scratch).unwrap();
     let marker = scratch.to_str().unwrap().to_string();
     let results = examples().to_str().unwrap().to_string();
-    let mut cmd = command_in(
-        tmp.path(),
-        &[
-            "publish",
-            "--results",
-            &results,
-            "--local-dir",
-            "site",
-            "--project",
-            "p",
-            "--branch",
-            "main",
-            "--run-id",
-            "gen",
-        ],
-    );
+    let args = [
+        "publish",
+        "--results",
+        &results,
+        "--local-dir",
+        "site",
+        "--project",
+        "p",
+        "--branch",
+        "main",
+        "--run-id",
+        "gen",
+    ];
+    let mut cmd = command_in(tmp.path(), &args);
     cmd.env("TMPDIR", &scratch);
     let log = tmp.path().join("gen.log");
     let mut child = start(cmd, &log);
@@ -458,24 +436,7 @@ fn a_signal_while_allure_makes_the_report_ends_allure_and_leaves_nothing_behind(
     assert!(left.is_empty(), "Allure outlived the stop: {left:?}");
     let files: Vec<_> = walk(&scratch);
     assert!(files.is_empty(), "left in the temporary folder: {files:?}");
-    ok(&command_in(
-        tmp.path(),
-        &[
-            "publish",
-            "--results",
-            &results,
-            "--local-dir",
-            "site",
-            "--project",
-            "p",
-            "--branch",
-            "main",
-            "--run-id",
-            "gen",
-        ],
-    )
-    .output()
-    .unwrap());
+    ok(&run_in(tmp.path(), &args));
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

@@ -196,6 +196,30 @@ pub fn failed(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// `allure-host publish` of the generated report to `bucket` at `endpoint`
+/// (moto, or a proxy in front of it), as run `run` of project "p", branch "main".
+pub fn publish_report(dir: &Path, endpoint: &str, bucket: &str, run: &str) -> Command {
+    let report = generated_report().to_str().unwrap();
+    command_in(
+        dir,
+        &[
+            "publish",
+            "--bucket",
+            bucket,
+            "--s3-endpoint",
+            endpoint,
+            "--report",
+            report,
+            "--project",
+            "p",
+            "--branch",
+            "main",
+            "--run-id",
+            run,
+        ],
+    )
+}
+
 /// Generate a report once with the real Allure CLI (for --report tests).
 pub fn generated_report() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
