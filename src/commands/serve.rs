@@ -121,7 +121,7 @@ pub async fn run(args: &ServeArgs, out: &Output) -> Result<()> {
     }
     let port = args.port;
     // Checked before binding, so a bad name is reported on its own.
-    Hosts::new(&args.allow_host, port)?;
+    let mut hosts = Hosts::new(&args.allow_host, port)?;
     let store = LocalStore::open_read_only(dir)?;
     let root = store.root().to_path_buf();
     let real_root = std::fs::canonicalize(&root)
@@ -132,8 +132,10 @@ pub async fn run(args: &ServeArgs, out: &Output) -> Result<()> {
             format!("cannot listen on 127.0.0.1:{port}; choose another port with --port (0 picks a free one)")
         })?;
     let addr = listener.local_addr()?;
+    // The port bound (--port 0 picks one) is the one a Host header names.
+    hosts.port = addr.port();
     let site = Arc::new(Site {
-        hosts: Hosts::new(&args.allow_host, addr.port())?,
+        hosts,
         root,
         real_root,
         store,
