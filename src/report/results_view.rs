@@ -75,7 +75,9 @@ fn read(path: &Path) -> impl FnOnce(std::io::Error) -> ViewError + '_ {
 fn link(from: &Path, to: &Path) -> std::io::Result<()> {
     let meta = fs::symlink_metadata(from)?;
     if meta.is_dir() {
-        return symlink_dir(from, to);
+        // A link's target is read from where the link is: a relative
+        // --results would point nowhere.
+        return symlink_dir(&std::path::absolute(from)?, to);
     }
     if fs::hard_link(from, to).is_ok() {
         return Ok(());
