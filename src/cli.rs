@@ -71,6 +71,10 @@ pub struct SiteArgs {
     /// S3 endpoint URL [env: ALLURE_S3_ENDPOINT, AWS_ENDPOINT_URL].
     #[arg(long, value_name = "URL")]
     pub s3_endpoint: Option<String>,
+    /// Write to a server that ignores conditional writes (one writer at a
+    /// time) [env: ALLURE_UNSAFE_NO_CONDITIONAL_WRITES].
+    #[arg(long)]
+    pub unsafe_no_conditional_writes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -302,6 +306,10 @@ pub struct ValidateArgs {
     /// The distribution to check [default: DISTRIBUTION_ID in the env file, else ours by name].
     #[arg(long, value_name = "ID")]
     pub distribution_id: Option<String>,
+    /// Warn, not fail, where the server ignores conditional writes (one
+    /// publisher at a time).
+    #[arg(long)]
+    pub unsafe_no_conditional_writes: bool,
 }
 
 #[derive(Debug, Args, Clone)]

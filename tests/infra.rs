@@ -627,18 +627,31 @@ fn policy_is_valid_json_scoped_to_the_project() {
         "arn:aws:s3:::team-reports/reports/web~20app/*"
     );
     for s in &perms {
-        let resource = s["Resource"].as_str().unwrap();
-        assert!(!resource.ends_with(":::team-reports/*"), "bucket-wide: {s}");
-        assert_ne!(resource, "*");
+        let resources = match &s["Resource"] {
+            serde_json::Value::Array(many) => many.iter().map(|r| r.as_str().unwrap()).collect(),
+            one => vec![one.as_str().unwrap()],
+        };
+        for resource in resources {
+            assert!(!resource.ends_with(":::team-reports/*"), "bucket-wide: {s}");
+            assert_ne!(resource, "*");
+        }
     }
-    // The one object outside the project: the site's access modes, read only.
+    // Outside the project: the site's access modes, read only, and the
+    // server's scratch folder and record.
     assert_eq!(
         perms[2]["Resource"],
         "arn:aws:s3:::team-reports/~allure-host/access.json"
     );
     assert_eq!(perms[2]["Action"], "s3:GetObject");
     assert_eq!(
-        perms[3]["Resource"],
+        perms[4]["Resource"],
+        serde_json::json!([
+            "arn:aws:s3:::team-reports/~allure-host/probe/*",
+            "arn:aws:s3:::team-reports/~allure-host/server.json"
+        ])
+    );
+    assert_eq!(
+        perms[5]["Resource"],
         "arn:aws:cloudfront::123456789012:distribution/E1ABC"
     );
     let trust = &doc["TrustPolicy"]["Statement"][0];

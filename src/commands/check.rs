@@ -1,6 +1,8 @@
 //! `allure-host publish --check`: preflight. Verifies the Allure engine, the
-//! results, the credentials and the bucket's privacy, prints a table, and
-//! fails when any row failed. Changes nothing.
+//! results, the credentials, the bucket's privacy and what its server
+//! honours, prints a table, and fails when any row failed. Changes no
+//! report: measuring the server writes scratch keys under `~allure-host/probe/`
+//! (removed) and its record, `~allure-host/server.json`.
 
 use anyhow::Result;
 
@@ -14,12 +16,16 @@ use crate::report::allure3::{self, Allure3};
 use crate::report::results;
 use crate::settings::{Settings, Source, Target};
 use crate::storage::s3::S3Options;
+use crate::storage::{S3Store, Store};
 
 pub async fn run(settings: &Settings) -> Result<Vec<Row>> {
     let mut rows = source_rows(settings).await;
     match &settings.target {
         Target::Local { dir, .. } => rows.push(local_row(dir)),
-        Target::S3(opts) => rows.extend(s3_rows(opts).await),
+        Target::S3(opts) => {
+            rows.extend(s3_rows(opts).await);
+            rows.extend(server_rows(opts, settings.accept_unconditional_writes).await);
+        }
     }
     Ok(rows)
 }
@@ -114,6 +120,14 @@ fn local_row(dir: &std::path::Path) -> Row {
             Status::Fail,
             format!("{}: {e}", dir.display()),
         ),
+    }
+}
+
+/// What the server honours, measured now (and recorded for publishes).
+pub async fn server_rows(opts: &S3Options, accept: bool) -> Vec<Row> {
+    match S3Store::connect(opts.clone()).await {
+        Ok(s3) => crate::commands::conditions::rows(&Store::s3(s3), accept).await,
+        Err(e) => vec![row("server", Status::Fail, e.to_string())],
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod check;
+pub mod conditions;
 pub mod infra;
 pub mod prune;
 pub mod publish;

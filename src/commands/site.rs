@@ -35,6 +35,7 @@ pub async fn open(args: &SiteArgs, write: bool, out: &Output) -> Result<Site> {
         project: args.project.clone(),
         region: args.region.clone(),
         s3_endpoint: args.s3_endpoint.clone(),
+        unsafe_no_conditional_writes: args.unsafe_no_conditional_writes.then_some(true),
         ..Layer::default()
     };
     let (settings, warnings) = settings::load(&flags, args.config.as_deref())?;
@@ -52,6 +53,9 @@ pub async fn from_settings(
     out: &Output,
 ) -> Result<Site> {
     let store = super::open_store(&settings.target, write, out).await?;
+    if write {
+        super::conditions::require(&store, settings.accept_unconditional_writes, out).await?;
+    }
     let root = Layout::new(&settings.prefix, &settings.project, "main")?;
     let projects = if all_projects {
         let folders = store.list_folders(root.prefix_root()).await?;

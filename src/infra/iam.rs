@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::model::layout::Layout;
+use crate::model::server::{PROBE_PREFIX, RECORD_KEY as SERVER_RECORD};
 
 pub const GITHUB_OIDC_HOST: &str = "token.actions.githubusercontent.com";
 
@@ -56,6 +57,24 @@ pub fn publisher_policy(scope: &PublisherScope) -> Result<Value, String> {
             "Effect": "Allow",
             "Action": "s3:GetObject",
             "Resource": format!("arn:aws:s3:::{bucket}/{}", crate::model::access::RECORD_KEY)
+        }),
+        // What the server honours: measured once under a scratch folder of
+        // the site's own, and kept beside the access modes.
+        json!({
+            "Sid": "ListServerProbe",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": format!("arn:aws:s3:::{bucket}"),
+            "Condition": {"StringLike": {"s3:prefix": [format!("{PROBE_PREFIX}*")]}}
+        }),
+        json!({
+            "Sid": "MeasureServer",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Resource": [
+                format!("arn:aws:s3:::{bucket}/{PROBE_PREFIX}*"),
+                format!("arn:aws:s3:::{bucket}/{SERVER_RECORD}")
+            ]
         }),
     ];
     if let Some(arn) = scope.distribution_arn {
@@ -137,10 +156,22 @@ mod tests {
         })
         .unwrap();
         let s = p["Statement"].as_array().unwrap();
-        assert_eq!(s.len(), 3);
-        // One object outside the project, read only: the site's access modes.
+        assert_eq!(s.len(), 5);
+        // Outside the project: the site's access modes, read only, and the
+        // server's probe and record.
         assert_eq!(s[2]["Action"], "s3:GetObject");
         assert_eq!(s[2]["Resource"], "arn:aws:s3:::b/~allure-host/access.json");
+        assert_eq!(
+            s[3]["Condition"]["StringLike"]["s3:prefix"],
+            json!(["~allure-host/probe/*"])
+        );
+        assert_eq!(
+            s[4]["Resource"],
+            json!([
+                "arn:aws:s3:::b/~allure-host/probe/*",
+                "arn:aws:s3:::b/~allure-host/server.json"
+            ])
+        );
         assert_eq!(
             s[0]["Condition"]["StringLike"]["s3:prefix"],
             json!(["reports/web~20app/", "reports/web~20app/*"])
@@ -161,12 +192,12 @@ mod tests {
         .unwrap();
         let s = p["Statement"].as_array().unwrap();
         assert_eq!(s[1]["Resource"], "arn:aws:s3:::b/app/*");
-        assert_eq!(s[3]["Action"], "cloudfront:CreateInvalidation");
+        assert_eq!(s[5]["Action"], "cloudfront:CreateInvalidation");
         assert_eq!(
-            s[3]["Resource"],
+            s[5]["Resource"],
             "arn:aws:cloudfront::123456789012:distribution/E1"
         );
-        assert_eq!(s[4]["Sid"], "EncryptWithKey");
+        assert_eq!(s[6]["Sid"], "EncryptWithKey");
     }
 
     #[test]

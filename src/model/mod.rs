@@ -16,6 +16,7 @@ pub mod retention;
 pub mod route;
 pub mod run_id;
 pub mod segment;
+pub mod server;
 pub mod stats;
 pub mod summary;
 pub mod time;

@@ -120,6 +120,12 @@ layer! {
     /// Publish into this local directory instead of S3.
     #[arg(long, value_name = "DIR")]
     local_dir: PathBuf => env "ALLURE_LOCAL_DIR", file "local_dir", input None;
+    /// Write to an S3-compatible server that ignores conditional writes
+    /// (If-None-Match, If-Match). Safe only while one publisher or prune
+    /// writes to the bucket at a time: concurrent ones can mix a run's files
+    /// and lose manifest rows. Every such write prints a warning.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    unsafe_no_conditional_writes: bool => env "ALLURE_UNSAFE_NO_CONDITIONAL_WRITES", file "unsafe_no_conditional_writes", input Some("unsafe-no-conditional-writes");
     /// Parallel uploads [default: 64].
     #[arg(long, alias = "upload-workers", value_name = "N")]
     concurrency: usize => env "ALLURE_CONCURRENCY", file "concurrency", input None;
@@ -264,7 +270,7 @@ mod tests {
             let value = match k.field {
                 "ttl_days" | "max_keep_runs" | "concurrency" | "link_days" => "7",
                 "allure_version" => "3",
-                "keep_analytics" => "true",
+                "keep_analytics" | "unsafe_no_conditional_writes" => "true",
                 "meta" => "a=b",
                 _ => "x",
             };

@@ -120,6 +120,8 @@ pub struct Settings {
     pub link_days: u32,
     /// Which Allure generates the report.
     pub engine: Engine,
+    /// Write even where the server ignores conditional writes (one writer).
+    pub accept_unconditional_writes: bool,
 }
 
 /// Merge the layers and validate. Pure: the caller gathers the layers and
@@ -218,6 +220,7 @@ pub fn resolve(
             _ => return Err(SettingsError::LinkDays),
         },
         engine,
+        accept_unconditional_writes: m.unsafe_no_conditional_writes.unwrap_or(false),
     })
 }
 

@@ -14,6 +14,7 @@ pub mod manifest;
 mod page;
 pub mod project;
 pub mod run_files;
+pub mod server;
 pub mod site_access;
 pub mod test_index;
 

@@ -5,6 +5,8 @@
 pub mod cas;
 pub mod local;
 pub mod memory;
+pub mod paging;
+pub mod probe;
 pub mod s3;
 
 use std::collections::BTreeMap;
@@ -15,6 +17,7 @@ use std::time::Duration;
 
 pub use local::LocalStore;
 pub use memory::MemoryStore;
+pub use paging::Limit;
 pub use s3::S3Store;
 
 /// How a write treats an object that may already exist.
@@ -65,6 +68,14 @@ pub enum StoreError {
         "access to {target} was denied ({code}); check that the credentials may use the bucket"
     )]
     Denied { target: String, code: String },
+    /// A listing's pages broke a rule (`paging`): nothing may act on it.
+    #[error(
+        "listing {target} stopped: {problem}. The server's paging cannot be trusted, so nothing was done with a partial listing; `allure-host publish --check` measures the server"
+    )]
+    Listing {
+        target: String,
+        problem: paging::PagingError,
+    },
     #[error("{op} {target} failed: {detail}")]
     Other {
         op: &'static str,
@@ -166,6 +177,15 @@ impl Store {
         }
     }
 
+    /// The S3 server behind this store; None for a local directory or
+    /// memory, whose conditions this program keeps itself.
+    pub fn s3_server(&self) -> Option<&S3Store> {
+        match &self.backend {
+            Backend::S3(s) => Some(s),
+            Backend::Local(_) | Backend::Memory(_) => None,
+        }
+    }
+
     pub fn is_local(&self) -> bool {
         matches!(self.backend, Backend::Local(_))
     }
@@ -211,8 +231,14 @@ impl Store {
 
     /// Every object under `prefix` (which ends with '/').
     pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
+        self.list_within(prefix, Limit::UNBOUNDED).await
+    }
+
+    /// Every object under `prefix`, or an error once the listing passes
+    /// `limit` (what a manifest says can be there).
+    pub async fn list_within(&self, prefix: &str, limit: Limit) -> Result<Vec<Listed>, StoreError> {
         match &self.backend {
-            Backend::S3(s) => s.list(prefix, &self.counts.list).await,
+            Backend::S3(s) => s.list(prefix, limit, &self.counts.list).await,
             Backend::Local(l) => {
                 RequestCounts::bump(&self.counts.list);
                 l.list(prefix).await
@@ -239,6 +265,37 @@ impl Store {
                 m.list_folders(prefix).await
             }
         }
+    }
+
+    /// The keys under `prefix`, `page_size` a page, and the pages it took
+    /// (the probe's paging check). A local or memory store lists at once.
+    pub async fn list_keys_paged(
+        &self,
+        prefix: &str,
+        page_size: i32,
+    ) -> Result<(Vec<String>, u64), StoreError> {
+        if let Backend::S3(s) = &self.backend {
+            return s
+                .list_keys_paged(prefix, page_size, &self.counts.list)
+                .await;
+        }
+        let keys = self
+            .list(prefix)
+            .await?
+            .into_iter()
+            .map(|l| l.key)
+            .collect();
+        Ok((keys, 1))
+    }
+
+    /// Delete `keys` (at most 1,000) in one request that reports every key
+    /// deleted (the probe's check). A local or memory store reports them all.
+    pub async fn delete_reporting(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        if let Backend::S3(s) = &self.backend {
+            return s.delete_reporting(keys, &self.counts.delete).await;
+        }
+        self.delete(keys.to_vec()).await?;
+        Ok(keys.to_vec())
     }
 
     /// Delete `keys`, 1,000 per request on S3.

@@ -12,6 +12,7 @@ use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier, ServerSideEncryption};
 
+use super::paging::{Limit, Page, Pager};
 use super::{Listed, Object, ObjectMeta, PutMode, RequestCounts, StoreError};
 use crate::aws::{self, Signing};
 
@@ -79,6 +80,20 @@ impl S3Store {
 
     pub fn location(&self, key: &str) -> String {
         format!("s3://{}/{key}", self.bucket)
+    }
+
+    /// The server, as a measurement of it names it: the endpoint URL, or
+    /// AWS S3's regional endpoint.
+    pub fn endpoint_label(&self) -> String {
+        match &self.endpoint {
+            Some(url) => url.clone(),
+            None => format!("https://s3.{}.amazonaws.com", self.region),
+        }
+    }
+
+    /// True for AWS S3 itself, which documents conditional writes.
+    pub fn is_aws(&self) -> bool {
+        self.endpoint.is_none()
     }
 
     fn classify<E>(&self, op: &'static str, key: &str, err: SdkError<E, HttpResponse>) -> StoreError
@@ -213,9 +228,20 @@ impl S3Store {
             .map_err(|e| self.classify("PutObject", key, e))
     }
 
-    pub async fn list(&self, prefix: &str, counter: &AtomicU64) -> Result<Vec<Listed>, StoreError> {
+    pub async fn list(
+        &self,
+        prefix: &str,
+        limit: Limit,
+        counter: &AtomicU64,
+    ) -> Result<Vec<Listed>, StoreError> {
         let mut out = Vec::new();
-        self.each_page(prefix, None, counter, |page| {
+        let listing = Listing {
+            prefix,
+            delimiter: None,
+            page_size: None,
+            limit,
+        };
+        self.each_page(&listing, counter, |page| {
             out.extend(page.contents().iter().filter_map(|o| {
                 Some(Listed {
                     key: o.key()?.to_string(),
@@ -227,13 +253,48 @@ impl S3Store {
         Ok(out)
     }
 
+    /// The keys under `prefix`, asking for `page_size` keys a page: how the
+    /// probe makes a small listing page.
+    pub async fn list_keys_paged(
+        &self,
+        prefix: &str,
+        page_size: i32,
+        counter: &AtomicU64,
+    ) -> Result<(Vec<String>, u64), StoreError> {
+        let mut keys = Vec::new();
+        let mut pages = 0;
+        let listing = Listing {
+            prefix,
+            delimiter: None,
+            page_size: Some(page_size),
+            limit: Limit::expecting(0),
+        };
+        self.each_page(&listing, counter, |page| {
+            pages += 1;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key())
+                    .map(str::to_string),
+            );
+        })
+        .await?;
+        Ok((keys, pages))
+    }
+
     pub async fn list_folders(
         &self,
         prefix: &str,
         counter: &AtomicU64,
     ) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
-        self.each_page(prefix, Some("/"), counter, |page| {
+        let listing = Listing {
+            prefix,
+            delimiter: Some("/"),
+            page_size: None,
+            limit: Limit::UNBOUNDED,
+        };
+        self.each_page(&listing, counter, |page| {
             out.extend(page.common_prefixes().iter().filter_map(|p| {
                 let name = p.prefix()?.strip_prefix(prefix)?.strip_suffix('/')?;
                 Some(name.to_string())
@@ -243,27 +304,94 @@ impl S3Store {
         Ok(out)
     }
 
-    /// Every page of a listing under `prefix`, one request each.
+    /// Every page of a listing, one request each, each checked by a
+    /// `Pager` before `each` sees it. Not the SDK's paginator: it stops
+    /// quietly on a repeated token and trusts a page without one, which
+    /// would hand a partial listing to prune.
     async fn each_page(
         &self,
-        prefix: &str,
-        delimiter: Option<&str>,
+        listing: &Listing<'_>,
         counter: &AtomicU64,
         mut each: impl FnMut(&ListObjectsV2Output),
     ) -> Result<(), StoreError> {
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(prefix)
-            .set_delimiter(delimiter.map(str::to_string))
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
+        let mut pager = Pager::new(listing.prefix, listing.limit);
+        let mut token = None;
+        loop {
             RequestCounts::bump(counter);
-            each(&page.map_err(|e| self.classify("ListObjectsV2", prefix, e))?);
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(listing.prefix)
+                .set_delimiter(listing.delimiter.map(str::to_string))
+                .set_max_keys(listing.page_size)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.classify("ListObjectsV2", listing.prefix, e))?;
+            let keys = page
+                .contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .chain(page.common_prefixes().iter().filter_map(|p| p.prefix()))
+                .collect();
+            let checked = pager.next(&Page {
+                keys,
+                truncated: page.is_truncated(),
+                next_token: page.next_continuation_token(),
+            });
+            token = checked.map_err(|problem| StoreError::Listing {
+                target: self.location(listing.prefix),
+                problem,
+            })?;
+            each(&page);
+            if token.is_none() {
+                return Ok(());
+            }
         }
-        Ok(())
+    }
+
+    /// Delete `keys` in one DeleteObjects that reports every key: the keys
+    /// the server says it deleted. For the probe; `delete` is for work.
+    pub async fn delete_reporting(
+        &self,
+        keys: &[String],
+        counter: &AtomicU64,
+    ) -> Result<Vec<String>, StoreError> {
+        RequestCounts::bump(counter);
+        let out = self
+            .client
+            .delete_objects()
+            .bucket(&self.bucket)
+            .delete(self.delete_request(keys, false)?)
+            .send()
+            .await
+            .map_err(|e| self.classify("DeleteObjects", &keys[0], e))?;
+        Ok(out
+            .deleted()
+            .iter()
+            .filter_map(|d| d.key())
+            .map(str::to_string)
+            .collect())
+    }
+
+    fn delete_request(&self, keys: &[String], quiet: bool) -> Result<Delete, StoreError> {
+        let build_error = |e: aws_sdk_s3::error::BuildError| StoreError::Other {
+            op: "DeleteObjects",
+            target: self.bucket.clone(),
+            detail: e.to_string(),
+            source: Some(Box::new(e)),
+        };
+        let objects = keys
+            .iter()
+            .map(|k| ObjectIdentifier::builder().key(k).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(build_error)?;
+        Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(quiet)
+            .build()
+            .map_err(build_error)
     }
 
     /// 1,000 keys per DeleteObjects, a few requests in flight at once. Keys
@@ -350,22 +478,7 @@ impl S3Store {
 
     /// One DeleteObjects; the keys it reports as not deleted.
     async fn delete_batch(&self, chunk: &[String]) -> Result<Vec<NotDeleted>, StoreError> {
-        let build_error = |e: aws_sdk_s3::error::BuildError| StoreError::Other {
-            op: "DeleteObjects",
-            target: self.bucket.clone(),
-            detail: e.to_string(),
-            source: Some(Box::new(e)),
-        };
-        let objects = chunk
-            .iter()
-            .map(|k| ObjectIdentifier::builder().key(k).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(build_error)?;
-        let delete = Delete::builder()
-            .set_objects(Some(objects))
-            .quiet(true)
-            .build()
-            .map_err(build_error)?;
+        let delete = self.delete_request(chunk, true)?;
         let out = self
             .client
             .delete_objects()
@@ -388,6 +501,15 @@ impl S3Store {
             })
             .collect())
     }
+}
+
+/// What one listing asks for.
+struct Listing<'a> {
+    prefix: &'a str,
+    delimiter: Option<&'a str>,
+    /// `max-keys`; None: the server's default (1,000 on S3).
+    page_size: Option<i32>,
+    limit: Limit,
 }
 
 /// A key a DeleteObjects answer reported as not deleted.

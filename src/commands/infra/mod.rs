@@ -74,6 +74,15 @@ fn bucket_from(flag: Option<&str>, env: Option<&InfraEnv>, file: &Path) -> Resul
 }
 
 /// Clients and names for the bucket the flags or the env file point at.
+/// `--endpoint-url`, else AWS_ENDPOINT_URL.
+fn endpoint(args: &AwsArgs) -> Option<String> {
+    args.endpoint_url.clone().or_else(|| {
+        std::env::var("AWS_ENDPOINT_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+    })
+}
+
 async fn connect(args: &AwsArgs, env: Option<&InfraEnv>) -> Result<(Aws, Names)> {
     let file = &args.env_file;
     let bucket = pick(
@@ -99,12 +108,7 @@ async fn connect(args: &AwsArgs, env: Option<&InfraEnv>) -> Result<(Aws, Names)>
         &bucket,
         region.as_deref().unwrap_or(crate::aws::DEFAULT_REGION),
     )?;
-    let endpoint = args.endpoint_url.clone().or_else(|| {
-        std::env::var("AWS_ENDPOINT_URL")
-            .ok()
-            .filter(|v| !v.is_empty())
-    });
-    let aws = Aws::connect(region.as_deref(), endpoint.as_deref()).await?;
+    let aws = Aws::connect(region.as_deref(), endpoint(args).as_deref()).await?;
     let names = Names::new(&bucket, &aws.region)?;
     Ok((aws, names))
 }

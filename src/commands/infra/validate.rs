@@ -5,6 +5,7 @@ use anyhow::Result;
 use super::{connect, read_env_file};
 use crate::checks::{Row, all_ok};
 use crate::cli::ValidateArgs;
+use crate::commands::check;
 use crate::infra::access::AccessConfig;
 use crate::infra::aws::Aws;
 use crate::infra::function_test;
@@ -12,6 +13,7 @@ use crate::infra::names::Names;
 use crate::infra::state::Observed;
 use crate::infra::validate;
 use crate::output::Output;
+use crate::storage::s3::S3Options;
 
 pub async fn run(args: &ValidateArgs, out: &Output) -> Result<bool> {
     let env = read_env_file(&args.aws.env_file)?;
@@ -23,6 +25,15 @@ pub async fn run(args: &ValidateArgs, out: &Output) -> Result<bool> {
     let obs = aws.observe(&names, id).await?;
     let mut rows = validate::checks(&names, &obs);
     rows.extend(function_rows(&aws, &names, &obs).await);
+    if obs.bucket.is_some() {
+        let s3 = S3Options {
+            bucket: names.bucket.clone(),
+            region: Some(names.region.clone()),
+            endpoint: super::endpoint(&args.aws),
+            ..S3Options::default()
+        };
+        rows.extend(check::server_rows(&s3, args.unsafe_no_conditional_writes).await);
+    }
     out.check_table(&rows);
     Ok(all_ok(&rows))
 }

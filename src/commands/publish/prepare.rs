@@ -54,6 +54,7 @@ pub async fn prepare(settings: &Settings, dry_run: bool, out: &Output) -> Result
     let layout = Layout::new(&settings.prefix, &settings.project, &settings.branch)?;
     check_source(&settings.source, out)?;
     let store = crate::commands::open_store(&settings.target, !dry_run, out).await?;
+    server_conditions(settings, &store, dry_run, out).await?;
     let manifest = state::manifest::read(&store, &layout).await?;
     let (run, claim) = claim_run_id(settings, &store, &layout, &manifest, dry_run, out).await?;
     let urls = urls(settings, &store, &layout, &run);
@@ -88,6 +89,35 @@ pub async fn prepare(settings: &Settings, dry_run: bool, out: &Output) -> Result
         site_access,
         links,
     })
+}
+
+/// A publish writes only where the server keeps the conditions its
+/// promises rest on; a plan measures nothing and says what a publish would
+/// meet.
+async fn server_conditions(
+    settings: &Settings,
+    store: &Store,
+    dry_run: bool,
+    out: &Output,
+) -> Result<()> {
+    let accept = settings.accept_unconditional_writes;
+    if !dry_run {
+        return crate::commands::conditions::require(store, accept, out).await;
+    }
+    match state::server::read(store).await? {
+        None if store.s3_server().is_some() => out.note(
+            "The server's conditional writes are not measured yet: the first publish measures them",
+        ),
+        None => {}
+        Some(record) => {
+            if let crate::model::server::Judgement::Refused(refusal) =
+                crate::model::server::judge(&record, accept)
+            {
+                out.warning(&format!("a publish would refuse: {refusal}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Links that open on a private site: the run's own folder, and the branch
