@@ -322,6 +322,7 @@ fn settings() -> Settings {
         access_key: None,
         link_days: 30,
         engine: Engine::Allure2,
+        accept_unconditional_writes: false,
     }
 }
 
