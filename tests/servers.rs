@@ -94,9 +94,9 @@ fn status<E>(result: &Result<impl Sized, SdkError<E>>) -> Option<u16> {
         .map(|r| r.status().as_u16())
 }
 
-/// The HTTP status of a create-only write and of a write against a wrong
-/// ETag, both to a key that exists.
-async fn conditional_statuses(server: &Server) -> (Option<u16>, Option<u16>) {
+/// The HTTP statuses of a create-only write and of a write against a wrong
+/// ETag, both to a key holding "first", and what the key holds afterwards.
+async fn conditional_writes(server: &Server) -> (Option<u16>, Option<u16>, Vec<u8>) {
     let client = s3_client(server).await;
     let bucket = bucket_on(&client).await;
     put(&client, &bucket, "marker", "first").await;
@@ -116,36 +116,26 @@ async fn conditional_statuses(server: &Server) -> (Option<u16>, Option<u16>) {
         .body(ByteStream::from_static(b"third"))
         .send()
         .await;
-    (status(&create), status(&swap))
+    let now = get(&client, &bucket, "marker").await;
+    (status(&create), status(&swap), now)
 }
 
 #[tokio::test]
 async fn harness_s3rver_ignores_conditional_writes() {
-    let server = Server::s3rver();
-    assert_eq!(conditional_statuses(&server).await, (None, None));
-    // Both writes landed: the condition was not merely reported, it was ignored.
-    let client = s3_client(&server).await;
-    let bucket = bucket_on(&client).await;
-    put(&client, &bucket, "k", "first").await;
-    client
-        .put_object()
-        .bucket(&bucket)
-        .key("k")
-        .if_none_match("*")
-        .body(ByteStream::from_static(b"second"))
-        .send()
-        .await
-        .expect("s3rver accepts a create-only write over an existing key");
-    assert_eq!(support::get(&client, &bucket, "k").await, b"second");
+    // Both writes land: the conditions are not checked at all.
+    assert_eq!(
+        conditional_writes(&Server::s3rver()).await,
+        (None, None, b"third".to_vec())
+    );
 }
 
 #[tokio::test]
 async fn harness_s3s_and_moto_refuse_failed_conditions() {
     for server in [Server::s3s(), Server::moto()] {
         assert_eq!(
-            conditional_statuses(&server).await,
-            (Some(412), Some(412)),
-            "{} should answer 412 to both failed conditions",
+            conditional_writes(&server).await,
+            (Some(412), Some(412), b"first".to_vec()),
+            "{} should refuse both failed conditions",
             server.name
         );
     }
@@ -209,7 +199,7 @@ async fn harness_every_server_pages_a_listing() {
 
 #[tokio::test]
 async fn harness_proxy_pages_splits_a_listing_on_moto_and_s3rver() {
-    for server in [Server::moto(), Server::s3rver()] {
+    for server in unsigned_servers() {
         let (client, bucket) = bucket_with_keys(&server, 5).await;
         let proxy = Proxy::start_to(&server.url, 0, &[&format!("pages:{bucket}:-1:2")]);
         let through = s3_client(&server.behind(&proxy.url)).await;
@@ -242,11 +232,15 @@ async fn harness_proxy_request_faults_break_s3s_signatures_answer_faults_do_not(
     assert!(pages[0].keys.iter().any(|k| k == "zz-outside/key"));
 }
 
-/// A listing through a proxy in front of moto injecting `fault` on the
-/// listing of `run/` in a new bucket of `n` keys.
-async fn through_fault(fault: &str, n: usize) -> (Proxy, Client, String) {
-    let server = Server::moto();
-    let (_, bucket) = bucket_with_keys(&server, n).await;
+/// The servers whose signatures the request rewrites do not break.
+fn unsigned_servers() -> [Server; 2] {
+    [Server::moto(), Server::s3rver()]
+}
+
+/// A proxy in front of `server` injecting `fault` on listings in a new
+/// bucket of `n` keys under `run/`, and a client talking through it.
+async fn through_fault(server: &Server, fault: &str, n: usize) -> (Proxy, Client, String) {
+    let (_, bucket) = bucket_with_keys(server, n).await;
     let proxy = Proxy::start_to(&server.url, 0, &[&format!("{fault}:{bucket}:-1")]);
     let client = s3_client(&server.behind(&proxy.url)).await;
     (proxy, client, bucket)
@@ -254,60 +248,68 @@ async fn through_fault(fault: &str, n: usize) -> (Proxy, Client, String) {
 
 #[tokio::test]
 async fn harness_proxy_listrepeat_repeats_the_token_asked_with() {
-    let (proxy, client, bucket) = through_fault("listrepeat", 3).await;
-    let pages = walk(&client, &bucket, "run/", None, 4).await;
-    assert_eq!(pages.len(), 4, "the walk never ends on its own: {pages:?}");
-    let first = pages[0].next.clone().expect("the first page has a token");
-    for page in &pages[1..] {
-        assert_eq!(page.asked_with.as_ref(), Some(&first));
-        assert_eq!(page.next.as_ref(), Some(&first), "token repeats");
-        assert!(page.truncated);
+    for server in unsigned_servers() {
+        let (proxy, client, bucket) = through_fault(&server, "listrepeat", 3).await;
+        let pages = walk(&client, &bucket, "run/", None, 4).await;
+        assert_eq!(pages.len(), 4, "{}: the walk never ends: {pages:?}", server.name);
+        let first = pages[0].next.clone().expect("the first page has a token");
+        for page in &pages[1..] {
+            assert_eq!(page.asked_with.as_ref(), Some(&first));
+            assert_eq!(page.next.as_ref(), Some(&first), "{}: token repeats", server.name);
+            assert!(page.truncated);
+        }
+        assert_eq!(proxy.stats()["listrepeat"], 4);
     }
-    assert_eq!(proxy.stats()["listrepeat"], 4);
 }
 
 #[tokio::test]
 async fn harness_proxy_listnotoken_drops_the_token_of_a_truncated_page() {
-    let (proxy, client, bucket) = through_fault("listnotoken", 3).await;
-    let pages = walk(&client, &bucket, "run/", None, 4).await;
-    assert_eq!(pages.len(), 1);
-    assert!(pages[0].truncated, "IsTruncated stays true");
-    assert_eq!(pages[0].next, None);
-    assert_eq!(pages[0].keys, ["run/0", "run/1"]);
-    assert_eq!(proxy.stats()["listnotoken"], 1);
+    for server in unsigned_servers() {
+        let (proxy, client, bucket) = through_fault(&server, "listnotoken", 3).await;
+        let pages = walk(&client, &bucket, "run/", None, 4).await;
+        assert_eq!(pages.len(), 1, "{}: {pages:?}", server.name);
+        assert!(pages[0].truncated, "IsTruncated stays true");
+        assert_eq!(pages[0].next, None);
+        assert_eq!(pages[0].keys, ["run/0", "run/1"]);
+        assert_eq!(proxy.stats()["listnotoken"], 1);
+    }
 }
 
 #[tokio::test]
 async fn harness_proxy_listloop_repeats_keys_under_new_tokens() {
-    let (proxy, client, bucket) = through_fault("listloop", 5).await;
-    let pages = walk(&client, &bucket, "run/", None, 6).await;
-    assert_eq!(pages.len(), 6, "the walk never ends on its own: {pages:?}");
-    let mut tokens = std::collections::HashSet::new();
-    for page in &pages {
-        assert_eq!(page.keys, ["run/0", "run/1"], "always the first page");
-        assert!(page.truncated);
-        let token = page.next.clone().expect("every page has a token");
-        assert!(tokens.insert(token), "tokens never repeat: {pages:?}");
+    for server in unsigned_servers() {
+        let (proxy, client, bucket) = through_fault(&server, "listloop", 5).await;
+        let pages = walk(&client, &bucket, "run/", None, 6).await;
+        assert_eq!(pages.len(), 6, "{}: the walk never ends: {pages:?}", server.name);
+        let mut tokens = std::collections::HashSet::new();
+        for page in &pages {
+            assert_eq!(page.keys, ["run/0", "run/1"], "always the first page");
+            assert!(page.truncated);
+            let token = page.next.clone().expect("every page has a token");
+            assert!(tokens.insert(token), "tokens never repeat: {pages:?}");
+        }
+        assert_eq!(proxy.stats()["listloop"], 6);
     }
-    assert_eq!(proxy.stats()["listloop"], 6);
 }
 
 #[tokio::test]
 async fn harness_proxy_listforeign_adds_a_key_outside_the_prefix() {
-    let server = Server::moto();
-    let (_, bucket) = bucket_with_keys(&server, 3).await;
-    // MATCH is the prefix as the query carries it: URL-encoded.
-    let proxy = Proxy::start_to(&server.url, 0, &["listforeign:prefix=run%2F:-1"]);
-    let client = s3_client(&server.behind(&proxy.url)).await;
-    let pages = walk(&client, &bucket, "run/", None, 4).await;
-    assert_eq!(pages.len(), 1);
-    assert_eq!(
-        pages[0].keys,
-        ["run/0", "run/1", "run/2", "zz-outside/key"],
-        "one key outside run/ after the real ones"
-    );
-    // A listing of another prefix does not match and is left alone.
-    let other = walk(&client, &bucket, "other/", None, 4).await;
-    assert_eq!(other[0].keys, ["other/key"]);
-    assert_eq!(proxy.stats()["listforeign"], 1);
+    for server in unsigned_servers() {
+        let (_, bucket) = bucket_with_keys(&server, 3).await;
+        // MATCH is the prefix as the query carries it: URL-encoded.
+        let proxy = Proxy::start_to(&server.url, 0, &["listforeign:prefix=run%2F:-1"]);
+        let client = s3_client(&server.behind(&proxy.url)).await;
+        let pages = walk(&client, &bucket, "run/", None, 4).await;
+        assert_eq!(pages.len(), 1, "{}: {pages:?}", server.name);
+        assert_eq!(
+            pages[0].keys,
+            ["run/0", "run/1", "run/2", "zz-outside/key"],
+            "{}: one key outside run/ after the real ones",
+            server.name
+        );
+        // A listing of another prefix does not match and is left alone.
+        let other = walk(&client, &bucket, "other/", None, 4).await;
+        assert_eq!(other[0].keys, ["other/key"]);
+        assert_eq!(proxy.stats()["listforeign"], 1);
+    }
 }
