@@ -7,9 +7,9 @@
 mod proxy;
 mod support;
 
+use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::Client;
 use proxy::Proxy;
 use support::*;
 
@@ -224,7 +224,11 @@ async fn harness_proxy_request_faults_break_s3s_signatures_answer_faults_do_not(
         .prefix("run/")
         .send()
         .await;
-    assert_eq!(status(&refused), Some(403), "s3s-fs checks the query signed");
+    assert_eq!(
+        status(&refused),
+        Some(403),
+        "s3s-fs checks the query signed"
+    );
 
     let proxy = Proxy::start_to(&server.url, 0, &[&format!("listforeign:{bucket}:-1")]);
     let through = s3_client(&server.behind(&proxy.url)).await;
@@ -251,11 +255,21 @@ async fn harness_proxy_listrepeat_repeats_the_token_asked_with() {
     for server in unsigned_servers() {
         let (proxy, client, bucket) = through_fault(&server, "listrepeat", 3).await;
         let pages = walk(&client, &bucket, "run/", None, 4).await;
-        assert_eq!(pages.len(), 4, "{}: the walk never ends: {pages:?}", server.name);
+        assert_eq!(
+            pages.len(),
+            4,
+            "{}: the walk never ends: {pages:?}",
+            server.name
+        );
         let first = pages[0].next.clone().expect("the first page has a token");
         for page in &pages[1..] {
             assert_eq!(page.asked_with.as_ref(), Some(&first));
-            assert_eq!(page.next.as_ref(), Some(&first), "{}: token repeats", server.name);
+            assert_eq!(
+                page.next.as_ref(),
+                Some(&first),
+                "{}: token repeats",
+                server.name
+            );
             assert!(page.truncated);
         }
         assert_eq!(proxy.stats()["listrepeat"], 4);
@@ -280,7 +294,12 @@ async fn harness_proxy_listloop_repeats_keys_under_new_tokens() {
     for server in unsigned_servers() {
         let (proxy, client, bucket) = through_fault(&server, "listloop", 5).await;
         let pages = walk(&client, &bucket, "run/", None, 6).await;
-        assert_eq!(pages.len(), 6, "{}: the walk never ends: {pages:?}", server.name);
+        assert_eq!(
+            pages.len(),
+            6,
+            "{}: the walk never ends: {pages:?}",
+            server.name
+        );
         let mut tokens = std::collections::HashSet::new();
         for page in &pages {
             assert_eq!(page.keys, ["run/0", "run/1"], "always the first page");

@@ -186,7 +186,10 @@ fn start_watched(name: &str, argv: &[&std::ffi::OsStr], data: Option<&Path>, por
     let url = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{name} did not start on {url}");
+        assert!(
+            Instant::now() < deadline,
+            "{name} did not start on {url}; run it by hand to see why: {argv:?}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     url
