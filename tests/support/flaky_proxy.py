@@ -16,6 +16,28 @@ COUNT times (-1: always):
   delete   DeleteObjects: report an InternalError for each key containing
            MATCH (that key is not deleted); the other keys are deleted
 
+Listing faults apply to ListObjectsV2 (a GET with list-type=2) whose path and
+query contain MATCH. The prefix travels URL-encoded in the query, so MATCH is
+an encoded fragment: prefix=reports%2Fp%2F, not reports/p/. Each rewrites the
+request's max-keys to N (SECS as N, 2 when 0) so a small listing spans pages:
+
+  pages        small pages, nothing else
+  listrepeat   small pages; a request with a continuation-token is answered
+               with that same token as NextContinuationToken, IsTruncated true
+  listnotoken  small pages; the answer loses NextContinuationToken while
+               IsTruncated is true
+  listloop     small pages; every request is answered with the first page
+               (forwarded without its continuation-token), IsTruncated true
+               and a new token each time (loop-1, loop-2...): keys repeat,
+               tokens never do
+  listforeign  the answer gains a <Contents> entry for zz-outside/key, outside
+               the prefix asked for (no page-size change)
+
+The request faults change the query the client signed: moto and s3rver do
+not check that signature, s3s-fs refuses it (403 SignatureDoesNotMatch) unless
+the client already asked for max-keys=N on a first page. listforeign changes
+only the answer and works in front of every server.
+
 GET /__faults gives the number of faults injected; GET /__stats the count
 per kind, as JSON. The first line printed is the port."""
 import http.client
@@ -41,6 +63,88 @@ stats = {}
 
 SLOWDOWN = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>'
 INTERNAL = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>'
+
+
+LIST_KINDS = ("pages", "listrepeat", "listnotoken", "listloop", "listforeign")
+loop_tokens = {"next": 0}
+
+
+def take_list(path):
+    """The listing fault due for the request `path` (with its query), if any."""
+    split = urllib.parse.urlsplit(path)
+    query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
+    if query.get("list-type") != ["2"]:
+        return None
+    for kind in LIST_KINDS:
+        fault = take(kind, path)
+        if fault:
+            return fault
+    return None
+
+
+def with_query(path, set_params, drop=()):
+    """`path` with query parameters set or dropped, the others kept verbatim."""
+    base, _, query = path.partition("?")
+    names = set(set_params) | set(drop)
+    kept = [p for p in query.split("&") if p and urllib.parse.unquote(p.partition("=")[0]) not in names]
+    kept += [f"{k}={urllib.parse.quote(str(v), safe='')}" for k, v in set_params.items()]
+    return base + "?" + "&".join(kept)
+
+
+def xml_text(value):
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def set_element(xml, name, value):
+    """`xml` (one ListBucketResult) with element `name` set to `value`
+    (added after IsTruncated when missing), or removed when value is None."""
+    pattern = re.compile(rf"<{name}>.*?</{name}>|<{name}/>", re.S)
+    if value is None:
+        return pattern.sub("", xml)
+    element = f"<{name}>{xml_text(value)}</{name}>"
+    if pattern.search(xml):
+        return pattern.sub(lambda _: element, xml, count=1)
+    return xml.replace("</IsTruncated>", "</IsTruncated>" + element, 1)
+
+
+def list_fault(fault, path):
+    """The request path to forward and a function rewriting the answer."""
+    kind = fault["kind"]
+    token = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query).get("continuation-token", [None])[0]
+    if kind == "listforeign":
+        return path, foreign_entry
+    size = int(fault["secs"]) or 2
+    if kind == "listloop":
+        path = with_query(path, {"max-keys": size}, drop=("continuation-token", "start-after"))
+    else:
+        path = with_query(path, {"max-keys": size})
+
+    def rewrite(xml):
+        if kind == "listrepeat" and token is not None:
+            xml = set_element(xml, "IsTruncated", "true")
+            return set_element(xml, "NextContinuationToken", token)
+        if kind == "listnotoken":
+            xml = set_element(xml, "IsTruncated", "true")
+            return set_element(xml, "NextContinuationToken", None)
+        if kind == "listloop":
+            with lock:
+                loop_tokens["next"] += 1
+                fresh = f"loop-{loop_tokens['next']}"
+            xml = set_element(xml, "IsTruncated", "true")
+            return set_element(xml, "NextContinuationToken", fresh)
+        return xml
+
+    return path, rewrite
+
+
+def foreign_entry(xml):
+    """A <Contents> entry outside any prefix, as a server ignoring `prefix` would."""
+    entry = ("<Contents><Key>zz-outside/key</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified>"
+             '<ETag>"d41d8cd98f00b204e9800998ecf8427e"</ETag><Size>0</Size><StorageClass>STANDARD</StorageClass></Contents>')
+    count_match = re.search(r"<KeyCount>(\d+)</KeyCount>", xml)
+    if count_match:
+        xml = set_element(xml, "KeyCount", str(int(count_match.group(1)) + 1))
+    return xml.replace("</ListBucketResult>", entry + "</ListBucketResult>", 1)
 
 
 def take(kind, text):
@@ -119,7 +223,13 @@ class Proxy(BaseHTTPRequestHandler):
             if fault:
                 status, payload = (503, SLOWDOWN) if count["faults"] % 2 else (500, INTERNAL)
                 return self._reply(status, payload, {"Content-Type": "application/xml"})
-        status, data, out = self._forward(self.command, self.path, body, dict(self.headers.items()))
+        path, rewrite = self.path, None
+        listing = self.command == "GET" and take_list(self.path)
+        if listing:
+            path, rewrite = list_fault(listing, self.path)
+        status, data, out = self._forward(self.command, path, body, dict(self.headers.items()))
+        if rewrite and status == 200:
+            data = rewrite(data.decode()).encode()
         self._reply(status, data, out)
 
     def _forward(self, method, path, body, headers):

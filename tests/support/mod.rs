@@ -1,5 +1,6 @@
-//! Test harness: a real moto server on a free loopback port (one per test
-//! binary), the real Allure CLI, and helpers to run the real binary.
+//! Test harness: real S3 servers on free loopback ports (one of each per test
+//! binary, started on first use: moto, s3rver, s3s-fs), the real Allure CLI,
+//! and helpers to run the real binary.
 #![allow(dead_code)]
 
 use std::net::TcpListener;
@@ -53,37 +54,232 @@ pub fn moto() -> &'static str {
             "the venv with moto is missing at {}: run bash .ci/run",
             python.display()
         );
-        let server = format!(
-            "{} {}",
-            python.display(),
-            repo().join("tests/support/moto_server.py").display()
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let script = format!(
-            "{} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & child=$!; \
-             while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $child",
-            server,
-            parent = std::process::id()
-        );
-        // The watchdog outlives this function by design; it exits with us.
-        let watchdog = Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start moto");
-        std::mem::forget(watchdog);
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not start on {url}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        url
+        let port = free_port();
+        let server = repo().join("tests/support/moto_server.py");
+        let port_arg = port.to_string();
+        start_watched(
+            "moto",
+            &[
+                python.as_os_str(),
+                server.as_os_str(),
+                "-H".as_ref(),
+                "127.0.0.1".as_ref(),
+                "-p".as_ref(),
+                port_arg.as_ref(),
+            ],
+            None,
+            port,
+        )
     })
+}
+
+/// s3rver's base URL, started on first use with its own data directory: a
+/// real S3-compatible server that ignores If-None-Match / If-Match. It knows
+/// one key pair (S3RVER / S3RVER) and does not check SigV4 signatures.
+pub fn s3rver() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let script = repo().join("node_modules/s3rver/bin/s3rver.js");
+        assert!(
+            script.is_file(),
+            "s3rver missing at {}: run `npm ci` in {} (bash .ci/run does)",
+            script.display(),
+            repo().display()
+        );
+        let node_ok = Command::new("node")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(node_ok, "s3rver needs `node` (Node.js 20) on PATH");
+        let data = data_dir("s3rver");
+        let port = free_port();
+        let port_arg = port.to_string();
+        // Node 17+ refuses the DES cipher s3rver seals its continuation tokens
+        // with; without the legacy provider every truncated listing is a 500.
+        start_watched(
+            "s3rver",
+            &[
+                "node".as_ref(),
+                "--openssl-legacy-provider".as_ref(),
+                script.as_os_str(),
+                "-d".as_ref(),
+                data.as_os_str(),
+                "-a".as_ref(),
+                "127.0.0.1".as_ref(),
+                "-p".as_ref(),
+                port_arg.as_ref(),
+                "--silent".as_ref(),
+            ],
+            Some(&data),
+            port,
+        )
+    })
+}
+
+/// The s3s-fs server's base URL (bench/s3-server), started on first use with
+/// its own root directory: honours conditional writes, checks signatures.
+pub fn s3s() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let bin = repo().join("bench/s3-server/target/release/bench-s3-server");
+        assert!(
+            bin.is_file(),
+            "the s3s-fs server is missing at {}: run `cargo build --release --locked \
+             --manifest-path bench/s3-server/Cargo.toml` (bash .ci/run does)",
+            bin.display()
+        );
+        let root = data_dir("s3s");
+        let port = free_port();
+        let port_arg = port.to_string();
+        start_watched(
+            "s3s-fs",
+            &[
+                bin.as_os_str(),
+                port_arg.as_ref(),
+                root.as_os_str(),
+                S3S_ACCESS_KEY.as_ref(),
+                S3S_SECRET_KEY.as_ref(),
+            ],
+            Some(&root),
+            port,
+        )
+    })
+}
+
+const S3S_ACCESS_KEY: &str = "s3s-test-key";
+const S3S_SECRET_KEY: &str = "s3s-test-secret";
+
+/// A free loopback port (free when asked; the server binds it right after).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// A fresh, empty directory for one server's data.
+fn data_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique(&format!("allure-host-{name}-data")));
+    std::fs::create_dir_all(&dir).expect("create a server data directory");
+    dir
+}
+
+/// Runs `argv` under a watchdog shell that stops it (and removes `data`)
+/// when this test process exits; returns its URL once `port` accepts.
+fn start_watched(name: &str, argv: &[&std::ffi::OsStr], data: Option<&Path>, port: u16) -> String {
+    let script = format!(
+        "data=$1; shift; \"$@\" >/dev/null 2>&1 & child=$!; \
+         while kill -0 {parent} 2>/dev/null; do sleep 1; done; \
+         {{ kill $child; wait $child; }} 2>/dev/null; [ -z \"$data\" ] || rm -rf -- \"$data\"",
+        parent = std::process::id()
+    );
+    let data = data.map(Path::as_os_str).unwrap_or_default();
+    // The watchdog outlives this function by design; it exits with us.
+    let watchdog = Command::new("sh")
+        .args(["-c".as_ref(), script.as_ref(), "sh".as_ref(), data])
+        .args(argv)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {name}: {e}"));
+    std::mem::forget(watchdog);
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{name} did not start on {url}; run it by hand to see why: {argv:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    url
+}
+
+/// An S3-compatible server the tests run: where it listens and the one key
+/// pair it accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    pub name: &'static str,
+    pub url: String,
+    pub access_key: &'static str,
+    pub secret_key: &'static str,
+}
+
+impl Server {
+    /// moto: honours conditional writes; any key pair, signatures unchecked.
+    pub fn moto() -> Self {
+        Self {
+            name: "moto",
+            url: moto().to_string(),
+            access_key: "test",
+            secret_key: "test",
+        }
+    }
+
+    /// s3rver: ignores conditional writes; SigV4 signatures unchecked.
+    pub fn s3rver() -> Self {
+        Self {
+            name: "s3rver",
+            url: s3rver().to_string(),
+            access_key: "S3RVER",
+            secret_key: "S3RVER",
+        }
+    }
+
+    /// s3s-fs: honours conditional writes, checks signatures.
+    pub fn s3s() -> Self {
+        Self {
+            name: "s3s-fs",
+            url: s3s().to_string(),
+            access_key: S3S_ACCESS_KEY,
+            secret_key: S3S_SECRET_KEY,
+        }
+    }
+
+    /// The same server's credentials reached at another URL (a proxy in front).
+    pub fn behind(&self, url: &str) -> Self {
+        Self {
+            url: url.to_string(),
+            ..self.clone()
+        }
+    }
+
+    /// Sets this server's key pair on `cmd` (a `command_in` command).
+    pub fn credentials_on<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
+        cmd.env("AWS_ACCESS_KEY_ID", self.access_key)
+            .env("AWS_SECRET_ACCESS_KEY", self.secret_key)
+    }
+}
+
+/// `command_in` with `server`'s key pair, to run the binary against it
+/// (the endpoint still goes in the arguments, e.g. `--s3-endpoint`).
+pub fn command_on(server: &Server, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = command_in(dir, args);
+    server.credentials_on(&mut cmd);
+    cmd
+}
+
+/// A path-style S3 client for `server`, with checksums only where S3
+/// requires them (as the binary does), which every server here accepts.
+pub async fn s3_client(server: &Server) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+    let creds = aws_sdk_s3::config::Credentials::new(
+        server.access_key,
+        server.secret_key,
+        None,
+        None,
+        "tests",
+    );
+    let conf = aws_sdk_s3::config::Builder::new()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(creds)
+        .endpoint_url(&server.url)
+        .force_path_style(true)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
 }
 
 /// The venv's Python, which has moto.
@@ -111,8 +307,19 @@ pub async fn s3() -> aws_sdk_s3::Client {
 }
 
 pub async fn bucket(client: &aws_sdk_s3::Client) -> String {
+    bucket_on(client).await
+}
+
+/// A new bucket on `client`'s server; "reports-" and 8 hex digits fit every
+/// server's naming rule (s3rver wants 3 to 63 characters).
+pub async fn bucket_on(client: &aws_sdk_s3::Client) -> String {
     let name = unique("reports");
-    client.create_bucket().bucket(&name).send().await.unwrap();
+    if let Err(e) = client.create_bucket().bucket(&name).send().await {
+        panic!(
+            "create bucket {name}: {}",
+            aws_sdk_s3::error::DisplayErrorContext(&e)
+        );
+    }
     name
 }
 

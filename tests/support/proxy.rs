@@ -1,5 +1,7 @@
-//! The fault-injecting proxy (`flaky_proxy.py`) in front of the moto server.
+//! The fault-injecting proxy (`flaky_proxy.py`) in front of the moto server,
+//! or of any S3 server the harness runs (`Proxy::start_to`).
 //! Test files that use it include this file with `#[path]`.
+#![allow(dead_code)]
 
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
@@ -15,10 +17,19 @@ impl Proxy {
     /// `every`: every N-th PUT answered 503/500 (0: none); `faults`:
     /// `KIND:MATCH:COUNT[:SECS]`, as flaky_proxy.py describes.
     pub fn start(every: u32, faults: &[&str]) -> Self {
-        let port = moto().rsplit(':').next().unwrap().to_string();
+        Self::start_to(moto(), every, faults)
+    }
+
+    /// As `start`, in front of the server at `upstream` (`http://HOST:PORT`).
+    pub fn start_to(upstream: &str, every: u32, faults: &[&str]) -> Self {
+        let (host, port) = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .rsplit_once(':')
+            .unwrap_or_else(|| panic!("upstream {upstream} is not http://HOST:PORT"));
         let mut child = Command::new(moto_python())
             .arg(repo().join("tests/support/flaky_proxy.py"))
-            .args(["127.0.0.1", &port, &every.to_string()])
+            .args([host, port, &every.to_string()])
             .args(faults)
             .stdout(Stdio::piped())
             .spawn()
