@@ -26,6 +26,7 @@ fn every_input_reaches_a_setting_and_every_output_is_declared() {
             "mode" => "cleanup".into(),
             "access-key" => format!("k7.{}", "c".repeat(64)),
             "pr-comment" | "summary" => "false".into(),
+            "unsafe-no-conditional-writes" => "true".into(),
             "fail-on" => "broken".into(),
             "sse" => "aws:kms".into(),
             "variant" => r#"{"leg":"v-variant"}"#.into(),
@@ -57,6 +58,9 @@ fn every_input_reaches_a_setting_and_every_output_is_declared() {
             "fail-on" => "fail_on: Broken".to_string(),
             "mode" => "mode: Cleanup".to_string(),
             "allure-version" => "allure_version: Some(3)".to_string(),
+            "unsafe-no-conditional-writes" => {
+                "unsafe_no_conditional_writes: Some(true)".to_string()
+            }
             "variant" => "v-variant".to_string(),
             "meta" => "(\"team\", \"v-meta\")".to_string(),
             _ => value.clone(),

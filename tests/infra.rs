@@ -671,7 +671,7 @@ fn policy_is_valid_json_scoped_to_the_project() {
     )))
     .unwrap();
     assert_eq!(plain["Version"], "2012-10-17");
-    assert_eq!(statements(&plain).len(), 3);
+    assert_eq!(statements(&plain).len(), 5);
     let err = failed(&infra(
         dir.path(),
         &[

@@ -1,8 +1,8 @@
 //! `allure-host publish --check`: preflight. Verifies the Allure engine, the
 //! results, the credentials, the bucket's privacy and what its server
-//! honours, prints a table, and fails when any row failed. Changes no
-//! report: measuring the server writes scratch keys under `~allure-host/probe/`
-//! (removed) and its record, `~allure-host/server.json`.
+//! honours, prints a table, and fails when any row failed. Changes nothing:
+//! measuring the server writes scratch keys under `~allure-host/probe/` and
+//! removes them.
 
 use anyhow::Result;
 

@@ -6,9 +6,11 @@
 use anyhow::{Result, bail};
 
 use crate::checks::{Row, Status, row};
-use crate::model::server::{self, Judgement, OPT_IN, PROBE_PREFIX, RECORD_KEY, ServerRecord};
+use crate::model::server::{
+    self, Judgement, OPT_IN, PROBE_PREFIX, RECORD_DAYS, RECORD_KEY, ServerRecord,
+};
 use crate::output::Output;
-use crate::state::server::{self as record, Known};
+use crate::state::server::{self as record, Keep, Known};
 use crate::storage::Store;
 
 /// Refuse, before anything is written, a server that does not keep the
@@ -55,10 +57,10 @@ pub async fn require(store: &Store, accept: bool, out: &Output) -> Result<()> {
     }
 }
 
-/// Measure the server now (the record is rewritten) and give a row per
-/// capability. Nothing for a local directory.
+/// Measure the server now and give a row per capability; the bucket keeps
+/// nothing of it. Nothing for a local directory.
 pub async fn rows(store: &Store, accept: bool) -> Vec<Row> {
-    match record::measure(store).await {
+    match record::measure(store, Keep::Nothing).await {
         Ok(Known::Ours) => Vec::new(),
         Ok(Known::AwsDocumented { denied }) => {
             vec![row("server", Status::Warn, aws_unmeasured(&denied))]
@@ -103,7 +105,7 @@ fn measured_note(record: &ServerRecord) -> String {
         false => format!("does not honour: {}", broken.join(", ")),
     };
     format!(
-        "Measured the server {}: it {verdict} (kept in {RECORD_KEY}; `allure-host publish --check` measures again)",
+        "Measured the server {}: it {verdict} (kept in {RECORD_KEY} for {RECORD_DAYS} days; `allure-host publish --check` measures it any time)",
         record.endpoint
     )
 }

@@ -15,6 +15,9 @@ pub const PROBE_PREFIX: &str = "~allure-host/probe/";
 pub const OPT_IN: &str = "--unsafe-no-conditional-writes (ALLURE_UNSAFE_NO_CONDITIONAL_WRITES=true, the action's unsafe-no-conditional-writes input)";
 
 const FORMAT: u32 = 1;
+/// A measurement is trusted this long, then taken again: a server upgraded
+/// (or downgraded) under the same endpoint is noticed within a week.
+pub const RECORD_DAYS: i64 = 7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -111,10 +114,11 @@ impl ServerRecord {
         }
     }
 
-    /// The record if it is ours, of this format and endpoint, and names
-    /// every capability once. Anything else is measured again: an
+    /// The record if it is ours, of this format and endpoint, names every
+    /// capability once, and was measured in the last `RECORD_DAYS` before
+    /// `now` (epoch seconds). Anything else is measured again: an
     /// unreadable record never counts as a server that honours.
-    pub fn parse_for(bytes: &[u8], endpoint: &str) -> Option<Self> {
+    pub fn parse_for(bytes: &[u8], endpoint: &str, now: i64) -> Option<Self> {
         let record: Self = serde_json::from_slice(bytes).ok()?;
         let complete = Capability::ALL.iter().all(|c| {
             record
@@ -124,7 +128,12 @@ impl ServerRecord {
                 .count()
                 == 1
         });
-        (record.format == FORMAT && record.endpoint == endpoint && complete).then_some(record)
+        let at = chrono::DateTime::parse_from_rfc3339(&record.measured)
+            .ok()?
+            .timestamp();
+        let recent = at <= now && now - at < RECORD_DAYS * 24 * 3600;
+        (record.format == FORMAT && record.endpoint == endpoint && complete && recent)
+            .then_some(record)
     }
 
     pub fn to_json(&self) -> Vec<u8> {
@@ -152,7 +161,7 @@ pub enum Judgement {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error(
-        "{endpoint} does not honour conditional writes ({what}; measured {measured}). On it, two publishers of one run id can both claim the run and mix their files in one folder, and concurrent publishes or prunes can lose each other's manifest rows or move latest backwards. Nothing was written. Use a server that honours If-None-Match and If-Match (docs/publishing.md lists them), or, if only one publisher or prune ever writes to this bucket at a time, pass {OPT_IN}"
+        "{endpoint} does not honour conditional writes ({what}; measured {measured}). On it, two publishers of one run id can both claim the run and mix their files in one folder, and concurrent publishes or prunes can lose each other's manifest rows or move latest backwards. Nothing was written. Use a server that honours If-None-Match and If-Match (docs/publishing.md lists them; a server changed since is measured again {RECORD_DAYS} days after that, or at once once {RECORD_KEY} is removed), or, if only one publisher or prune ever writes to this bucket at a time, pass {OPT_IN}"
     )]
     Conditions {
         endpoint: String,
@@ -160,7 +169,7 @@ pub enum Refusal {
         measured: String,
     },
     #[error(
-        "{endpoint} cannot be trusted to list or delete ({what}; measured {measured}). Prune and publish find what to remove by listing, so a listing that pages wrongly could make them remove the wrong objects or keep half of a run. Nothing was written. Fix or replace the server; `allure-host publish --check` measures it again"
+        "{endpoint} cannot be trusted to list or delete ({what}; measured {measured}). Prune and publish find what to remove by listing, so a listing that pages wrongly could make them remove the wrong objects or keep half of a run. Nothing was written. Fix or replace the server: `allure-host publish --check` measures it without recording, and writers measure it again {RECORD_DAYS} days after that, or at once once {RECORD_KEY} is removed"
     )]
     Listing {
         endpoint: String,
@@ -222,6 +231,9 @@ mod tests {
         ServerRecord::new("http://s3.local", "2026-12-04T00:00:00Z".into(), findings)
     }
 
+    /// 2026-12-05T00:00:00Z: a day after `record` measured.
+    const NOW: i64 = 1_796_428_800;
+
     #[test]
     fn a_server_that_honours_everything_is_safe_with_or_without_the_opt_in() {
         assert_eq!(judge(&record(&[]), false), Judgement::Safe);
@@ -258,35 +270,52 @@ mod tests {
         let r = record(&[]);
         let json = r.to_json();
         assert_eq!(
-            ServerRecord::parse_for(&json, "http://s3.local"),
+            ServerRecord::parse_for(&json, "http://s3.local", NOW),
             Some(r.clone())
         );
-        assert_eq!(ServerRecord::parse_for(&json, "http://other"), None);
+        assert_eq!(ServerRecord::parse_for(&json, "http://other", NOW), None);
         let mut v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         v["format"] = 2.into();
         assert_eq!(
-            ServerRecord::parse_for(v.to_string().as_bytes(), "http://s3.local"),
+            ServerRecord::parse_for(v.to_string().as_bytes(), "http://s3.local", NOW),
             None
         );
         let mut partial = r.clone();
         partial.findings.pop();
         assert_eq!(
-            ServerRecord::parse_for(&partial.to_json(), "http://s3.local"),
+            ServerRecord::parse_for(&partial.to_json(), "http://s3.local", NOW),
             None
         );
         let mut doubled = r.clone();
         doubled.findings.push(doubled.findings[0].clone());
         assert_eq!(
-            ServerRecord::parse_for(&doubled.to_json(), "http://s3.local"),
+            ServerRecord::parse_for(&doubled.to_json(), "http://s3.local", NOW),
             None
         );
         for junk in [&b"{"[..], b"null", b"{\"format\":1}", b""] {
-            assert_eq!(ServerRecord::parse_for(junk, "http://s3.local"), None);
+            assert_eq!(ServerRecord::parse_for(junk, "http://s3.local", NOW), None);
         }
+        let week = RECORD_DAYS * 24 * 3600;
+        assert!(ServerRecord::parse_for(&json, "http://s3.local", NOW + week - 86_401).is_some());
+        assert_eq!(
+            ServerRecord::parse_for(&json, "http://s3.local", NOW + week),
+            None
+        );
+        // From the future (a clock set wrong, a forged record): measured again.
+        assert_eq!(
+            ServerRecord::parse_for(&json, "http://s3.local", NOW - 2 * 86_400),
+            None
+        );
+        let mut undated = r.clone();
+        undated.measured = "last week".into();
+        assert_eq!(
+            ServerRecord::parse_for(&undated.to_json(), "http://s3.local", NOW),
+            None
+        );
         let mut extra = serde_json::to_value(&r).unwrap();
         extra["honour_everything"] = true.into();
         assert_eq!(
-            ServerRecord::parse_for(extra.to_string().as_bytes(), "http://s3.local"),
+            ServerRecord::parse_for(extra.to_string().as_bytes(), "http://s3.local", NOW),
             None
         );
     }

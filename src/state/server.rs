@@ -1,7 +1,8 @@
 //! The bucket's record of what its server honours (`~allure-host/server.json`):
 //! measured by the first writer into the bucket, then read by every later
 //! one (one GET, not the probe). A record of another endpoint, of another
-//! format or that cannot be read is measured again, never trusted.
+//! format, older than a week or that cannot be read is measured again,
+//! never trusted.
 
 use chrono::Utc;
 
@@ -36,7 +37,9 @@ pub async fn read(store: &Store) -> Result<Option<ServerRecord>, StoreError> {
     };
     let endpoint = s3.endpoint_label();
     Ok(match store.get(RECORD_KEY).await {
-        Ok(Some(object)) => ServerRecord::parse_for(&object.body, &endpoint),
+        Ok(Some(object)) => {
+            ServerRecord::parse_for(&object.body, &endpoint, Utc::now().timestamp())
+        }
         Ok(None) => None,
         Err(StoreError::Denied { .. }) => None,
         Err(e) => return Err(e),
@@ -54,12 +57,19 @@ pub async fn once(store: &Store) -> Result<Known, StoreError> {
             fresh: false,
             unrecorded: None,
         }),
-        None => measure(store).await,
+        None => measure(store, Keep::Record).await,
     }
 }
 
-/// Measure the server now and record the answers.
-pub async fn measure(store: &Store) -> Result<Known, StoreError> {
+/// Whether a measurement is kept in the bucket: a check changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    Record,
+    Nothing,
+}
+
+/// Measure the server now; with `Keep::Record`, record the answers.
+pub async fn measure(store: &Store, keep: Keep) -> Result<Known, StoreError> {
     let Some(s3) = store.s3_server() else {
         return Ok(Known::Ours);
     };
@@ -80,7 +90,11 @@ pub async fn measure(store: &Store) -> Result<Known, StoreError> {
     };
     let measured = Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let record = ServerRecord::new(&endpoint, measured, findings);
-    let unrecorded = match write(store, &record).await {
+    let written = match keep {
+        Keep::Record => write(store, &record).await,
+        Keep::Nothing => Ok(()),
+    };
+    let unrecorded = match written {
         Ok(()) => None,
         Err(e @ StoreError::Denied { .. }) => Some(e.to_string()),
         Err(e) => return Err(e),

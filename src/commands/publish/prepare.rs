@@ -53,6 +53,10 @@ pub struct Prepared {
 pub async fn prepare(settings: &Settings, dry_run: bool, out: &Output) -> Result<Prepared> {
     let layout = Layout::new(&settings.prefix, &settings.project, &settings.branch)?;
     check_source(&settings.source, out)?;
+    // A given id that cannot be used fails before anything is asked of the store.
+    if let Some(id) = &settings.run_id {
+        RunId::new(id.clone())?;
+    }
     let store = crate::commands::open_store(&settings.target, !dry_run, out).await?;
     server_conditions(settings, &store, dry_run, out).await?;
     let manifest = state::manifest::read(&store, &layout).await?;

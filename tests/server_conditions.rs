@@ -1,0 +1,433 @@
+//! What a server honours, measured and acted on: the real binary against
+//! s3rver (ignores conditional writes), s3s-fs and moto (honour them), and
+//! listings broken by the fault proxy in front of moto.
+
+#[path = "support/proxy.rs"]
+mod proxy;
+mod support;
+
+use std::process::Output;
+
+use proxy::Proxy;
+use serde_json::Value;
+use support::*;
+
+const RECORD: &str = "~allure-host/server.json";
+
+/// `allure-host <command> ... --bucket B --s3-endpoint URL` against `server`.
+fn run_on(server: &Server, bucket: &str, args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = args.to_vec();
+    all.extend(["--bucket", bucket, "--s3-endpoint", &server.url]);
+    command_on(server, dir.path(), &all).output().unwrap()
+}
+
+/// A publish of the generated report as run `run` of p / main.
+fn publish(server: &Server, bucket: &str, run: &str, extra: &[&str]) -> Output {
+    let report = generated_report().to_str().unwrap();
+    let mut args = vec![
+        "publish",
+        "--report",
+        report,
+        "--project",
+        "p",
+        "--branch",
+        "main",
+        "--run-id",
+        run,
+    ];
+    args.extend(extra);
+    run_on(server, bucket, &args)
+}
+
+/// Everything the command printed, stdout then stderr.
+fn printed(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn succeeded(out: &Output) -> String {
+    let text = printed(out);
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+fn refused(out: &Output) -> String {
+    let text = printed(out);
+    assert!(!out.status.success(), "{text}");
+    text
+}
+
+async fn fresh_bucket(server: &Server) -> (aws_sdk_s3::Client, String) {
+    let client = s3_client(server).await;
+    let bucket = bucket_on(&client).await;
+    (client, bucket)
+}
+
+/// `(capability, honoured)` as the bucket's record keeps them.
+async fn recorded(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<(String, bool)> {
+    let record: Value = serde_json::from_slice(&get(client, bucket, RECORD).await).unwrap();
+    record["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["capability"].as_str().unwrap().to_string(),
+                f["honoured"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+const CONDITIONS_IGNORED: &str = "does not honour conditional writes";
+
+/// The status of each capability row `publish --check` printed.
+fn check_rows(stdout: &str) -> Vec<(String, String)> {
+    [
+        "conditional create",
+        "conditional update",
+        "listing pages",
+        "batch delete",
+    ]
+    .iter()
+    .map(|name| {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} row:\n{stdout}"));
+        let status = line[name.len()..].split_whitespace().next().unwrap();
+        (name.to_string(), status.to_string())
+    })
+    .collect()
+}
+
+#[tokio::test]
+async fn the_probe_tells_the_servers_apart_and_a_check_keeps_nothing() {
+    for (server, conditions) in [
+        (Server::moto(), "ok"),
+        (Server::s3s(), "ok"),
+        (Server::s3rver(), "FAIL"),
+    ] {
+        let (client, bucket) = fresh_bucket(&server).await;
+        let report = generated_report().to_str().unwrap();
+        let out = run_on(
+            &server,
+            &bucket,
+            &["publish", "--check", "--report", report],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let rows = check_rows(&stdout);
+        let want = [
+            ("conditional create", conditions),
+            ("conditional update", conditions),
+            ("listing pages", "ok"),
+            ("batch delete", "ok"),
+        ];
+        for ((name, status), (want_name, want_status)) in rows.iter().zip(want) {
+            assert_eq!(
+                (name.as_str(), status.as_str()),
+                (want_name, want_status),
+                "{}:\n{stdout}",
+                server.name
+            );
+        }
+        assert!(
+            keys(&client, &bucket).await.is_empty(),
+            "{}: a check keeps nothing",
+            server.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn servers_that_honour_conditions_publish_without_a_warning() {
+    for server in [Server::moto(), Server::s3s()] {
+        let (client, bucket) = fresh_bucket(&server).await;
+        let text = succeeded(&publish(&server, &bucket, "r1", &[]));
+        assert!(text.contains("Measured the server"), "{text}");
+        assert!(!text.contains("warning"), "{}: {text}", server.name);
+        assert!(
+            recorded(&client, &bucket).await.iter().all(|(_, h)| *h),
+            "{}",
+            server.name
+        );
+        assert!(
+            !keys(&client, &bucket)
+                .await
+                .iter()
+                .any(|k| k.starts_with("~allure-host/probe/")),
+            "the probe's scratch keys are removed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn on_s3rver_a_publish_refuses_without_the_opt_in_and_writes_no_report() {
+    let server = Server::s3rver();
+    let (client, bucket) = fresh_bucket(&server).await;
+    let text = refused(&publish(&server, &bucket, "r1", &[]));
+    for needed in [
+        CONDITIONS_IGNORED,
+        "a second create of one key with If-None-Match: * succeeded",
+        "mix their files",
+        "manifest rows",
+        "Nothing was written",
+        "--unsafe-no-conditional-writes",
+    ] {
+        assert!(text.contains(needed), "{needed:?} missing:\n{text}");
+    }
+    // Only the measurement is kept, so the next writer reads it.
+    assert_eq!(keys(&client, &bucket).await, [RECORD]);
+    let findings = recorded(&client, &bucket).await;
+    assert_eq!(
+        findings,
+        [
+            ("conditional-create".to_string(), false),
+            ("conditional-update".to_string(), false),
+            ("paging".to_string(), true),
+            ("batch-delete".to_string(), true),
+        ]
+    );
+    // The next refusal reads the record instead of measuring again.
+    let text = refused(&publish(&server, &bucket, "r1", &[]));
+    assert!(!text.contains("Measured the server"), "{text}");
+    assert_eq!(keys(&client, &bucket).await, [RECORD]);
+}
+
+#[tokio::test]
+async fn with_the_opt_in_s3rver_publishes_with_one_warning_and_is_measured_once() {
+    let server = Server::s3rver();
+    let (client, bucket) = fresh_bucket(&server).await;
+    let first = succeeded(&publish(
+        &server,
+        &bucket,
+        "r1",
+        &["--unsafe-no-conditional-writes"],
+    ));
+    assert_eq!(first.matches(CONDITIONS_IGNORED).count(), 1, "{first}");
+    assert!(first.contains("Measured the server"), "{first}");
+    let record = client
+        .head_object()
+        .bucket(&bucket)
+        .key(RECORD)
+        .send()
+        .await
+        .unwrap();
+
+    // The setting from the environment, as the action passes it.
+    let dir = tempfile::tempdir().unwrap();
+    let report = generated_report().to_str().unwrap();
+    let second = command_on(
+        &server,
+        dir.path(),
+        &[
+            "publish",
+            "--report",
+            report,
+            "--project",
+            "p",
+            "--branch",
+            "main",
+            "--run-id",
+            "r2",
+            "--bucket",
+            &bucket,
+            "--s3-endpoint",
+            &server.url,
+        ],
+    )
+    .env("ALLURE_UNSAFE_NO_CONDITIONAL_WRITES", "true")
+    .output()
+    .unwrap();
+    let second = succeeded(&second);
+    assert_eq!(second.matches(CONDITIONS_IGNORED).count(), 1, "{second}");
+    assert!(
+        !second.contains("Measured the server"),
+        "measured once per bucket: {second}"
+    );
+    let again = client
+        .head_object()
+        .bucket(&bucket)
+        .key(RECORD)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.e_tag(), record.e_tag(), "the record is not rewritten");
+    let manifest = get_json(&client, &bucket, "reports/p/main/runs/index.json").await;
+    let runs: Vec<&str> = manifest["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(runs.len(), 2, "{manifest}");
+    assert!(runs.contains(&"r1") && runs.contains(&"r2"), "{manifest}");
+}
+
+#[tokio::test]
+async fn the_same_id_race_on_s3rver_is_refused_before_any_upload() {
+    let server = Server::s3rver();
+    let (client, bucket) = fresh_bucket(&server).await;
+    let report = generated_report().to_str().unwrap();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let racers: Vec<_> = dirs
+        .iter()
+        .map(|dir| {
+            command_on(
+                &server,
+                dir.path(),
+                &[
+                    "publish",
+                    "--report",
+                    report,
+                    "--project",
+                    "p",
+                    "--branch",
+                    "main",
+                    "--run-id",
+                    "same",
+                    "--bucket",
+                    &bucket,
+                    "--s3-endpoint",
+                    &server.url,
+                ],
+            )
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for racer in racers {
+        let out = racer.wait_with_output().unwrap();
+        let text = refused(&out);
+        assert!(text.contains(CONDITIONS_IGNORED), "{text}");
+    }
+    let written = keys(&client, &bucket).await;
+    assert!(
+        written.iter().all(|k| k == RECORD),
+        "no folder, no manifest: {written:?}"
+    );
+}
+
+#[tokio::test]
+async fn prune_on_s3rver_refuses_without_the_opt_in() {
+    let server = Server::s3rver();
+    let (client, bucket) = fresh_bucket(&server).await;
+    for run in ["r1", "r2"] {
+        succeeded(&publish(
+            &server,
+            &bucket,
+            run,
+            &["--unsafe-no-conditional-writes"],
+        ));
+    }
+    let before = keys(&client, &bucket).await;
+    let prune = ["prune", "--project", "p", "--keep", "1", "--yes"];
+    let text = refused(&run_on(&server, &bucket, &prune));
+    assert!(text.contains(CONDITIONS_IGNORED), "{text}");
+    assert_eq!(keys(&client, &bucket).await, before, "nothing deleted");
+
+    let mut accepted = prune.to_vec();
+    accepted.push("--unsafe-no-conditional-writes");
+    let text = succeeded(&run_on(&server, &bucket, &accepted));
+    assert_eq!(text.matches(CONDITIONS_IGNORED).count(), 1, "{text}");
+    assert!(
+        !keys(&client, &bucket)
+            .await
+            .iter()
+            .any(|k| k.starts_with("reports/p/main/r1/")),
+        "the older run is pruned"
+    );
+}
+
+/// Three runs of p / main on moto, published directly.
+async fn three_runs() -> (aws_sdk_s3::Client, String) {
+    let server = Server::moto();
+    let (client, bucket) = fresh_bucket(&server).await;
+    for run in ["r1", "r2", "r3"] {
+        succeeded(&publish(&server, &bucket, run, &[]));
+    }
+    (client, bucket)
+}
+
+/// Every key with its ETag: what a prune must leave exactly as it was.
+async fn snapshot(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for key in keys(client, bucket).await {
+        let head = client.head_object().bucket(bucket).key(&key).send().await;
+        out.push((key, head.unwrap().e_tag().unwrap_or_default().to_string()));
+    }
+    out
+}
+
+#[tokio::test]
+async fn prune_stops_on_a_listing_that_misbehaves_and_deletes_nothing() {
+    // The branch's listings go through the fault; the probe's do not.
+    let branch = "prefix=reports%2Fp%2Fmain";
+    for (fault, said) in [
+        ("listrepeat", "repeats the continuation token"),
+        ("listnotoken", "gives no continuation token"),
+        ("listloop", "repeats the key"),
+        ("listforeign", "not under the prefix"),
+    ] {
+        let (client, bucket) = three_runs().await;
+        let proxy = Proxy::start(0, &[&format!("{fault}:{branch}:-1:2")]);
+        let before = snapshot(&client, &bucket).await;
+        let out = run_on(
+            &Server::moto().behind(&proxy.url),
+            &bucket,
+            &["prune", "--project", "p", "--keep", "1", "--yes"],
+        );
+        let text = refused(&out);
+        assert!(text.contains(said), "{fault}: {text}");
+        assert!(
+            text.contains("nothing was done with a partial listing"),
+            "{text}"
+        );
+        // The proxy is another endpoint, so the server was measured again.
+        let after: Vec<_> = snapshot(&client, &bucket)
+            .await
+            .into_iter()
+            .filter(|(k, _)| k != RECORD)
+            .collect();
+        let before: Vec<_> = before.into_iter().filter(|(k, _)| k != RECORD).collect();
+        assert_eq!(after, before, "{fault}: prune changed nothing");
+        assert!(proxy.stats()[fault].as_u64().unwrap() > 0, "{fault}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_whose_listing_repeats_its_token_is_refused_even_with_the_opt_in() {
+    let (client, bucket) = fresh_bucket(&Server::moto()).await;
+    let proxy = Proxy::start(0, &["listrepeat:allure-host%2Fprobe:-1:1"]);
+    let server = Server::moto().behind(&proxy.url);
+    let text = refused(&publish(
+        &server,
+        &bucket,
+        "r1",
+        &["--unsafe-no-conditional-writes"],
+    ));
+    assert!(
+        text.contains("cannot be trusted to list or delete"),
+        "{text}"
+    );
+    assert!(text.contains("listing pages: page 2 repeats"), "{text}");
+    let written = keys(&client, &bucket).await;
+    assert!(written.iter().all(|k| k == RECORD), "{written:?}");
+    let report = generated_report().to_str().unwrap();
+    let check = run_on(
+        &server,
+        &bucket,
+        &["publish", "--check", "--report", report],
+    );
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check_rows(&stdout).contains(&("listing pages".into(), "FAIL".into())),
+        "{stdout}"
+    );
+}
