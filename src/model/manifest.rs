@@ -408,4 +408,14 @@ mod tests {
     fn unknown_schema_is_refused() {
         assert!(Manifest::parse(br#"{"schema":2,"runs":[]}"#).is_err());
     }
+
+    #[test]
+    fn numbers_of_other_writers_survive_a_round_trip() {
+        // An integer too large for u64 is read as a float; it must come back
+        // as the same float, not one a rounding step away.
+        let text = br#"{"schema":1,"bra":17969200000024226771611008584,
+          "runs":[{"run_id":"r","stat":1796401792233.7203685477580764}]}"#;
+        let m = Manifest::parse(text).unwrap();
+        assert_eq!(Manifest::parse(&m.to_json()).unwrap(), m);
+    }
 }
