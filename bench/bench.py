@@ -3,8 +3,9 @@
 Run through `bench/run`, which installs the tools first. For each S3 server
 and report size it runs every tool once through the counting proxy (which
 also warms caches), then `--reps` timed runs straight to the server, the
-tools taking turns. It prints Markdown tables and writes them, with the raw
-figures as JSON, to bench/out/.
+tools taking turns; the publish that measures the server, once per bucket
+and endpoint, comes before and is reported apart. It prints Markdown tables
+and writes them, with the raw figures as JSON, to bench/out/.
 """
 
 import argparse
@@ -298,6 +299,20 @@ def measure(runner: Runner, server: Server, proxy: CountingProxy, inp: Input,
     return figures
 
 
+def measure_server(runner: Runner, server: Server, proxy: CountingProxy, seed: Input) -> Counter:
+    """The first write into a bucket measures the server once per endpoint
+    and keeps the answer; pay it here, through the proxy and straight, so
+    the figures are of publishes, and return what the measurement cost."""
+    proxied = f"http://127.0.0.1:{proxy.port}"
+    proxy.take()
+    runner.run("allure-host", seed, proxied, "server-measurement")
+    with_probe = proxy.take()
+    runner.run("allure-host", seed, proxied, "server-measurement-2")
+    without = proxy.take()
+    runner.run("allure-host", seed, server.url, "server-measurement")
+    return with_probe - without
+
+
 def deep_branch(runner: Runner, server: Server, proxy: CountingProxy, inp: Input,
                 seed: Input, runs: int, reps: int) -> dict[str, Figures]:
     """The same publish into a branch holding one run and one holding `runs`."""
@@ -429,6 +444,10 @@ def render(run: dict) -> str:
     md = ["# Benchmark run", "", f"Command: `{run['command']}`", ""]
     md += [f"- {k}: {v}" for k, v in {**run["machine"], **run["versions"]}.items()]
     sections = run["sections"]
+    for server, cost in run.get("server_measurement", {}).items():
+        md += ["", f"The one-off measurement of {server} (once per bucket and endpoint, "
+               f"before the figures below): {sum(cost.values())} requests "
+               f"({', '.join(f'{k} {n}' for k, n in sorted(cost.items()))})."]
     md += ["", "## Scaling", ""] + scaling(sections)
     for sec in sections:
         f = sec["figures"]
@@ -508,6 +527,8 @@ def main() -> int:
         server = Server(name)
         proxy = CountingProxy(server.port)
         try:
+            cost = measure_server(runner, server, proxy, seed)
+            run.setdefault("server_measurement", {})[name] = dict(cost)
             for size, inp in inputs.items():
                 if name == "moto" and size > args.moto_max_size:
                     continue

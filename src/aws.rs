@@ -15,6 +15,7 @@ use aws_sdk_s3::config::{
     Credentials, ProvideCredentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_types::service_config::ServiceConfigKey;
 
 /// The region when neither a flag nor the AWS config names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -121,6 +122,25 @@ pub async fn require_credentials(config: &SdkConfig) -> Result<(), Unreachable> 
         .map_err(|e| Unreachable::Credentials {
             detail: DisplayErrorContext(&e).to_string(),
         })
+}
+
+/// The S3 endpoint requests go to: `given`, else one the SDK takes from
+/// AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or a profile's `endpoint_url`.
+/// None only for AWS S3 itself.
+pub fn s3_endpoint(config: &SdkConfig, given: Option<&str>) -> Option<String> {
+    if let Some(url) = given {
+        return Some(url.to_string());
+    }
+    let key = ServiceConfigKey::builder()
+        .service_id("S3")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .expect("every field of the key is set");
+    config
+        .service_config()
+        .and_then(|c| c.load_config(key))
+        .or_else(|| config.endpoint_url().map(str::to_string))
 }
 
 /// An S3 client; `endpoint` is an S3-compatible server (path-style).

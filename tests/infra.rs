@@ -647,7 +647,7 @@ fn policy_is_valid_json_scoped_to_the_project() {
         perms[4]["Resource"],
         serde_json::json!([
             "arn:aws:s3:::team-reports/~allure-host/probe/*",
-            "arn:aws:s3:::team-reports/~allure-host/server.json"
+            "arn:aws:s3:::team-reports/~allure-host/server/*"
         ])
     );
     assert_eq!(

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 
 use crate::checks::{Row, Status, row};
 use crate::model::server::{
-    self, Judgement, OPT_IN, PROBE_PREFIX, RECORD_DAYS, RECORD_KEY, ServerRecord,
+    self, Judgement, OPT_IN, PROBE_PREFIX, RECORD_DAYS, RECORD_PREFIX, ServerRecord, record_key,
 };
 use crate::output::Output;
 use crate::state::server::{self as record, Keep, Known};
@@ -30,7 +30,7 @@ pub async fn require(store: &Store, accept: bool, out: &Output) -> Result<()> {
             Ok(())
         }
         Known::Unmeasured { denied } => bail!(
-            "the server's conditional writes could not be measured ({denied}), and every promise of a publish rests on them; nothing was written. Let the publisher write {PROBE_PREFIX}* and {RECORD_KEY} (`allure-host infra policy` prints the policy), or, if one publisher writes at a time, pass {OPT_IN}"
+            "the server's conditional writes could not be measured ({denied}), and every promise of a publish rests on them; nothing was written. Let the publisher write {PROBE_PREFIX}* and {RECORD_PREFIX}* (`allure-host infra policy` prints the policy), or, if one publisher writes at a time, pass {OPT_IN}"
         ),
         Known::Measured {
             record,
@@ -42,13 +42,21 @@ pub async fn require(store: &Store, accept: bool, out: &Output) -> Result<()> {
             }
             if let Some(why) = unrecorded {
                 out.warning(&format!(
-                    "the measurement could not be kept in {RECORD_KEY} ({why}), so every write measures the server again; let the publisher write it"
+                    "the measurement could not be kept in {} ({why}), so every write measures the server again; let the publisher write it",
+                    record_key(&record.endpoint)
                 ));
             }
             match server::judge(&record, accept) {
                 Judgement::Safe => Ok(()),
                 Judgement::Accepted(warning) => {
                     out.warning(&warning);
+                    Ok(())
+                }
+                // Told when measured, and by every check; not on each write.
+                Judgement::Caution(caution) => {
+                    if fresh {
+                        out.warning(&caution);
+                    }
                     Ok(())
                 }
                 Judgement::Refused(refusal) => Err(refusal.into()),
@@ -76,7 +84,7 @@ pub async fn rows(store: &Store, accept: bool) -> Vec<Row> {
 }
 
 /// A row per capability: a miss fails, unless it is a condition the user
-/// accepted, which warns.
+/// accepted or a race lost, which warn.
 fn finding_rows(record: &ServerRecord, accept: bool) -> Vec<Row> {
     let refused = matches!(server::judge(record, accept), Judgement::Refused(_));
     record
@@ -105,8 +113,9 @@ fn measured_note(record: &ServerRecord) -> String {
         false => format!("does not honour: {}", broken.join(", ")),
     };
     format!(
-        "Measured the server {}: it {verdict} (kept in {RECORD_KEY} for {RECORD_DAYS} days; `allure-host publish --check` measures it any time)",
-        record.endpoint
+        "Measured the server {}: it {verdict} (kept in {} for {RECORD_DAYS} days; `allure-host publish --check` measures it any time)",
+        record.endpoint,
+        record_key(&record.endpoint)
     )
 }
 

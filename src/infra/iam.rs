@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::model::layout::Layout;
-use crate::model::server::{PROBE_PREFIX, RECORD_KEY as SERVER_RECORD};
+use crate::model::server::{PROBE_PREFIX, RECORD_PREFIX as SERVER_RECORDS};
 
 pub const GITHUB_OIDC_HOST: &str = "token.actions.githubusercontent.com";
 
@@ -73,7 +73,7 @@ pub fn publisher_policy(scope: &PublisherScope) -> Result<Value, String> {
             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             "Resource": [
                 format!("arn:aws:s3:::{bucket}/{PROBE_PREFIX}*"),
-                format!("arn:aws:s3:::{bucket}/{SERVER_RECORD}")
+                format!("arn:aws:s3:::{bucket}/{SERVER_RECORDS}*")
             ]
         }),
     ];
@@ -169,7 +169,7 @@ mod tests {
             s[4]["Resource"],
             json!([
                 "arn:aws:s3:::b/~allure-host/probe/*",
-                "arn:aws:s3:::b/~allure-host/server.json"
+                "arn:aws:s3:::b/~allure-host/server/*"
             ])
         );
         assert_eq!(

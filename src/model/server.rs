@@ -7,8 +7,27 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Where the measurement is kept, beside the site's other records.
-pub const RECORD_KEY: &str = "~allure-host/server.json";
+/// Where measurements are kept, beside the site's other records: one per
+/// endpoint, so a bucket reached through two endpoints (a proxy, an
+/// internal name) keeps both instead of measuring again at each switch.
+pub const RECORD_PREFIX: &str = "~allure-host/server/";
+
+/// The key of `endpoint`'s record: the endpoint in characters a key reads
+/// well with (`https://s3.example.com:9000` -> `https-s3.example.com-9000`).
+/// Two endpoints that read alike share a key, and the record, which names
+/// its endpoint, is then measured again; nothing else follows.
+pub fn record_key(endpoint: &str) -> String {
+    let mut slug = String::new();
+    for c in endpoint.chars() {
+        match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' => slug.push(c),
+            _ if !slug.ends_with('-') => slug.push('-'),
+            _ => {}
+        }
+    }
+    let slug: String = slug.trim_matches('-').chars().take(200).collect();
+    format!("{RECORD_PREFIX}{slug}.json")
+}
 /// Scratch keys of a probe live under here, one folder per probe.
 pub const PROBE_PREFIX: &str = "~allure-host/probe/";
 /// The setting that accepts a server without conditional writes.
@@ -19,6 +38,11 @@ const FORMAT: u32 = 1;
 /// (or downgraded) under the same endpoint is noticed within a week.
 pub const RECORD_DAYS: i64 = 7;
 
+/// How far ahead of this machine's clock a record may be dated (another
+/// writer's clock a little fast), in seconds: S3 itself refuses requests
+/// signed further off than this.
+const CLOCK_SKEW: i64 = 15 * 60;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Capability {
@@ -26,6 +50,9 @@ pub enum Capability {
     ConditionalCreate,
     /// `If-Match` with a stale ETag is refused; the right ETag is accepted.
     ConditionalUpdate,
+    /// Of writers racing on one key with either condition, one wins (a
+    /// server that checks, then writes, lets several through).
+    RacingWriters,
     /// A listing pages with advancing tokens, no page repeated, nothing
     /// outside the prefix.
     Paging,
@@ -34,9 +61,10 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 4] = [
+    pub const ALL: [Capability; 5] = [
         Capability::ConditionalCreate,
         Capability::ConditionalUpdate,
+        Capability::RacingWriters,
         Capability::Paging,
         Capability::BatchDelete,
     ];
@@ -46,6 +74,7 @@ impl Capability {
         match self {
             Capability::ConditionalCreate => "conditional create",
             Capability::ConditionalUpdate => "conditional update",
+            Capability::RacingWriters => "racing writers",
             Capability::Paging => "listing pages",
             Capability::BatchDelete => "batch delete",
         }
@@ -58,6 +87,13 @@ impl Capability {
             self,
             Capability::ConditionalCreate | Capability::ConditionalUpdate
         )
+    }
+
+    /// A race lost is told, not refused: the conditions hold for writers
+    /// that do not meet within milliseconds, and a race won proves nothing
+    /// either way, so it cannot be the line between safe and refused.
+    fn advisory(self) -> bool {
+        self == Capability::RacingWriters
     }
 }
 
@@ -89,7 +125,7 @@ impl Finding {
     }
 }
 
-/// The measurement as the bucket keeps it (`RECORD_KEY`).
+/// The measurement as the bucket keeps it (`record_key`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerRecord {
@@ -131,7 +167,7 @@ impl ServerRecord {
         let at = chrono::DateTime::parse_from_rfc3339(&record.measured)
             .ok()?
             .timestamp();
-        let recent = at <= now && now - at < RECORD_DAYS * 24 * 3600;
+        let recent = at <= now + CLOCK_SKEW && now - at < RECORD_DAYS * 24 * 3600;
         (record.format == FORMAT && record.endpoint == endpoint && complete && recent)
             .then_some(record)
     }
@@ -154,6 +190,9 @@ pub enum Judgement {
     Safe,
     /// Conditions are ignored and the user accepted it: one warning.
     Accepted(String),
+    /// The conditions hold one request at a time but not under a race:
+    /// writing goes on, and the user is told when the server is measured.
+    Caution(String),
     /// The writer must not start.
     Refused(Refusal),
 }
@@ -161,7 +200,7 @@ pub enum Judgement {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error(
-        "{endpoint} does not honour conditional writes ({what}; measured {measured}). On it, two publishers of one run id can both claim the run and mix their files in one folder, and concurrent publishes or prunes can lose each other's manifest rows or move latest backwards. Nothing was written. Use a server that honours If-None-Match and If-Match (docs/publishing.md lists them; a server changed since is measured again {RECORD_DAYS} days after that, or at once once {RECORD_KEY} is removed), or, if only one publisher or prune ever writes to this bucket at a time, pass {OPT_IN}"
+        "{endpoint} does not honour conditional writes ({what}; measured {measured}). On it, two publishers of one run id can both claim the run and mix their files in one folder, and concurrent publishes or prunes can lose each other's manifest rows or move latest backwards. Nothing was written. Use a server that honours If-None-Match and If-Match (docs/publishing.md lists them; a server changed since is measured again {RECORD_DAYS} days after that, or at once once its record under {RECORD_PREFIX} is removed), or, if only one publisher or prune ever writes to this bucket at a time, pass {OPT_IN} (it accepts a server that ignores the conditions; one that answers them with an error cannot be written to either way)"
     )]
     Conditions {
         endpoint: String,
@@ -169,7 +208,7 @@ pub enum Refusal {
         measured: String,
     },
     #[error(
-        "{endpoint} cannot be trusted to list or delete ({what}; measured {measured}). Prune and publish find what to remove by listing, so a listing that pages wrongly could make them remove the wrong objects or keep half of a run. Nothing was written. Fix or replace the server: `allure-host publish --check` measures it without recording, and writers measure it again {RECORD_DAYS} days after that, or at once once {RECORD_KEY} is removed"
+        "{endpoint} cannot be trusted to list or delete ({what}; measured {measured}). Prune and publish find what to remove by listing, so a listing that pages wrongly could make them remove the wrong objects or keep half of a run. Nothing was written. Fix or replace the server: `allure-host publish --check` measures it without recording, and writers measure it again {RECORD_DAYS} days after that, or at once once its record under {RECORD_PREFIX} is removed"
     )]
     Listing {
         endpoint: String,
@@ -180,8 +219,10 @@ pub enum Refusal {
 
 /// Judge `record` for a writer; `accept_unconditional` is the opt-in.
 pub fn judge(record: &ServerRecord, accept_unconditional: bool) -> Judgement {
+    let (advisory, binding): (Vec<&Finding>, Vec<&Finding>) =
+        record.broken().partition(|f| f.capability.advisory());
     let (waivable, lasting): (Vec<&Finding>, Vec<&Finding>) =
-        record.broken().partition(|f| f.capability.waivable());
+        binding.into_iter().partition(|f| f.capability.waivable());
     let measured = record.measured.clone();
     let endpoint = record.endpoint.clone();
     if !lasting.is_empty() {
@@ -191,11 +232,26 @@ pub fn judge(record: &ServerRecord, accept_unconditional: bool) -> Judgement {
             measured,
         });
     }
-    if waivable.is_empty() {
-        return Judgement::Safe;
+    if !waivable.is_empty() {
+        return waive(
+            endpoint,
+            describe(&waivable),
+            measured,
+            accept_unconditional,
+        );
     }
-    let what = describe(&waivable);
-    if !accept_unconditional {
+    match advisory.is_empty() {
+        true => Judgement::Safe,
+        false => Judgement::Caution(format!(
+            "{endpoint} keeps conditional writes one request at a time but not under a race ({}): publishers of one run id started within milliseconds of each other could both claim it, and concurrent manifest updates could lose a row. AWS S3 and servers that lock per key do not race; run one writer at a time here, or use one of those",
+            describe(&advisory)
+        )),
+    }
+}
+
+/// Conditions the server ignores: refused, or accepted with the opt-in.
+fn waive(endpoint: String, what: String, measured: String, accept: bool) -> Judgement {
+    if !accept {
         return Judgement::Refused(Refusal::Conditions {
             endpoint,
             what,
@@ -235,6 +291,23 @@ mod tests {
     const NOW: i64 = 1_796_428_800;
 
     #[test]
+    fn each_endpoint_has_a_readable_key_of_its_own() {
+        assert_eq!(
+            record_key("https://s3.example.com:9000"),
+            "~allure-host/server/https-s3.example.com-9000.json"
+        );
+        assert_ne!(
+            record_key("http://127.0.0.1:9000"),
+            record_key("http://127.0.0.1:9001")
+        );
+        assert_eq!(
+            record_key("http://h/a/../../x"),
+            "~allure-host/server/http-h-a-..-..-x.json"
+        );
+        assert!(record_key(&"x".repeat(5000)).len() < 250);
+    }
+
+    #[test]
     fn a_server_that_honours_everything_is_safe_with_or_without_the_opt_in() {
         assert_eq!(judge(&record(&[]), false), Judgement::Safe);
         assert_eq!(judge(&record(&[]), true), Judgement::Safe);
@@ -251,6 +324,27 @@ mod tests {
         assert!(text.contains("mix their files"), "{text}");
         assert!(text.contains("--unsafe-no-conditional-writes"), "{text}");
         assert!(matches!(judge(&r, true), Judgement::Accepted(w) if w.contains("one publisher")));
+    }
+
+    #[test]
+    fn a_race_lost_cautions_and_never_outranks_a_refusal() {
+        let racy = record(&[Capability::RacingWriters]);
+        for accept in [false, true] {
+            assert!(
+                matches!(judge(&racy, accept), Judgement::Caution(w) if w.contains("not under a race"))
+            );
+        }
+        let r = record(&[Capability::RacingWriters, Capability::ConditionalCreate]);
+        assert!(matches!(
+            judge(&r, false),
+            Judgement::Refused(Refusal::Conditions { .. })
+        ));
+        assert!(matches!(judge(&r, true), Judgement::Accepted(_)));
+        let r = record(&[Capability::RacingWriters, Capability::Paging]);
+        assert!(matches!(
+            judge(&r, true),
+            Judgement::Refused(Refusal::Listing { .. })
+        ));
     }
 
     #[test]
@@ -301,7 +395,14 @@ mod tests {
             ServerRecord::parse_for(&json, "http://s3.local", NOW + week),
             None
         );
-        // From the future (a clock set wrong, a forged record): measured again.
+        // A little ahead (another writer's clock): kept. Far ahead (a clock
+        // set wrong, a forged record): measured again.
+        let measured = NOW - 86_400;
+        assert!(ServerRecord::parse_for(&json, "http://s3.local", measured - CLOCK_SKEW).is_some());
+        assert_eq!(
+            ServerRecord::parse_for(&json, "http://s3.local", measured - CLOCK_SKEW - 1),
+            None
+        );
         assert_eq!(
             ServerRecord::parse_for(&json, "http://s3.local", NOW - 2 * 86_400),
             None

@@ -1,12 +1,13 @@
-//! The bucket's record of what its server honours (`~allure-host/server.json`):
-//! measured by the first writer into the bucket, then read by every later
-//! one (one GET, not the probe). A record of another endpoint, of another
+//! The bucket's record of what its server honours, one per endpoint
+//! (`~allure-host/server/<endpoint>.json`): measured by the first writer
+//! through that endpoint, then read by every later one (one GET, not the
+//! probe). A record of another endpoint, of another
 //! format, older than a week or that cannot be read is measured again,
 //! never trusted.
 
 use chrono::Utc;
 
-use crate::model::server::{RECORD_KEY, ServerRecord};
+use crate::model::server::{ServerRecord, record_key};
 use crate::storage::probe::probe;
 use crate::storage::{PutMode, Store, StoreError};
 
@@ -36,7 +37,7 @@ pub async fn read(store: &Store) -> Result<Option<ServerRecord>, StoreError> {
         return Ok(None);
     };
     let endpoint = s3.endpoint_label();
-    Ok(match store.get(RECORD_KEY).await {
+    Ok(match store.get(&record_key(&endpoint)).await {
         Ok(Some(object)) => {
             ServerRecord::parse_for(&object.body, &endpoint, Utc::now().timestamp())
         }
@@ -107,11 +108,12 @@ pub async fn measure(store: &Store, keep: Keep) -> Result<Known, StoreError> {
 }
 
 async fn write(store: &Store, record: &ServerRecord) -> Result<(), StoreError> {
+    let key = record_key(&record.endpoint);
     store
         .put_bytes(
-            RECORD_KEY,
+            &key,
             record.to_json(),
-            &super::no_cache(RECORD_KEY),
+            &super::no_cache(&key),
             PutMode::Overwrite,
         )
         .await

@@ -114,6 +114,8 @@ struct Inner {
     objects: BTreeMap<String, Object>,
     next_etag: u64,
     faults: Option<FaultPlan>,
+    /// Check a condition, let others run, then write: a racy server.
+    racy: bool,
     trace: Vec<String>,
     applied: Vec<Applied>,
 }
@@ -132,6 +134,12 @@ impl MemoryStore {
     /// Inject faults from `plan` from now on (None: no more faults).
     pub fn set_faults(&self, plan: Option<FaultPlan>) {
         self.lock().faults = plan;
+    }
+
+    /// From now on, check a write's condition, let other tasks run, then
+    /// write without checking again, as a server without a lock per key.
+    pub fn check_then_write(&self) {
+        self.lock().racy = true;
     }
 
     /// Every call so far, in order: operation, key, outcome.
@@ -232,10 +240,23 @@ impl MemoryStore {
         mode: PutMode,
     ) -> Result<(), StoreError> {
         self.interleave().await;
-        let mut inner = self.lock();
-        let conditional = mode != PutMode::Overwrite;
-        let fault = Self::begin(&mut inner, "put", key, Call::Write { conditional })?;
-        let holds = match (&mode, inner.objects.get(key)) {
+        let fault = {
+            let mut inner = self.lock();
+            let fault = Self::check(&mut inner, key, &mode)?;
+            if !inner.racy {
+                return Self::write(&mut inner, key, body, fault);
+            }
+            fault
+        };
+        tokio::task::yield_now().await;
+        Self::write(&mut self.lock(), key, body, fault)
+    }
+
+    /// Draw the call's fault and check its condition.
+    fn check(inner: &mut Inner, key: &str, mode: &PutMode) -> Result<Option<Fault>, StoreError> {
+        let conditional = *mode != PutMode::Overwrite;
+        let fault = Self::begin(inner, "put", key, Call::Write { conditional })?;
+        let holds = match (mode, inner.objects.get(key)) {
             (PutMode::Overwrite, _) | (PutMode::Create, None) => true,
             (PutMode::Update(etag), Some(obj)) => &obj.etag == etag,
             _ => false,
@@ -244,6 +265,15 @@ impl MemoryStore {
             inner.trace.push(format!("put {key} precondition"));
             return Err(StoreError::Precondition { key: key.into() });
         }
+        Ok(fault)
+    }
+
+    fn write(
+        inner: &mut Inner,
+        key: &str,
+        body: Vec<u8>,
+        fault: Option<Fault>,
+    ) -> Result<(), StoreError> {
         inner.next_etag += 1;
         let etag = format!("\"{}\"", inner.next_etag);
         inner.applied.push(Applied {
@@ -251,7 +281,7 @@ impl MemoryStore {
             body: Some(body.clone()),
         });
         inner.objects.insert(key.into(), Object { body, etag });
-        Self::finish(&mut inner, "put", key, fault)
+        Self::finish(inner, "put", key, fault)
     }
 
     pub async fn put_file(&self, key: &str, src: &Path) -> Result<(), StoreError> {

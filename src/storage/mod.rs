@@ -17,7 +17,6 @@ use std::time::Duration;
 
 pub use local::LocalStore;
 pub use memory::MemoryStore;
-pub use paging::Limit;
 pub use s3::S3Store;
 
 /// How a write treats an object that may already exist.
@@ -75,6 +74,14 @@ pub enum StoreError {
     Listing {
         target: String,
         problem: paging::PagingError,
+    },
+    /// The server failed or was busy past the SDK's retries (5xx,
+    /// throttling, a broken response): says nothing lasting about it.
+    #[error("{op} {target} failed: {detail}; the server is failing or busy, try again later")]
+    Unavailable {
+        op: &'static str,
+        target: String,
+        detail: String,
     },
     #[error("{op} {target} failed: {detail}")]
     Other {
@@ -229,16 +236,11 @@ impl Store {
         }
     }
 
-    /// Every object under `prefix` (which ends with '/').
+    /// Every object under `prefix` (which ends with '/'), or an error when
+    /// the server's pages break a paging rule.
     pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
-        self.list_within(prefix, Limit::UNBOUNDED).await
-    }
-
-    /// Every object under `prefix`, or an error once the listing passes
-    /// `limit` (what a manifest says can be there).
-    pub async fn list_within(&self, prefix: &str, limit: Limit) -> Result<Vec<Listed>, StoreError> {
         match &self.backend {
-            Backend::S3(s) => s.list(prefix, limit, &self.counts.list).await,
+            Backend::S3(s) => s.list(prefix, &self.counts.list).await,
             Backend::Local(l) => {
                 RequestCounts::bump(&self.counts.list);
                 l.list(prefix).await

@@ -1,7 +1,7 @@
 //! The rules a listing's pages must keep, checked page by page before a
 //! page is used: a truncated page names the next token, no token comes
-//! twice, no key comes twice, every key is under the prefix, and the
-//! listing stays within what its caller expects to exist. A listing that
+//! twice, no key comes twice, every key is under the prefix, no endless
+//! run of empty pages, and the listing stays within a bound. A listing that
 //! breaks one stops with an error, so nothing (prune above all) ever acts
 //! on a partial or looping view. Pure: the S3 store feeds it pages.
 
@@ -19,17 +19,15 @@ impl Limit {
     /// For listings whose size nothing predicts (a whole site).
     pub const UNBOUNDED: Limit = Limit { keys: 100_000_000 };
 
-    /// What `expected` objects (from a manifest) allow: room for twice as
-    /// many, plus leftovers of interrupted publishes.
-    pub fn expecting(expected: u64) -> Limit {
-        Limit {
-            keys: expected.saturating_mul(2).saturating_add(LEFTOVER_ROOM),
-        }
+    /// For a listing of a few keys the caller wrote itself.
+    pub const fn at_most(keys: u64) -> Limit {
+        Limit { keys }
     }
 }
 
-/// Objects a listing may hold beyond what the manifest accounts for.
-const LEFTOVER_ROOM: u64 = 20_000;
+/// Empty truncated pages in a row that end a listing: S3 may answer a few
+/// (e.g. past delete markers), never this many.
+const EMPTY_RUN: u64 = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PagingError {
@@ -41,10 +39,10 @@ pub enum PagingError {
     RepeatedKey { page: u64, key: String },
     #[error("page {page} holds {key:?}, which is not under the prefix asked for")]
     Foreign { page: u64, key: String },
-    #[error(
-        "the listing went past {limit} keys in {page} pages, more than can exist there (the manifest counts far fewer)"
-    )]
+    #[error("the listing went past {limit} keys in {page} pages, past the bound set for it")]
     Runaway { page: u64, limit: u64 },
+    #[error("page {page} ends a run of {EMPTY_RUN} empty pages that each say more follows")]
+    EmptyPages { page: u64 },
 }
 
 /// One page as the server answered it.
@@ -62,6 +60,8 @@ pub struct Pager<'a> {
     limit: Limit,
     pages: u64,
     keys: u64,
+    /// Empty pages in a row, up to the current one.
+    empty_run: u64,
     tokens: HashSet<String>,
     /// Hashes of the keys seen: 8 bytes a key, however long the key.
     seen: HashSet<u64>,
@@ -75,6 +75,7 @@ impl<'a> Pager<'a> {
             limit,
             pages: 0,
             keys: 0,
+            empty_run: 0,
             tokens: HashSet::new(),
             seen: HashSet::new(),
             hasher: RandomState::new(),
@@ -88,8 +89,12 @@ impl<'a> Pager<'a> {
         for key in &page.keys {
             self.take_key(key)?;
         }
-        // An empty page still counts, so endless empty pages also end.
-        if self.keys.max(self.pages) > self.limit.keys {
+        self.empty_run = if page.keys.is_empty() {
+            self.empty_run + 1
+        } else {
+            0
+        };
+        if self.keys > self.limit.keys {
             return Err(PagingError::Runaway {
                 page: at,
                 limit: self.limit.keys,
@@ -105,6 +110,9 @@ impl<'a> Pager<'a> {
         };
         if !self.tokens.insert(token.to_string()) {
             return Err(PagingError::RepeatedToken { page: at });
+        }
+        if self.empty_run >= EMPTY_RUN {
+            return Err(PagingError::EmptyPages { page: at });
         }
         Ok(Some(token.to_string()))
     }
@@ -192,14 +200,20 @@ mod tests {
     }
 
     #[test]
-    fn endless_empty_pages_end() {
-        let mut p = Pager::new("b/", Limit { keys: 5 });
-        let tokens: Vec<String> = (0..10).map(|i| format!("t{i}")).collect();
+    fn endless_empty_pages_end_and_a_few_do_not() {
+        let mut p = Pager::new("b/", Limit::UNBOUNDED);
+        let tokens: Vec<String> = (0..2 * EMPTY_RUN).map(|i| format!("t{i}")).collect();
         let stopped = tokens
             .iter()
             .map(|t| p.next(&page(&[], Some(true), Some(t))))
             .find_map(Result::err);
-        assert!(matches!(stopped, Some(PagingError::Runaway { .. })));
+        assert_eq!(stopped, Some(PagingError::EmptyPages { page: EMPTY_RUN }));
+
+        let mut p = Pager::new("b/", Limit::UNBOUNDED);
+        for t in &tokens[..10] {
+            p.next(&page(&[], Some(true), Some(t))).unwrap();
+        }
+        assert_eq!(p.next(&page(&["b/1"], Some(false), None)), Ok(None));
     }
 
     proptest! {

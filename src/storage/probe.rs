@@ -1,8 +1,9 @@
 //! Measure what a server honours, with a handful of requests under a
 //! scratch folder of its own (`~allure-host/probe/<random>/`), removed
 //! afterwards: a create of an existing key must be refused, an update with
-//! a stale ETag refused and with the current one accepted, a small listing
-//! must page cleanly, a batch delete must report every key.
+//! a stale ETag refused and with the current one accepted, of writers
+//! racing on one key with either condition only one may win; a small
+//! listing must page cleanly, a batch delete must report every key.
 
 use crate::model::server::{Capability, Finding, PROBE_PREFIX};
 
@@ -22,12 +23,110 @@ pub async fn probe(store: &Store) -> Result<Vec<Finding>, StoreError> {
 
 async fn measure(store: &Store, scratch: &str) -> Result<Vec<Finding>, StoreError> {
     let key = written(scratch).remove(0);
+    let create = conditional_create(store, &key).await?;
+    let update = conditional_update(store, &key).await?;
+    let racing = match create.honoured && update.honoured {
+        true => racing_writers(store, scratch, &key).await?,
+        false => Finding::broken(
+            Capability::RacingWriters,
+            "not raced: the conditions fail one request at a time",
+        ),
+    };
     Ok(vec![
-        conditional_create(store, &key).await?,
-        conditional_update(store, &key).await?,
+        create,
+        update,
+        racing,
         paging(store, scratch).await?,
         batch_delete(store, scratch).await?,
     ])
+}
+
+/// Conditions kept one request at a time must also hold under a race: a
+/// server that checks, then writes, lets several writers win.
+async fn racing_writers(store: &Store, scratch: &str, key: &str) -> Result<Finding, StoreError> {
+    let c = Capability::RacingWriters;
+    if let Some(broken) = races_to_create(store, scratch).await? {
+        return Ok(Finding::broken(c, broken));
+    }
+    Ok(match races_to_update(store, key).await? {
+        Some(broken) => Finding::broken(c, broken),
+        None => Finding::honoured(
+            c,
+            format!("of {RACERS} writers racing with either condition one won, {RACES} times each"),
+        ),
+    })
+}
+
+/// Racing creates of fresh keys: what went wrong, if anything did.
+async fn races_to_create(store: &Store, scratch: &str) -> Result<Option<String>, StoreError> {
+    for key in raced_keys(scratch) {
+        let won = race(store, &key, PutMode::Create).await?;
+        if let Some(broken) = more_than_one("create of one new key", won) {
+            return Ok(Some(broken));
+        }
+    }
+    Ok(None)
+}
+
+/// Racing updates, each with the key's current ETag.
+async fn races_to_update(store: &Store, key: &str) -> Result<Option<String>, StoreError> {
+    for _ in 0..RACES {
+        let Some(current) = store.get(key).await? else {
+            return Ok(Some("the key written cannot be read back".into()));
+        };
+        let won = race(store, key, PutMode::Update(current.etag)).await?;
+        if let Some(broken) = more_than_one("update with one ETag", won) {
+            return Ok(Some(broken));
+        }
+    }
+    Ok(None)
+}
+
+fn more_than_one(what: &str, won: Result<usize, StoreError>) -> Option<String> {
+    match won {
+        Ok(0 | 1) => None,
+        Ok(n) => Some(format!(
+            "{n} of {RACERS} racing writers won a conditional {what}: each overwrote the last"
+        )),
+        Err(e) => Some(format!(
+            "racing writers of a conditional {what} failed ({e})"
+        )),
+    }
+}
+
+/// `RACERS` writes of `key` at once: how many succeeded. An answer other
+/// than success or a refused condition is the server's answer (outer Ok);
+/// a server that could not be asked is an error.
+async fn race(
+    store: &Store,
+    key: &str,
+    mode: PutMode,
+) -> Result<Result<usize, StoreError>, StoreError> {
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 0..RACERS {
+        let (store, key, mode) = (store.clone(), key.to_string(), mode.clone());
+        writers.spawn(async move { put(&store, &key, &format!("racer {i}"), mode).await });
+    }
+    let mut won = 0;
+    let mut answer_error = None;
+    while let Some(done) = writers.join_next().await {
+        match answer(done.unwrap_or_else(|e| Err(joined(e))))? {
+            Ok(()) => won += 1,
+            Err(StoreError::Precondition { .. }) => {}
+            Err(e) => {
+                answer_error.get_or_insert(e);
+            }
+        }
+    }
+    Ok(answer_error.map_or(Ok(won), Err))
+}
+
+fn joined(e: tokio::task::JoinError) -> StoreError {
+    StoreError::Unavailable {
+        op: "PutObject",
+        target: "a racing write".into(),
+        detail: e.to_string(),
+    }
 }
 
 fn meta() -> ObjectMeta {
@@ -43,7 +142,8 @@ async fn put(store: &Store, key: &str, body: &str, mode: PutMode) -> Result<(), 
 }
 
 /// An answer that says something about the server; anything else (no
-/// bucket, no access, no network) means it could not be asked.
+/// bucket, no access, no network, a server failing or busy) means it could
+/// not be asked, and nothing is concluded.
 fn answer(result: Result<(), StoreError>) -> Result<Result<(), StoreError>, StoreError> {
     match result {
         Ok(()) => Ok(Ok(())),
@@ -113,7 +213,7 @@ async fn conditional_update(store: &Store, key: &str) -> Result<Finding, StoreEr
 async fn paging(store: &Store, scratch: &str) -> Result<Finding, StoreError> {
     let c = Capability::Paging;
     let folder = format!("{scratch}pages/");
-    let mut want: Vec<String> = written(scratch).split_off(1);
+    let mut want = paged_keys(scratch);
     for key in &want {
         if let Err(e) = answer(put(store, key, "page", PutMode::Overwrite).await)? {
             return Ok(Finding::broken(c, format!("a plain write failed ({e})")));
@@ -180,11 +280,24 @@ async fn batch_delete(store: &Store, scratch: &str) -> Result<Finding, StoreErro
     })
 }
 
-/// Every key the probe writes under `scratch`.
+/// Every key the probe writes under `scratch`: the compare-and-swap key,
+/// the paged keys, then the raced ones.
 fn written(scratch: &str) -> Vec<String> {
     let mut keys = vec![format!("{scratch}cas")];
-    keys.extend((0..PAGED_KEYS).map(|i| format!("{scratch}pages/{i}")));
+    keys.extend(paged_keys(scratch));
+    keys.extend(raced_keys(scratch));
     keys
+}
+
+fn paged_keys(scratch: &str) -> Vec<String> {
+    (0..PAGED_KEYS)
+        .map(|i| format!("{scratch}pages/{i}"))
+        .collect()
+}
+
+/// The fresh keys of the create races.
+fn raced_keys(scratch: &str) -> Vec<String> {
+    (0..RACES).map(|i| format!("{scratch}race/{i}")).collect()
 }
 
 /// Remove whatever the probe left under `scratch` (deleting a key that is
@@ -198,6 +311,11 @@ const STALE_ETAG: &str = "\"00000000000000000000000000000000\"";
 
 /// Keys the paging check lists one a page.
 const PAGED_KEYS: usize = 3;
+
+/// Writers in one race, and races of each kind: a server that checks, then
+/// writes, lets more than one writer through in the first few.
+const RACERS: usize = 8;
+const RACES: usize = 3;
 
 #[cfg(test)]
 mod tests {
@@ -216,5 +334,24 @@ mod tests {
         );
         assert!(findings.iter().all(|f| f.honoured), "{findings:?}");
         assert!(store.list(PROBE_PREFIX).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_store_that_checks_then_writes_is_caught_racing_and_nothing_else() {
+        let memory = Arc::new(MemoryStore::default());
+        memory.check_then_write();
+        let store = Store::memory(memory.clone());
+        let findings = probe(&store).await.unwrap();
+        let broken: Vec<_> = findings.iter().filter(|f| !f.honoured).collect();
+        assert_eq!(broken.len(), 1, "{findings:?}");
+        assert_eq!(broken[0].capability, Capability::RacingWriters);
+        assert!(
+            broken[0]
+                .detail
+                .contains(&format!("{RACERS} of {RACERS} racing writers won")),
+            "{}",
+            broken[0].detail
+        );
+        assert!(memory.keys().is_empty(), "{:?}", memory.keys());
     }
 }

@@ -63,11 +63,12 @@ impl S3Store {
             Some(Sse::Aes256) => (Some(ServerSideEncryption::Aes256), None),
             Some(Sse::Kms(key)) => (Some(ServerSideEncryption::AwsKms), key),
         };
+        let endpoint = aws::s3_endpoint(&config, opts.endpoint.as_deref());
         Ok(Self {
-            client: aws::s3(&config, opts.endpoint.as_deref()),
+            client: aws::s3(&config, endpoint.as_deref()),
             bucket: opts.bucket,
             region: aws::region(&config),
-            endpoint: opts.endpoint,
+            endpoint,
             sse,
             sse_kms_key_id,
             uploads_at_once: u64::try_from(opts.uploads_at_once.max(1)).unwrap_or(u64::MAX),
@@ -91,7 +92,8 @@ impl S3Store {
         }
     }
 
-    /// True for AWS S3 itself, which documents conditional writes.
+    /// True for AWS S3 itself, which documents conditional writes: no
+    /// endpoint given, and none from the SDK's environment or profile.
     pub fn is_aws(&self) -> bool {
         self.endpoint.is_none()
     }
@@ -119,15 +121,51 @@ impl S3Store {
             | (_, "PreconditionFailed" | "ConditionalRequestConflict") => {
                 StoreError::Precondition { key: key.into() }
             }
-            (
-                _,
-                "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken",
-            ) => StoreError::Denied { target, code },
+            (_, c) if DENIED.contains(&c) => StoreError::Denied { target, code },
+            (Some(500 | 502 | 503 | 504), _) => StoreError::Unavailable {
+                op,
+                target,
+                detail: aws::describe(&err),
+            },
+            (_, c) if TRANSIENT.contains(&c) || matches!(err, SdkError::ResponseError(_)) => {
+                StoreError::Unavailable {
+                    op,
+                    target,
+                    detail: aws::describe(&err),
+                }
+            }
             _ => StoreError::Other {
                 op,
                 target,
                 detail: aws::describe(&err),
                 source: Some(Box::new(err)),
+            },
+        }
+    }
+
+    /// A DeleteObjects answer's error for one key, as the error of a request
+    /// on that key would be.
+    fn key_error(&self, key: &str, code: &str, message: Option<&str>) -> StoreError {
+        let target = self.location(key);
+        let detail = match message {
+            Some(m) if !m.is_empty() => format!("{code}: {m}"),
+            _ => code.to_string(),
+        };
+        match code {
+            c if DENIED.contains(&c) => StoreError::Denied {
+                target,
+                code: code.to_string(),
+            },
+            c if TRANSIENT.contains(&c) => StoreError::Unavailable {
+                op: "DeleteObjects",
+                target,
+                detail,
+            },
+            _ => StoreError::Other {
+                op: "DeleteObjects",
+                target,
+                detail,
+                source: None,
             },
         }
     }
@@ -228,18 +266,13 @@ impl S3Store {
             .map_err(|e| self.classify("PutObject", key, e))
     }
 
-    pub async fn list(
-        &self,
-        prefix: &str,
-        limit: Limit,
-        counter: &AtomicU64,
-    ) -> Result<Vec<Listed>, StoreError> {
+    pub async fn list(&self, prefix: &str, counter: &AtomicU64) -> Result<Vec<Listed>, StoreError> {
         let mut out = Vec::new();
         let listing = Listing {
             prefix,
             delimiter: None,
             page_size: None,
-            limit,
+            limit: Limit::UNBOUNDED,
         };
         self.each_page(&listing, counter, |page| {
             out.extend(page.contents().iter().filter_map(|o| {
@@ -267,7 +300,7 @@ impl S3Store {
             prefix,
             delimiter: None,
             page_size: Some(page_size),
-            limit: Limit::expecting(0),
+            limit: Limit::at_most(PROBE_KEYS),
         };
         self.each_page(&listing, counter, |page| {
             pages += 1;
@@ -367,6 +400,13 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| self.classify("DeleteObjects", &keys[0], e))?;
+        if let Some(e) = out.errors().first() {
+            let key = e.key().unwrap_or_default();
+            let code = e.code().unwrap_or_default();
+            if DENIED.contains(&code) || TRANSIENT.contains(&code) {
+                return Err(self.key_error(key, code, e.message()));
+            }
+        }
         Ok(out
             .deleted()
             .iter()
@@ -418,6 +458,9 @@ impl S3Store {
         }
         if failed.is_empty() {
             return Ok(());
+        }
+        if let Some(denied) = failed.iter().find(|f| DENIED.contains(&f.code.as_str())) {
+            return Err(self.key_error(&denied.key, &denied.code, None));
         }
         Err(StoreError::Other {
             op: "DeleteObjects",
@@ -492,6 +535,7 @@ impl S3Store {
             .iter()
             .map(|e| NotDeleted {
                 key: e.key().unwrap_or_default().to_string(),
+                code: e.code().unwrap_or_default().to_string(),
                 transient: TRANSIENT.contains(&e.code().unwrap_or_default()),
                 reason: match (e.code(), e.message()) {
                     (Some(c), Some(m)) if !m.is_empty() => format!("{c}: {m}"),
@@ -516,6 +560,7 @@ struct Listing<'a> {
 #[derive(Debug)]
 struct NotDeleted {
     key: String,
+    code: String,
     reason: String,
     /// S3's advice for the code: try again.
     transient: bool,
@@ -540,7 +585,16 @@ fn not_deleted(failed: &[NotDeleted]) -> String {
     text
 }
 
-/// Per-key DeleteObjects error codes that S3 documents as worth retrying.
+/// Error codes of credentials that may not do what was asked.
+const DENIED: [&str; 4] = [
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+];
+
+/// Error codes (per key in DeleteObjects, or of a whole request) that S3
+/// documents as worth retrying.
 const TRANSIENT: [&str; 5] = [
     "InternalError",
     "SlowDown",
@@ -551,6 +605,9 @@ const TRANSIENT: [&str; 5] = [
 
 /// Passes over the keys a DeleteObjects reported as not deleted.
 const DELETE_ROUNDS: u32 = 4;
+
+/// Keys a probe listing may return: it wrote a few.
+const PROBE_KEYS: u64 = 1000;
 
 /// DeleteObjects takes at most 1,000 keys.
 const DELETE_BATCH: usize = 1000;

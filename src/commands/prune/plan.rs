@@ -9,11 +9,10 @@ use anyhow::Result;
 use crate::commands::site::{self, Branch, Site};
 use crate::model::claim::{Claim, Verdict};
 use crate::model::layout::Layout;
-use crate::model::manifest::Manifest;
 use crate::model::retention::{self, Dropped, Rules};
 use crate::model::run_id::RunId;
 use crate::state;
-use crate::storage::{Limit, Listed};
+use crate::storage::Listed;
 
 /// What to remove.
 #[derive(Debug, Clone, Default)]
@@ -88,9 +87,7 @@ async fn plan_branch(
     let (runs, keys) = match whole {
         Some(_) => {
             let runs = retention::all(&branch.manifest);
-            let listed = store
-                .list_within(&branch.layout.branch_root(), expected(&branch.manifest))
-                .await?;
+            let listed = store.list(&branch.layout.branch_root()).await?;
             let keys = without_runs_in_flight(site, &branch.layout, &runs, listed).await?;
             (runs, keys)
         }
@@ -138,27 +135,22 @@ async fn run_keys(site: &Site, branch: &Branch, runs: &[Dropped]) -> Result<Vec<
     }
     let layout = &branch.layout;
     let folders = RunFolders::of(layout, runs);
-    let limit = expected(&branch.manifest);
     let files: u64 = branch.manifest.runs.iter().map(|r| r.files).sum();
     let branch_pages = files / LIST_PAGE + 1;
     if runs.len() as u64 > branch_pages {
-        let all = site.store.list_within(&layout.branch_root(), limit).await?;
+        let all = site.store.list(&layout.branch_root()).await?;
         return Ok(all.into_iter().filter(|k| folders.holds(&k.key)).collect());
     }
     let mut keys: Vec<Listed> = site
         .store
-        .list_within(&layout.claims_prefix(), limit)
+        .list(&layout.claims_prefix())
         .await?
         .into_iter()
         .filter(|k| folders.holds(&k.key))
         .collect();
     for dropped in runs {
         if let Ok(run) = RunId::new(dropped.run_id.clone()) {
-            keys.extend(
-                site.store
-                    .list_within(&layout.run_root(&run), limit)
-                    .await?,
-            );
+            keys.extend(site.store.list(&layout.run_root(&run)).await?);
         }
     }
     Ok(keys)
@@ -195,14 +187,6 @@ async fn without_runs_in_flight(
     }
     let keep = RunFolders::at(layout, in_flight);
     Ok(keys.into_iter().filter(|k| !keep.holds(&k.key)).collect())
-}
-
-/// How far a listing of the branch may go: what its manifest says exists,
-/// with room for leftovers. A listing past it is a server paging wrongly,
-/// and stops before anything is deleted.
-fn expected(manifest: &Manifest) -> Limit {
-    let files: u64 = manifest.runs.iter().map(|r| r.files).sum();
-    Limit::expecting(files.saturating_add(manifest.runs.len() as u64))
 }
 
 /// Keys per ListObjectsV2 page.
