@@ -83,6 +83,13 @@ def main() -> int:
     try:
         print(f"publishing {args.runs} runs to {PROJECT}/{BRANCH}", flush=True)
         populate(server, args.runs, report, env)
+        # The proxy is another endpoint: measure the server through it too
+        # (a publish to another project), so no counted prune measures it.
+        subprocess.run(
+            [PUBLISHER, "publish", "--bucket", BUCKET, "--s3-endpoint",
+             f"http://127.0.0.1:{proxy.port}", "--prefix", PREFIX, "--project",
+             "server-measurement", "--branch", BRANCH, "--run-id", "measure", "--report", report],
+            env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         total = objects(server)
         snapshot = CACHE / "prune-snapshot"
         shutil.rmtree(snapshot, ignore_errors=True)
