@@ -333,6 +333,25 @@ async fn each_endpoint_of_a_bucket_is_measured_once_and_kept() {
 }
 
 #[tokio::test]
+async fn a_missing_key_answered_403_is_measured_through_the_listing() {
+    // AWS S3 answers a GET of a missing key with 403 to a publisher whose
+    // policy lists only the probe's folder, as `infra policy` prints it.
+    let (client, bucket) = fresh_bucket(&Server::moto()).await;
+    let proxy = Proxy::start(0, &["missing403:allure-host/:-1"]);
+    let server = Server::moto().behind(&proxy.url);
+    let first = succeeded(&publish(&server, &bucket, "r1", &[]));
+    assert!(first.contains("Measured the server"), "{first}");
+    assert!(proxy.stats()["missing403"].as_u64().unwrap() > 0);
+    let record = recorded(&client, &bucket).await;
+    assert!(
+        record.contains(&("batch-delete".to_string(), true)),
+        "{record:?}"
+    );
+    let second = succeeded(&publish(&server, &bucket, "r2", &[]));
+    assert!(!second.contains("Measured the server"), "{second}");
+}
+
+#[tokio::test]
 async fn an_endpoint_from_the_sdk_environment_is_measured_not_taken_for_aws() {
     // AWS_ENDPOINT_URL_S3 reaches the SDK without --s3-endpoint; the server
     // behind it is measured as itself.

@@ -262,10 +262,7 @@ async fn batch_delete(store: &Store, scratch: &str) -> Result<Finding, StoreErro
         Err(e) => return Err(e),
     };
     let unreported = keys.iter().filter(|k| !reported.contains(k)).count();
-    let mut left = 0;
-    for key in &keys {
-        left += usize::from(store.get(key).await?.is_some());
-    }
+    let left = still_there(store, scratch, &keys).await?;
     Ok(match (unreported, left) {
         (0, 0) => Finding::honoured(c, format!("{} keys reported deleted and gone", keys.len())),
         (0, n) => Finding::broken(c, format!("{n} keys reported deleted can still be read")),
@@ -278,6 +275,28 @@ async fn batch_delete(store: &Store, scratch: &str) -> Result<Finding, StoreErro
             ),
         ),
     })
+}
+
+/// How many of `keys` can still be read. AWS S3 answers a GET of a missing
+/// key with 403, not 404, to a caller without ListBucket on it (a publisher
+/// whose policy lists only the probe's folder): then the listing of the
+/// scratch folder, checked page by page, is asked instead.
+async fn still_there(store: &Store, scratch: &str, keys: &[String]) -> Result<usize, StoreError> {
+    let mut left = 0;
+    for key in keys {
+        match store.get(key).await {
+            Ok(found) => left += usize::from(found.is_some()),
+            Err(StoreError::Denied { .. }) => {
+                let listed = store.list(scratch).await?;
+                return Ok(keys
+                    .iter()
+                    .filter(|k| listed.iter().any(|l| &l.key == *k))
+                    .count());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(left)
 }
 
 /// Every key the probe writes under `scratch`: the compare-and-swap key,

@@ -15,6 +15,8 @@ COUNT times (-1: always):
            flight (a slow uplink), then forward it
   delete   DeleteObjects: report an InternalError for each key containing
            MATCH (that key is not deleted); the other keys are deleted
+  missing403  a GET the server answers 404: answer 403 AccessDenied instead,
+           as AWS S3 does to a caller without ListBucket on the key
 
 Listing faults apply to ListObjectsV2 (a GET with list-type=2) whose path and
 query contain MATCH. The prefix travels URL-encoded in the query, so MATCH is
@@ -62,6 +64,7 @@ count = {"put": 0, "faults": 0}
 stats = {}
 
 SLOWDOWN = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>'
+ACCESS_DENIED = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
 INTERNAL = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>'
 
 
@@ -228,6 +231,8 @@ class Proxy(BaseHTTPRequestHandler):
         if listing:
             path, rewrite = list_fault(listing, self.path)
         status, data, out = self._forward(self.command, path, body, dict(self.headers.items()))
+        if self.command == "GET" and status == 404 and take("missing403", self.path):
+            return self._reply(403, ACCESS_DENIED, {"Content-Type": "application/xml"})
         if rewrite and status == 200:
             data = rewrite(data.decode()).encode()
         self._reply(status, data, out)
