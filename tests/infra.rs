@@ -1,6 +1,8 @@
 //! `allure-host infra` against a moto server (S3, CloudFront, STS), run as
 //! a user would: the real binary in a directory of its own.
 
+#[path = "support/proxy.rs"]
+mod proxy;
 mod support;
 
 use std::path::Path;
@@ -8,7 +10,7 @@ use std::process::Output;
 use std::sync::Once;
 
 use serde_json::Value;
-use support::{failed, moto, ok, run_in, unique};
+use support::{failed, moto, moto_python, ok, repo, run_in, unique};
 
 /// Every distribution change stays InProgress for two status reads, so
 /// setup and cleanup really wait (moto would report Deployed at once).
@@ -548,6 +550,44 @@ async fn cleanup_removes_everything_setup_created() {
         "bucket left behind"
     );
     assert!(!dir.path().join(".infra_env").exists());
+}
+
+#[tokio::test]
+async fn cleanup_stops_on_a_version_listing_that_gives_no_new_marker() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("reports");
+    setup(dir.path(), &bucket, &[]);
+    let s3 = support::s3().await;
+    for key in ["a", "b", "c"] {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(b"x".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    // Said to be truncated, with the request's own markers as the next ones.
+    let proxy = proxy::Proxy::start(0, &[&format!("versionsrepeat:/{bucket}:-1")]);
+    slow_cloudfront();
+    let args = [
+        "infra",
+        "cleanup",
+        "--yes",
+        "--delete-bucket",
+        "--poll-interval",
+        "1",
+        "--endpoint-url",
+        &proxy.url,
+    ];
+    let err = failed(&run_in(dir.path(), &args));
+    assert!(err.contains("gave no new marker"), "{err}");
+    assert!(err.contains("was not deleted"), "{err}");
+    assert!(proxy.stats()["versionsrepeat"].as_u64().unwrap() >= 1);
+    assert!(
+        s3.head_bucket().bucket(&bucket).send().await.is_ok(),
+        "the bucket stays"
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! What a server honours, measured and acted on: the real binary against
-//! s3rver (ignores conditional writes), s3s-fs and moto (honour them), and
+//! s3rver (ignores conditional writes), s3s-fs and moto (keep them one
+//! request at a time; racing writers can both win), and
 //! listings broken by the fault proxy in front of moto.
 
 #[path = "support/proxy.rs"]

@@ -35,6 +35,10 @@ request's max-keys to N (SECS as N, 2 when 0) so a small listing spans pages:
   listforeign  the answer gains a <Contents> entry for zz-outside/key, outside
                the prefix asked for (no page-size change)
 
+  versionsrepeat  ListObjectVersions (a GET with ?versions): one version a
+               page, IsTruncated true, and the request's own key and version
+               markers given back as the next ones (none on a first page)
+
 The request faults change the query the client signed: moto and s3rver do
 not check that signature, s3s-fs refuses it (403 SignatureDoesNotMatch) unless
 the client already asked for max-keys=N on a first page. listforeign changes
@@ -140,6 +144,15 @@ def list_fault(fault, path):
     return path, rewrite
 
 
+def versions_repeat(query):
+    """A rewrite of a ListVersionsResult that gives the request's markers back."""
+    def rewrite(xml):
+        xml = set_element(xml, "IsTruncated", "true")
+        xml = set_element(xml, "NextKeyMarker", query.get("key-marker", [None])[0])
+        return set_element(xml, "NextVersionIdMarker", query.get("version-id-marker", [None])[0])
+    return rewrite
+
+
 def foreign_entry(xml):
     """A <Contents> entry outside any prefix, as a server ignoring `prefix` would."""
     entry = ("<Contents><Key>zz-outside/key</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified>"
@@ -227,6 +240,9 @@ class Proxy(BaseHTTPRequestHandler):
                 status, payload = (503, SLOWDOWN) if count["faults"] % 2 else (500, INTERNAL)
                 return self._reply(status, payload, {"Content-Type": "application/xml"})
         path, rewrite = self.path, None
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query, keep_blank_values=True)
+        if self.command == "GET" and "versions" in query and take("versionsrepeat", self.path):
+            path, rewrite = with_query(self.path, {"max-keys": 1}), versions_repeat(query)
         listing = self.command == "GET" and take_list(self.path)
         if listing:
             path, rewrite = list_fault(listing, self.path)

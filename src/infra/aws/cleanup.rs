@@ -243,8 +243,18 @@ impl Aws {
             if page.is_truncated() != Some(true) {
                 break;
             }
-            key_marker = page.next_key_marker().map(str::to_string);
-            version_marker = page.next_version_id_marker().map(str::to_string);
+            let next = (
+                page.next_key_marker().map(str::to_string),
+                page.next_version_id_marker().map(str::to_string),
+            );
+            // A server that says more follows without a new place to go on
+            // from would have this loop forever.
+            if next.0.is_none() || next == (key_marker, version_marker) {
+                anyhow::bail!(
+                    "ListObjectVersions on {bucket} said more versions follow but gave no new marker to list them from; the bucket was not emptied, so it was not deleted. Empty it with the server's own tools, then run the cleanup again"
+                );
+            }
+            (key_marker, version_marker) = next;
         }
         let uploads = s3
             .list_multipart_uploads()
