@@ -173,6 +173,20 @@ pub fn sts(config: &SdkConfig, endpoint: Option<&str>) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::from_conf(builder.build())
 }
 
+/// `scheme://user:secret@host/...` -> `scheme://host/...`: a secret in an
+/// endpoint URL must not reach a log or a key.
+pub fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{path}")
+}
+
 /// Tell a failure to reach AWS (network, timeout, no credentials) from an
 /// answer. `endpoint` is the custom endpoint when the caller knows it,
 /// `region` the region when known (else empty), and `endpoint_flag` how the
@@ -196,7 +210,7 @@ pub fn unreachable<E: StdError + 'static>(
         });
     }
     let (where_, hint) = match (endpoint, region) {
-        (Some(url), _) => (url.to_string(), format!("check {endpoint_flag}")),
+        (Some(url), _) => (without_userinfo(url), format!("check {endpoint_flag}")),
         (None, "") => (
             "AWS".to_string(),
             format!("check the network, --region and {endpoint_flag}"),
@@ -258,6 +272,19 @@ where
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_user_and_password_in_an_endpoint_never_name_the_server() {
+        use super::without_userinfo as strip;
+        assert_eq!(strip("http://127.0.0.1:9000"), "http://127.0.0.1:9000");
+        assert_eq!(
+            strip("https://ak:sk@minio.local:9000/x"),
+            "https://minio.local:9000/x"
+        );
+        assert_eq!(strip("https://a@b:c@host"), "https://host");
+        assert_eq!(strip("http://host/p@q"), "http://host/p@q");
+        assert_eq!(strip("no-scheme@host"), "no-scheme@host");
+    }
+
     use super::*;
 
     #[test]

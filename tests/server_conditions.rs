@@ -353,6 +353,35 @@ async fn a_missing_key_answered_403_is_measured_through_the_listing() {
 }
 
 #[tokio::test]
+async fn a_password_in_the_endpoint_is_never_printed_or_kept() {
+    let secret = "SUPERSECRET";
+    let moto = Server::moto();
+    let (client, bucket) = fresh_bucket(&moto).await;
+    let hidden = moto.url.replace("http://", &format!("http://ak:{secret}@"));
+    let with_secret = Server::moto().behind(&hidden);
+    let report = generated_report().to_str().unwrap();
+    let check = run_on(
+        &with_secret,
+        &bucket,
+        &["publish", "--check", "--report", report],
+    );
+    let published = publish(&with_secret, &bucket, "r1", &[]);
+    let nowhere = Server::moto().behind(&format!("http://ak:{secret}@127.0.0.1:1"));
+    let unreachable = publish(&nowhere, &bucket, "r2", &[]);
+    assert!(!unreachable.status.success());
+    for out in [&check, &published, &unreachable] {
+        let text = printed(out);
+        assert!(!text.contains(secret), "{text}");
+    }
+    assert!(printed(&unreachable).contains("http://127.0.0.1:1"));
+    for key in keys(&client, &bucket).await {
+        assert!(!key.contains(secret), "{key}");
+        let body = get(&client, &bucket, &key).await;
+        assert!(!String::from_utf8_lossy(&body).contains(secret), "{key}");
+    }
+}
+
+#[tokio::test]
 async fn an_endpoint_from_the_sdk_environment_is_measured_not_taken_for_aws() {
     // AWS_ENDPOINT_URL_S3 reaches the SDK without --s3-endpoint; the server
     // behind it is measured as itself.

@@ -88,7 +88,7 @@ impl S3Store {
     /// password in it, or AWS S3's regional endpoint.
     pub fn endpoint_label(&self) -> String {
         match &self.endpoint {
-            Some(url) => without_userinfo(url),
+            Some(url) => aws::without_userinfo(url),
             None => format!("https://s3.{}.amazonaws.com", self.region),
         }
     }
@@ -615,33 +615,3 @@ const DELETE_BATCH: usize = 1000;
 /// Batches deleted at once: enough to hide the round trip, few enough to
 /// stay far below S3's 3,500 writes per second per prefix.
 const DELETES_IN_FLIGHT: usize = 4;
-
-/// `scheme://user:secret@host/...` -> `scheme://host/...`: a secret in an
-/// endpoint URL must not reach a log or a key.
-fn without_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    format!("{scheme}://{host}{path}")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_user_and_password_in_an_endpoint_never_name_the_server() {
-        use super::without_userinfo as strip;
-        assert_eq!(strip("http://127.0.0.1:9000"), "http://127.0.0.1:9000");
-        assert_eq!(
-            strip("https://ak:sk@minio.local:9000/x"),
-            "https://minio.local:9000/x"
-        );
-        assert_eq!(strip("https://a@b:c@host"), "https://host");
-        assert_eq!(strip("http://host/p@q"), "http://host/p@q");
-        assert_eq!(strip("no-scheme@host"), "no-scheme@host");
-    }
-}
