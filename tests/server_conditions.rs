@@ -229,9 +229,9 @@ async fn on_s3rver_a_publish_refuses_without_the_opt_in_and_writes_no_report() {
             ("batch-delete".to_string(), true),
         ]
     );
-    // The next refusal reads the record instead of measuring again.
+    // A refusal never rests on a record alone: the next one measures again.
     let text = refused(&publish(&server, &bucket, "r1", &[]));
-    assert!(!text.contains("Measured the server"), "{text}");
+    assert!(text.contains("Measured the server"), "{text}");
     assert_eq!(keys(&client, &bucket).await, [record_key(&server.url)]);
 }
 
@@ -382,39 +382,133 @@ async fn a_password_in_the_endpoint_is_never_printed_or_kept() {
 }
 
 #[tokio::test]
-async fn an_endpoint_from_the_sdk_environment_is_measured_not_taken_for_aws() {
-    // AWS_ENDPOINT_URL_S3 reaches the SDK without --s3-endpoint; the server
-    // behind it is measured as itself.
-    let server = Server::s3rver();
-    let (client, bucket) = fresh_bucket(&server).await;
-    let dir = tempfile::tempdir().unwrap();
-    let report = generated_report().to_str().unwrap();
-    let args = [
-        "publish",
-        "--report",
-        report,
-        "--project",
-        "p",
-        "--branch",
-        "main",
-        "--run-id",
-        "r1",
-        "--bucket",
-        &bucket,
-    ];
-    let out = command_on(&server, dir.path(), &args)
-        .env("AWS_ENDPOINT_URL_S3", &server.url)
-        .output()
-        .unwrap();
-    let text = refused(&out);
-    let named = format!("{} {CONDITIONS_IGNORED}", server.url);
-    assert!(text.contains(&named), "{text}");
+async fn a_retry_that_meets_its_own_write_is_not_taken_for_a_refusal() {
+    // The probe's first create lands, its answer is lost (503), and the
+    // SDK's retry is refused by the write itself.
+    let (client, bucket) = fresh_bucket(&Server::moto()).await;
+    let proxy = Proxy::start(0, &["putlost:probe%2F:1", "putlost:probe/:1"]);
+    let server = Server::moto().behind(&proxy.url);
+    let text = succeeded(&publish(&server, &bucket, "r1", &[]));
+    assert!(text.contains("Measured the server"), "{text}");
+    let lost = proxy.stats()["putlost"].as_u64().unwrap_or(0);
+    assert!(lost >= 1, "{}", proxy.stats());
+    let record = recorded(&client, &bucket).await;
     assert!(
-        keys(&client, &bucket)
+        record.contains(&("conditional-create".to_string(), true)),
+        "{record:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_that_lands_anyway_is_caught() {
+    // 412 is answered, but the write went through without its condition.
+    let (client, bucket) = fresh_bucket(&Server::moto()).await;
+    let proxy = Proxy::start(0, &["put412anyway:/cas:-1"]);
+    let server = Server::moto().behind(&proxy.url);
+    let text = refused(&publish(&server, &bucket, "r1", &[]));
+    assert!(text.contains("answered 412, and landed anyway"), "{text}");
+    assert!(
+        keys(&client, &bucket).await.iter().all(|k| is_record(k)),
+        "nothing but the record"
+    );
+}
+
+#[tokio::test]
+async fn a_record_that_would_refuse_is_measured_again_before_it_refuses() {
+    // Any writer of the bucket can write the record: one saying the
+    // listing pages wrongly must not stop a server that pages well.
+    let server = Server::moto();
+    let (client, bucket) = fresh_bucket(&server).await;
+    succeeded(&publish(&server, &bucket, "r1", &[]));
+    let key = record_key(&server.url);
+    let mut record: Value = serde_json::from_slice(&get(&client, &bucket, &key).await).unwrap();
+    for finding in record["findings"].as_array_mut().unwrap() {
+        if finding["capability"] == "paging" {
+            finding["honoured"] = Value::Bool(false);
+            finding["detail"] = Value::from("forged");
+        }
+    }
+    client
+        .put_object()
+        .bucket(&bucket)
+        .key(&key)
+        .body(serde_json::to_vec(&record).unwrap().into())
+        .send()
+        .await
+        .unwrap();
+    let text = succeeded(&publish(&server, &bucket, "r2", &[]));
+    assert!(text.contains("Measured the server"), "{text}");
+    assert!(
+        recorded(&client, &bucket)
             .await
-            .iter()
-            .all(|k| k.starts_with("~allure-host/")),
-        "no report is written"
+            .contains(&("paging".to_string(), true)),
+        "the measurement replaced the forged record"
+    );
+}
+
+#[tokio::test]
+async fn an_endpoint_from_the_sdk_environment_is_measured_not_taken_for_aws() {
+    // The SDK finds an endpoint without --s3-endpoint in its environment
+    // or profile; the server behind it is measured as itself.
+    let server = Server::s3rver();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("aws-config");
+    std::fs::write(
+        &profile,
+        format!("[default]\nendpoint_url = {}\n", server.url),
+    )
+    .unwrap();
+    let profile = profile.to_str().unwrap();
+    let ways = [
+        ("AWS_ENDPOINT_URL_S3", server.url.as_str()),
+        ("AWS_ENDPOINT_URL", server.url.as_str()),
+        ("AWS_CONFIG_FILE", profile),
+    ];
+    for (variable, value) in ways {
+        let (client, bucket) = fresh_bucket(&server).await;
+        let report = generated_report().to_str().unwrap();
+        let args = [
+            "publish",
+            "--report",
+            report,
+            "--project",
+            "p",
+            "--branch",
+            "main",
+            "--run-id",
+            "r1",
+            "--bucket",
+            &bucket,
+        ];
+        let out = command_on(&server, dir.path(), &args)
+            .env(variable, value)
+            .output()
+            .unwrap();
+        let text = refused(&out);
+        let named = format!("{} {CONDITIONS_IGNORED}", server.url);
+        assert!(text.contains(&named), "{variable}: {text}");
+        assert!(
+            keys(&client, &bucket)
+                .await
+                .iter()
+                .all(|k| k.starts_with("~allure-host/")),
+            "{variable}: no report is written"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_server_failing_during_the_probe_records_nothing() {
+    let (client, bucket) = fresh_bucket(&Server::moto()).await;
+    let proxy = Proxy::start(0, &["get500:/cas:-1"]);
+    let server = Server::moto().behind(&proxy.url);
+    let text = refused(&publish(&server, &bucket, "r1", &[]));
+    assert!(text.contains("try again later"), "{text}");
+    assert!(!text.contains("does not honour"), "{text}");
+    assert_eq!(
+        keys(&client, &bucket).await,
+        Vec::<String>::new(),
+        "no record, no scratch key, no report"
     );
 }
 

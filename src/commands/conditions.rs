@@ -17,7 +17,24 @@ use crate::storage::Store;
 /// promises; with `accept` (the opt-in), warn once instead where only the
 /// conditions are missing.
 pub async fn require(store: &Store, accept: bool, out: &Output) -> Result<()> {
-    match record::once(store).await? {
+    let known = match record::once(store).await? {
+        // A refusal never rests on a record alone, which any writer of the
+        // bucket could have left: the server is measured again first.
+        Known::Measured {
+            record,
+            fresh: false,
+            ..
+        } if matches!(server::judge(&record, accept), Judgement::Refused(_)) => {
+            record::measure(store, Keep::Record).await?
+        }
+        known => known,
+    };
+    decide(known, accept, out)
+}
+
+/// What the writer may do, told as it is decided.
+fn decide(known: Known, accept: bool, out: &Output) -> Result<()> {
+    match known {
         Known::Ours => Ok(()),
         Known::AwsDocumented { denied } => {
             out.note(format_args!("{}", aws_unmeasured(&denied)));

@@ -24,7 +24,7 @@ pub async fn probe(store: &Store) -> Result<Vec<Finding>, StoreError> {
 async fn measure(store: &Store, scratch: &str) -> Result<Vec<Finding>, StoreError> {
     let key = written(scratch).remove(0);
     let create = conditional_create(store, &key).await?;
-    let update = conditional_update(store, &key).await?;
+    let update = conditional_update(store, scratch, &key).await?;
     let racing = match create.honoured && update.honoured {
         true => racing_writers(store, scratch, &key).await?,
         false => Finding::broken(
@@ -107,10 +107,16 @@ async fn race(
         let (store, key, mode) = (store.clone(), key.to_string(), mode.clone());
         writers.spawn(async move { put(&store, &key, &format!("racer {i}"), mode).await });
     }
+    // Every writer is heard before anything is concluded: one dropped in
+    // flight could land after the sweep.
+    let mut results = Vec::new();
+    while let Some(done) = writers.join_next().await {
+        results.push(done.unwrap_or_else(|e| Err(joined(e))));
+    }
     let mut won = 0;
     let mut answer_error = None;
-    while let Some(done) = writers.join_next().await {
-        match answer(done.unwrap_or_else(|e| Err(joined(e))))? {
+    for result in results {
+        match answer(result)? {
             Ok(()) => won += 1,
             Err(StoreError::Precondition { .. }) => {}
             Err(e) => {
@@ -158,14 +164,23 @@ fn answer(result: Result<(), StoreError>) -> Result<Result<(), StoreError>, Stor
 
 async fn conditional_create(store: &Store, key: &str) -> Result<Finding, StoreError> {
     let c = Capability::ConditionalCreate;
-    if let Err(e) = answer(put(store, key, "first", PutMode::Create).await)? {
-        return Ok(Finding::broken(
-            c,
-            format!("a create of a new key with If-None-Match: * failed ({e})"),
-        ));
+    match answer(put(store, key, FIRST, PutMode::Create).await)? {
+        Ok(()) => {}
+        // The SDK retries a write whose answer was lost; the retry then
+        // meets the write itself. Only the key's body tells.
+        Err(StoreError::Precondition { .. }) if holds(store, key, FIRST).await? => {}
+        Err(e) => {
+            return Ok(Finding::broken(
+                c,
+                format!("a create of a new key with If-None-Match: * failed ({e})"),
+            ));
+        }
     }
     Ok(
         match answer(put(store, key, "second", PutMode::Create).await)? {
+            Err(StoreError::Precondition { .. }) if !holds(store, key, FIRST).await? => {
+                Finding::broken(c, "a second create was answered 412, and landed anyway")
+            }
             Err(StoreError::Precondition { .. }) => {
                 Finding::honoured(c, "a second create of one key was refused")
             }
@@ -178,23 +193,17 @@ async fn conditional_create(store: &Store, key: &str) -> Result<Finding, StoreEr
     )
 }
 
-async fn conditional_update(store: &Store, key: &str) -> Result<Finding, StoreError> {
+async fn conditional_update(
+    store: &Store,
+    scratch: &str,
+    key: &str,
+) -> Result<Finding, StoreError> {
     let c = Capability::ConditionalUpdate;
-    let stale = PutMode::Update(STALE_ETAG.into());
-    match answer(put(store, key, "stale", stale).await)? {
-        Err(StoreError::Precondition { .. }) => {}
-        Ok(()) => {
-            return Ok(Finding::broken(
-                c,
-                "a write with a stale ETag in If-Match succeeded, overwriting it",
-            ));
-        }
-        Err(e) => {
-            return Ok(Finding::broken(
-                c,
-                format!("a write with a stale ETag failed with {e}, not 412"),
-            ));
-        }
+    if let Some(broken) = stale_update(store, key).await? {
+        return Ok(Finding::broken(c, broken));
+    }
+    if let Some(broken) = missing_update(store, scratch).await? {
+        return Ok(Finding::broken(c, broken));
     }
     let Some(current) = store.get(key).await? else {
         return Ok(Finding::broken(
@@ -203,11 +212,57 @@ async fn conditional_update(store: &Store, key: &str) -> Result<Finding, StoreEr
         ));
     };
     Ok(
-        match answer(put(store, key, "current", PutMode::Update(current.etag)).await)? {
-            Ok(()) => Finding::honoured(c, "a stale ETag was refused and the current one accepted"),
+        match answer(put(store, key, CURRENT, PutMode::Update(current.etag)).await)? {
+            Ok(()) => Finding::honoured(
+                c,
+                "a stale ETag and an ETag of a missing key were refused, the current one accepted",
+            ),
+            Err(StoreError::Precondition { .. }) if holds(store, key, CURRENT).await? => {
+                Finding::honoured(
+                    c,
+                    "a stale ETag and an ETag of a missing key were refused, the current one accepted (on a retry)",
+                )
+            }
             Err(e) => Finding::broken(c, format!("a write with the current ETag failed ({e})")),
         },
     )
+}
+
+/// A write with a stale ETag must be refused, and must not land.
+async fn stale_update(store: &Store, key: &str) -> Result<Option<String>, StoreError> {
+    let stale = PutMode::Update(STALE_ETAG.into());
+    Ok(match answer(put(store, key, "stale", stale).await)? {
+        Err(StoreError::Precondition { .. }) if !holds(store, key, FIRST).await? => {
+            Some("a write with a stale ETag was answered 412, and landed anyway".into())
+        }
+        Err(StoreError::Precondition { .. }) => None,
+        Ok(()) => Some("a write with a stale ETag in If-Match succeeded, overwriting it".into()),
+        Err(e) => Some(format!(
+            "a write with a stale ETag failed with {e}, not 412"
+        )),
+    })
+}
+
+/// A write with If-Match on a key that does not exist must be refused (412,
+/// or 404 as AWS S3 answers), not create the key.
+async fn missing_update(store: &Store, scratch: &str) -> Result<Option<String>, StoreError> {
+    let key = missing_key(scratch);
+    let stale = PutMode::Update(STALE_ETAG.into());
+    Ok(match answer(put(store, &key, "missing", stale).await)? {
+        Ok(()) => Some("a write with If-Match on a missing key succeeded, creating it".into()),
+        Err(_) if still_there(store, scratch, std::slice::from_ref(&key)).await? > 0 => {
+            Some("a write with If-Match on a missing key was refused, and landed anyway".into())
+        }
+        Err(_) => None,
+    })
+}
+
+/// Whether `key` holds `body` now.
+async fn holds(store: &Store, key: &str, body: &str) -> Result<bool, StoreError> {
+    Ok(store
+        .get(key)
+        .await?
+        .is_some_and(|o| o.body == body.as_bytes()))
 }
 
 async fn paging(store: &Store, scratch: &str) -> Result<Finding, StoreError> {
@@ -302,10 +357,15 @@ async fn still_there(store: &Store, scratch: &str, keys: &[String]) -> Result<us
 /// Every key the probe writes under `scratch`: the compare-and-swap key,
 /// the paged keys, then the raced ones.
 fn written(scratch: &str) -> Vec<String> {
-    let mut keys = vec![format!("{scratch}cas")];
+    let mut keys = vec![format!("{scratch}cas"), missing_key(scratch)];
     keys.extend(paged_keys(scratch));
     keys.extend(raced_keys(scratch));
     keys
+}
+
+/// The key an If-Match write must not create.
+fn missing_key(scratch: &str) -> String {
+    format!("{scratch}missing")
 }
 
 fn paged_keys(scratch: &str) -> Vec<String> {
@@ -324,6 +384,11 @@ fn raced_keys(scratch: &str) -> Vec<String> {
 async fn sweep(store: &Store, scratch: &str) -> Result<(), StoreError> {
     store.delete(written(scratch)).await
 }
+
+/// The bodies the compare-and-swap key holds after the create, and after
+/// the update with its current ETag: a refused write is told by them.
+const FIRST: &str = "first";
+const CURRENT: &str = "current";
 
 /// An ETag no object of the probe can have (the probe's bodies differ).
 const STALE_ETAG: &str = "\"00000000000000000000000000000000\"";

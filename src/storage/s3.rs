@@ -118,7 +118,10 @@ impl S3Store {
             (_, "NoSuchBucket") => StoreError::NoSuchBucket {
                 bucket: self.bucket.clone(),
             },
-            (Some(412) | Some(409), _)
+            // A 409 is a lost condition only as ConditionalRequestConflict
+            // (or with no code at all); OperationAborted and the like are not.
+            (Some(412), _)
+            | (Some(409), "")
             | (_, "PreconditionFailed" | "ConditionalRequestConflict") => {
                 StoreError::Precondition { key: key.into() }
             }

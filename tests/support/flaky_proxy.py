@@ -15,6 +15,10 @@ COUNT times (-1: always):
            flight (a slow uplink), then forward it
   delete   DeleteObjects: report an InternalError for each key containing
            MATCH (that key is not deleted); the other keys are deleted
+  putlost  a PUT: forward it, then answer 503 SlowDown instead of the
+           server's answer (the write landed; the client retries)
+  put412anyway  a PUT: forward it without If-None-Match / If-Match, then
+           answer 412 PreconditionFailed (a refusal that landed anyway)
   missing403  a GET the server answers 404: answer 403 AccessDenied instead,
            as AWS S3 does to a caller without ListBucket on the key
 
@@ -68,6 +72,7 @@ count = {"put": 0, "faults": 0}
 stats = {}
 
 SLOWDOWN = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>'
+PRECONDITION = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>'
 ACCESS_DENIED = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
 INTERNAL = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>'
 
@@ -225,6 +230,14 @@ class Proxy(BaseHTTPRequestHandler):
             time.sleep(stall["secs"])
             self.close_connection = True
             return
+        if self.command == "PUT" and take("putlost", self.path):
+            self._forward("PUT", self.path, body, dict(self.headers.items()))
+            return self._reply(503, SLOWDOWN, {"Content-Type": "application/xml"})
+        if self.command == "PUT" and take("put412anyway", self.path):
+            unconditional = {k: v for k, v in self.headers.items()
+                             if k.lower() not in ("if-none-match", "if-match")}
+            self._forward("PUT", self.path, body, unconditional)
+            return self._reply(412, PRECONDITION, {"Content-Type": "application/xml"})
         if self.command == "GET" and take("get500", self.path):
             return self._reply(500, INTERNAL, {"Content-Type": "application/xml"})
         if self.command == "POST" and "delete" in urllib.parse.urlsplit(self.path).query:
