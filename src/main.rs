@@ -1,5 +1,6 @@
 use std::process::ExitCode;
 
+use allure_host::output::Reported;
 use allure_host::stop::{Signal, Stop, Stopped};
 use clap::Parser;
 
@@ -9,7 +10,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(ERROR);
         }
     };
     let result = runtime.block_on(async {
@@ -24,19 +25,28 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+        Ok(false) => ExitCode::from(FAILED),
         Err(e) => match e.chain().find_map(|c| c.downcast_ref::<Stopped>()) {
             Some(stopped) => {
                 eprintln!("{stopped}");
                 ExitCode::from(stopped.signal.exit_code())
             }
             None => {
-                eprintln!("error: {e:#}");
-                ExitCode::FAILURE
+                if !e.is::<Reported>() {
+                    eprintln!("error: {e:#}");
+                }
+                ExitCode::from(ERROR)
             }
         },
     }
 }
+
+/// The command ran and reported a failure: the tests or the quality gate
+/// failed as `fail-on` says, a check failed, a confirmation was declined.
+const FAILED: u8 = 1;
+/// The tool itself could not do its job: bad input, an unreachable or
+/// refused server, a lost claim. (Clap's usage errors are 2 as well.)
+const ERROR: u8 = 2;
 
 /// A signal with no publish to stop, or a second one: the process exits now.
 fn exit_at_once(signal: Signal) {

@@ -290,6 +290,12 @@ impl Output {
     }
 }
 
+/// An error already shown where its reader looks (the action's error
+/// annotation): the process exits as for an error, without printing it again.
+#[derive(Debug, thiserror::Error)]
+#[error("the error above")]
+pub struct Reported;
+
 pub fn write_summary(path: &Path, s: &PublishSummary) -> Result<()> {
     write_atomic(path, &serde_json::to_vec_pretty(s)?)
 }

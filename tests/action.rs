@@ -491,7 +491,7 @@ async fn fail_on_fails_the_step_after_publishing() {
         .input("project", "gate")
         .input("fail-on", "failed")
         .run();
-    assert!(!r.output.status.success(), "{}", r.log);
+    assert_eq!(r.output.status.code(), Some(1), "tests failed: {}", r.log);
     assert!(
         r.log
             .contains("::error title=Allure%3A tests failed::1 failed and 1 broken"),
@@ -515,12 +515,18 @@ async fn fail_on_fails_the_step_after_publishing() {
         .input("fail-on", "none")
         .run();
     assert_ok(&r);
+    assert_eq!(r.output.status.code(), Some(0));
     let r = Step::new(&mock)
         .with_example_results()
         .input("bucket", &bucket)
         .input("fail-on", "sometimes")
         .run();
-    assert!(!r.output.status.success());
+    assert_eq!(
+        r.output.status.code(),
+        Some(2),
+        "an error of the tool: {}",
+        r.log
+    );
     assert!(
         r.log.contains("none, failed, broken or quality-gate"),
         "{}",

@@ -14,11 +14,12 @@ use crate::github::{append_file, artifacts, oidc, outputs, pr_comment};
 use crate::model::changes::Changes;
 use crate::model::layout::Layout;
 use crate::model::summary::{PublishSummary, SignedLinks};
-use crate::output::{self, Mode, Output};
+use crate::output::{self, Mode, Output, Reported};
 use crate::settings::{self, Layer, Settings, Source, Target};
 use crate::stop::Stopped;
 
-/// Ok(false): published, but the quality gate (`fail-on`) failed the step.
+/// Ok(false): published, but the quality gate (`fail-on`) failed the step;
+/// an error is annotated here and returned as `Reported`.
 pub async fn run() -> Result<bool> {
     let out = Output::new(Mode::GitHub);
     let vars: Vec<(String, String)> = std::env::vars().collect();
@@ -29,7 +30,7 @@ pub async fn run() -> Result<bool> {
         Err(e) if e.chain().any(|c| c.is::<Stopped>()) => Err(e),
         Err(e) => {
             out.error(&format!("{e:#}"));
-            Ok(false)
+            Err(Reported.into())
         }
     }
 }
