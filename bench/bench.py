@@ -21,8 +21,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import boto3
@@ -140,9 +140,9 @@ class Server:
             try:
                 client.create_bucket(Bucket=BUCKET)
                 return
-            except Exception:
+            except Exception as e:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{self.name} did not start; see {self.log.name}")
+                    raise RuntimeError(f"{self.name} did not start; see {self.log.name}") from e
                 time.sleep(0.2)
 
     def stop(self) -> None:

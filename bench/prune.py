@@ -20,8 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import (BUCKET, CACHE, OUT, PUBLISHER, VENV_BIN, CountingProxy, Server,
-                   client_env, prepare)
+from bench import BUCKET, CACHE, OUT, PUBLISHER, VENV_BIN, CountingProxy, Server, client_env, prepare
 
 PREFIX, PROJECT, BRANCH = "reports", "shop", "main"
 

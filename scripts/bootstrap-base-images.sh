@@ -20,13 +20,13 @@ mkdir -p "$CACHE"
 if ! have_image "$DEBIAN_IMAGE"; then
   if [ ! -f "$CACHE/$SUITE.tar" ]; then
     echo "debootstrap $SUITE (minbase) ..."
-    rm -rf "$CACHE/$SUITE"
+    rm -rf "${CACHE:?}/${SUITE:?}"
     debootstrap --variant=minbase "$SUITE" "$CACHE/$SUITE" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
       { tail -20 "$CACHE/debootstrap.log"; exit 1; }
     # Slim like the upstream image: no apt lists, docs or man pages.
-    rm -rf "$CACHE/$SUITE"/var/lib/apt/lists/* "$CACHE/$SUITE"/usr/share/doc/* "$CACHE/$SUITE"/usr/share/man/*
+    rm -rf "${CACHE:?}/${SUITE:?}"/var/lib/apt/lists/* "$CACHE/$SUITE"/usr/share/doc/* "$CACHE/$SUITE"/usr/share/man/*
     tar -C "$CACHE/$SUITE" -cf "$CACHE/$SUITE.tar.part" . && mv "$CACHE/$SUITE.tar.part" "$CACHE/$SUITE.tar"
-    rm -rf "$CACHE/$SUITE"
+    rm -rf "${CACHE:?}/${SUITE:?}"
   fi
   ctr=$("${BUILDAH[@]}" from scratch)
   "${BUILDAH[@]}" add "$ctr" "$CACHE/$SUITE.tar" /

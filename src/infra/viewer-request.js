@@ -96,7 +96,7 @@ function admit(request, path, ip, now) {
 // prefix may hold: letters, digits, '.', '_', '-'. No S3 key is longer
 // than 1,024 bytes, which also bounds the patterns' work.
 function asset(path) {
-  var m = path.length <= 1025 && /^(.*)\/([^\/]+)\/~assets\/pages-[0-9a-f]{10}\.(?:css|js)$/.exec(path);
+  var m = path.length <= 1025 && /^(.*)\/([^/]+)\/~assets\/pages-[0-9a-f]{10}\.(?:css|js)$/.exec(path);
   return !!m && /^(?:\/[A-Za-z0-9._-]+)*$/.test(m[1]) && SEGMENT.test(m[2]);
 }
 
@@ -174,7 +174,7 @@ function same(a, b) {
 
 // Passwords are generated (high entropy), so a salted HMAC is enough.
 function signedIn(header) {
-  var m = /^Basic ([A-Za-z0-9+\/=]{1,400})$/i.exec(header || '');
+  var m = /^Basic ([A-Za-z0-9+/=]{1,400})$/i.exec(header || '');
   if (!m) {
     return false;
   }

@@ -46,7 +46,9 @@ def artifacts():
 
 
 def fake_jwt(audience):
-    part = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
+    def part(d):
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
+
     claims = {
         "iss": "https://token.actions.githubusercontent.com",
         "aud": audience,
@@ -105,7 +107,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(401, {"message": "Bad credentials"})
         page = int(query.get("page", ["1"])[0])
         per_page = int(query.get("per_page", ["30"])[0])
-        paged = lambda items: items[(page - 1) * per_page : page * per_page]
+        def paged(items):
+            return items[(page - 1) * per_page : page * per_page]
+
         m = re.fullmatch(r"/repos/[^/]+/[^/]+/actions/runs/\d+/artifacts", path)
         if m and method == "GET":
             items = artifacts()
