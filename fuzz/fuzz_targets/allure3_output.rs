@@ -2,6 +2,7 @@
 //! `test-results.json`, `data/test-results/*.json` and `quality-gate.json`.
 #![no_main]
 
+use allure_host::model::status::TestStatus;
 use allure_host::report::allure3::output;
 use libfuzzer_sys::fuzz_target;
 
@@ -12,9 +13,10 @@ fuzz_target!(|data: &[u8]| {
 
     let (listed, total) = output::parse_failing(data, 5);
     assert!(listed.len() <= 5 && listed.len() <= total);
-    if let Some(i) = listed.iter().position(|(_, t)| t.status == "broken") {
+    assert!(listed.iter().all(|(_, t)| t.status.is_failing()));
+    if let Some(i) = listed.iter().position(|(_, t)| t.status == TestStatus::Broken) {
         assert!(
-            listed[i..].iter().all(|(_, t)| t.status == "broken"),
+            listed[i..].iter().all(|(_, t)| t.status == TestStatus::Broken),
             "failed first"
         );
     }

@@ -121,7 +121,7 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
     // Annotations put the failed tests on the run's summary page.
     for t in &summary.failed_tests {
         let title = format!("{} test: {}", t.status, t.name);
-        out.error_titled(&title, t.message.as_deref().unwrap_or(&t.status));
+        out.error_titled(&title, t.message.as_deref().unwrap_or(t.status.as_str()));
     }
     let gate = summary.quality_gate.as_ref();
     if inputs.fail_on.trips(&summary.stats, gate) {

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::status::TestStatus;
+
 pub const INDEX_SCHEMA: u32 = 1;
 /// Tests named per list in the summary, the job summary and the comment.
 pub const LISTED: usize = 10;
@@ -13,7 +15,7 @@ pub struct TestEntry {
     /// Allure's history id: the same test across runs.
     pub id: String,
     pub name: String,
-    pub status: String,
+    pub status: TestStatus,
     /// Allure marked it flaky: its status flipped within its own history.
     #[serde(default)]
     pub flaky: bool,
@@ -21,7 +23,7 @@ pub struct TestEntry {
 
 impl TestEntry {
     fn failing(&self) -> bool {
-        self.status == "failed" || self.status == "broken"
+        self.status.is_failing()
     }
 }
 
@@ -107,7 +109,7 @@ pub fn compare(now: &TestIndex, base: &TestIndex, base_branch: &str, base_run: &
         fixed: Listed::of(
             now.tests
                 .iter()
-                .filter(|t| t.status == "passed" && failing_before(t)),
+                .filter(|t| t.status == TestStatus::Passed && failing_before(t)),
         ),
         still_failing: Listed::of(
             now.tests

@@ -18,6 +18,7 @@ pub mod run_id;
 pub mod segment;
 pub mod server;
 pub mod stats;
+pub mod status;
 pub mod summary;
 pub mod time;
 pub mod variant;

@@ -9,6 +9,7 @@ use super::changes::Changes;
 use super::engine::Engine;
 use super::quality_gate::QualityGate;
 use super::stats::Stats;
+use super::status::TestStatus;
 
 /// Seconds spent in each phase of a publish.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -29,8 +30,8 @@ pub const FAILED_TESTS_LISTED: usize = 10;
 pub struct FailedTest {
     pub name: String,
     pub full_name: Option<String>,
-    /// `failed` or `broken`.
-    pub status: String,
+    /// Failed or broken.
+    pub status: TestStatus,
     pub message: Option<String>,
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::model::status::TestStatus;
 use crate::model::summary::FailedTest;
 
 #[derive(Deserialize)]
@@ -15,7 +16,7 @@ struct Node {
     #[serde(default)]
     uid: Option<String>,
     #[serde(default)]
-    status: Option<String>,
+    status: Option<TestStatus>,
     #[serde(default)]
     children: Vec<Node>,
 }
@@ -30,11 +31,14 @@ struct TestCase {
 
 /// Failed tests first, then broken, each in report order, at most `limit`.
 /// Returns the list and the number of failed or broken tests in all.
-pub fn parse_suites(suites_json: &[u8], limit: usize) -> (Vec<(String, String, String)>, usize) {
+pub fn parse_suites(
+    suites_json: &[u8],
+    limit: usize,
+) -> (Vec<(String, String, TestStatus)>, usize) {
     let Ok(root) = serde_json::from_slice::<Node>(suites_json) else {
         return (Vec::new(), 0);
     };
-    let mut found: Vec<(String, String, String)> = Vec::new();
+    let mut found: Vec<(String, String, TestStatus)> = Vec::new();
     let mut stack = vec![&root];
     while let Some(node) = stack.pop() {
         stack.extend(node.children.iter().rev());
@@ -42,14 +46,14 @@ pub fn parse_suites(suites_json: &[u8], limit: usize) -> (Vec<(String, String, S
             continue;
         }
         if let (Some(uid), Some(status)) = (&node.uid, &node.status)
-            && (status == "failed" || status == "broken")
+            && status.is_failing()
         {
             found.push((uid.clone(), node.name.clone(), status.clone()));
         }
     }
     let total = found.len();
     // Stable sort: failed before broken, report order within each.
-    found.sort_by_key(|(_, _, status)| status != "failed");
+    found.sort_by_key(|(_, _, status)| *status != TestStatus::Failed);
     found.truncate(limit);
     (found, total)
 }

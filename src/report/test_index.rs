@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::model::changes::{TestEntry, TestIndex};
+use crate::model::status::TestStatus;
 
 #[derive(Deserialize)]
 struct TestCase {
@@ -16,7 +17,7 @@ struct TestCase {
     #[serde(rename = "fullName")]
     full_name: Option<String>,
     #[serde(default)]
-    status: String,
+    status: TestStatus,
     #[serde(default)]
     flaky: bool,
     #[serde(default)]

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::model::changes::{TestEntry, TestIndex};
 use crate::model::quality_gate::{QualityGate, RuleResult};
 use crate::model::stats::Stats;
+use crate::model::status::TestStatus;
 use crate::model::summary::FailedTest;
 use crate::report::summary::ReportSummary;
 
@@ -37,7 +38,7 @@ pub struct Listed {
     #[serde(default)]
     pub name: String,
     #[serde(default)]
-    pub status: String,
+    pub status: TestStatus,
 }
 
 #[derive(Deserialize)]
@@ -55,11 +56,12 @@ pub fn parse_failing(test_results_json: &[u8], limit: usize) -> (Vec<(String, Li
     let mut found: Vec<(String, Listed)> = listed
         .by_id
         .into_iter()
-        .filter(|(_, t)| t.status == "failed" || t.status == "broken")
+        .filter(|(_, t)| t.status.is_failing())
         .collect();
     let total = found.len();
     found.sort_by(|(_, a), (_, b)| {
-        (a.status != "failed", &a.name).cmp(&(b.status != "failed", &b.name))
+        let failed = |s: &TestStatus| *s == TestStatus::Failed;
+        (!failed(&a.status), &a.name).cmp(&(!failed(&b.status), &b.name))
     });
     found.truncate(limit);
     (found, total)
@@ -74,7 +76,7 @@ struct TestResult {
     #[serde(rename = "fullName")]
     full_name: Option<String>,
     #[serde(default)]
-    status: String,
+    status: TestStatus,
     #[serde(default)]
     flaky: bool,
     #[serde(rename = "isRetry", default)]
