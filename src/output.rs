@@ -1,10 +1,13 @@
 //! The one place that prints. Commands hand their results here; library
 //! modules return data. Two modes: a terminal (notes and warnings on stderr,
 //! results on stdout) and a GitHub Actions log (warnings, errors, groups and
-//! masks as workflow commands).
+//! masks as workflow commands). It writes to the process's stdout and
+//! stderr, or to any two writers (a test reads what a command printed).
 
-use std::fmt::Display;
+use std::fmt::{self, Display};
+use std::io::Write;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 
@@ -22,31 +25,65 @@ pub enum Mode {
     GitHub,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// Where a stream of output goes.
+pub type Sink = Arc<Mutex<dyn Write + Send>>;
+
+/// A result line on the output's stdout.
+macro_rules! say {
+    ($o:expr, $($arg:tt)*) => { $o.write_line(&$o.out, format_args!($($arg)*)) };
+}
+
+/// A note, warning or error line on the output's stderr.
+macro_rules! tell {
+    ($o:expr, $($arg:tt)*) => { $o.write_line(&$o.err, format_args!($($arg)*)) };
+}
+
+#[derive(Clone)]
 pub struct Output {
     mode: Mode,
     /// Inside a GitHub Actions job, whatever the mode: secrets must be
     /// masked before they are printed, or they stay in the log.
     masks: bool,
+    out: Sink,
+    err: Sink,
 }
 
 impl Output {
     pub fn new(mode: Mode) -> Self {
+        Self::to(
+            mode,
+            Arc::new(Mutex::new(std::io::stdout())),
+            Arc::new(Mutex::new(std::io::stderr())),
+        )
+    }
+
+    /// Results to `out`, notes and terminal warnings to `err`.
+    pub fn to(mode: Mode, out: Sink, err: Sink) -> Self {
         let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
         Self {
             mode,
             masks: mode == Mode::GitHub || in_actions,
+            out,
+            err,
         }
+    }
+
+    /// A closed pipe or a full disk must not stop a publish halfway: what
+    /// cannot be printed is dropped.
+    fn write_line(&self, sink: &Sink, args: fmt::Arguments) {
+        let mut w = sink.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = w.write_fmt(args).and_then(|()| w.write_all(b"\n"));
+        let _ = w.flush();
     }
 
     /// Progress of a command, for people watching it run.
     pub fn note(&self, text: impl Display) {
-        eprintln!("{text}");
+        tell!(self, "{text}");
     }
 
     /// A result line (stdout).
     pub fn line(&self, text: impl Display) {
-        println!("{text}");
+        say!(self, "{text}");
     }
 
     pub fn warning(&self, text: &str) {
@@ -55,16 +92,16 @@ impl Output {
 
     pub fn warning_titled(&self, title: &str, text: &str) {
         match self.mode {
-            Mode::Terminal => eprintln!("warning: {text}"),
-            Mode::GitHub => println!("{}", workflow::warning(title, text)),
+            Mode::Terminal => tell!(self, "warning: {text}"),
+            Mode::GitHub => say!(self, "{}", workflow::warning(title, text)),
         }
     }
 
     /// An error annotation; the terminal gets a plain `error:` line.
     pub fn error_titled(&self, title: &str, text: &str) {
         match self.mode {
-            Mode::Terminal => eprintln!("error: {title}: {text}"),
-            Mode::GitHub => println!("{}", workflow::error(title, text)),
+            Mode::Terminal => tell!(self, "error: {title}: {text}"),
+            Mode::GitHub => say!(self, "{}", workflow::error(title, text)),
         }
     }
 
@@ -75,13 +112,13 @@ impl Output {
     /// Start a collapsible log section (GitHub only).
     pub fn group(&self, title: &str) {
         if self.mode == Mode::GitHub {
-            println!("{}", workflow::group(title));
+            say!(self, "{}", workflow::group(title));
         }
     }
 
     pub fn end_group(&self) {
         if self.mode == Mode::GitHub {
-            println!("{}", workflow::end_group());
+            say!(self, "{}", workflow::end_group());
         }
     }
 
@@ -89,14 +126,15 @@ impl Output {
     pub fn mask(&self, secret: &str) {
         if self.masks {
             for line in workflow::mask(secret) {
-                println!("{line}");
+                say!(self, "{line}");
             }
         }
     }
 
     pub fn published(&self, s: &PublishSummary) {
         let st = &s.stats;
-        println!(
+        say!(
+            self,
             "Published {} / {} run {} (build #{}): {} passed, {} failed, {} broken, {} skipped of {} tests, {} files in {:.1}s",
             s.project,
             s.branch,
@@ -111,16 +149,20 @@ impl Output {
             s.timings.total
         );
         if let Some(gate) = &s.quality_gate {
-            println!("Quality gate: {}", gate.verdict());
+            say!(self, "Quality gate: {}", gate.verdict());
             for r in gate.failed_rules() {
-                println!("  {}: {}", r.rule, r.message);
+                say!(self, "  {}: {}", r.rule, r.message);
             }
         }
         if !s.latest_moved {
-            println!("Latest was not moved: a newer build is already shown there.");
+            say!(
+                self,
+                "Latest was not moved: a newer build is already shown there."
+            );
         }
         if !s.pruned_runs.is_empty() {
-            println!(
+            say!(
+                self,
                 "Removed {} old run(s): {}",
                 s.pruned_runs.len(),
                 s.pruned_runs.join(", ")
@@ -128,27 +170,31 @@ impl Output {
         }
         self.links(&s.run_url, &s.latest_url, &s.runs_index_url);
         if let Some(l) = &s.links {
-            println!("Signed links, open until {}:", l.expires);
-            println!("  run:      {}", l.run);
-            println!("  latest:   {}", l.latest);
+            say!(self, "Signed links, open until {}:", l.expires);
+            say!(self, "  run:      {}", l.run);
+            say!(self, "  latest:   {}", l.latest);
         } else if s.private_without_links() {
-            println!(
+            say!(
+                self,
                 "This site opens only with signed links: set ALLURE_ACCESS_KEY, or run `allure-host share URL`."
             );
         }
         if let Some(dir) = &s.local_dir {
-            println!("View it:    allure-host serve {dir}   (then open the URLs above)");
+            say!(
+                self,
+                "View it:    allure-host serve {dir}   (then open the URLs above)"
+            );
         }
     }
 
     fn links(&self, run: &str, latest: &str, runs_index: &str) {
-        println!("Run URL:    {run}");
-        println!("Latest URL: {latest}");
-        println!("Runs index: {runs_index}");
+        say!(self, "Run URL:    {run}");
+        say!(self, "Latest URL: {latest}");
+        say!(self, "Runs index: {runs_index}");
     }
 
     pub fn plan(&self, p: &PublishPlan) {
-        println!("Plan (dry run: nothing is written or deleted)");
+        say!(self, "Plan (dry run: nothing is written or deleted)");
         for l in &p.lines {
             let noun = if l.objects == 1 && l.bytes.is_none() {
                 "object "
@@ -159,9 +205,13 @@ impl Output {
                 .bytes
                 .map(|b| format!("  {b:>12} bytes"))
                 .unwrap_or_default();
-            println!(
+            say!(
+                self,
                 "  {:<6} {:<15} {:>6} {noun}{bytes}  {}",
-                l.verb, l.what, l.objects, l.detail
+                l.verb,
+                l.what,
+                l.objects,
+                l.detail
             );
         }
         self.links(&p.run_url, &p.latest_url, &p.runs_index_url);
@@ -170,14 +220,14 @@ impl Output {
     /// Prints the preflight table; true when nothing failed.
     pub fn check_table(&self, rows: &[Row]) -> bool {
         let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
-        println!("{:width$}  STATUS  DETAIL", "CHECK");
+        say!(self, "{:width$}  STATUS  DETAIL", "CHECK");
         for r in rows {
             let status = match r.status {
                 Status::Ok => "ok",
                 Status::Warn => "warn",
                 Status::Fail => "FAIL",
             };
-            println!("{:width$}  {status:<6}  {}", r.name, r.detail);
+            say!(self, "{:width$}  {status:<6}  {}", r.name, r.detail);
         }
         all_ok(rows)
     }
@@ -185,23 +235,23 @@ impl Output {
     /// An infra plan: numbered steps, or a plain "nothing to change".
     pub fn infra_plan(&self, title: &str, steps: &[String], dry_run: bool) {
         if steps.is_empty() {
-            println!("{title}: nothing to change.");
+            say!(self, "{title}: nothing to change.");
             return;
         }
         let verb = if dry_run { "would take" } else { "takes" };
-        println!("{title} {verb} {} step(s):", steps.len());
+        say!(self, "{title} {verb} {} step(s):", steps.len());
         for (i, step) in steps.iter().enumerate() {
-            println!("  {}. {step}", i + 1);
+            say!(self, "  {}. {step}", i + 1);
         }
         if dry_run {
-            println!("Dry run: nothing was changed.");
+            say!(self, "Dry run: nothing was changed.");
         }
     }
 
     /// A prune plan: one row per branch, then what each row removes.
     pub fn prune_plan(&self, lines: &[PruneLine], dry_run: bool) {
         if lines.is_empty() {
-            println!("Nothing to prune.");
+            say!(self, "Nothing to prune.");
             return;
         }
         let title = if dry_run {
@@ -209,13 +259,21 @@ impl Output {
         } else {
             "Prune plan"
         };
-        println!("{title}");
-        println!(
+        say!(self, "{title}");
+        say!(
+            self,
             "  {:<16} {:<24} {:<13} {:>5} {:>5} {:>8} {:>10}",
-            "PROJECT", "BRANCH", "ACTION", "RUNS", "KEPT", "OBJECTS", "BYTES"
+            "PROJECT",
+            "BRANCH",
+            "ACTION",
+            "RUNS",
+            "KEPT",
+            "OBJECTS",
+            "BYTES"
         );
         for l in lines {
-            println!(
+            say!(
+                self,
                 "  {:<16} {:<24} {:<13} {:>5} {:>5} {:>8} {:>10}",
                 l.project,
                 l.branch,
@@ -225,12 +283,13 @@ impl Output {
                 l.objects,
                 human_bytes(l.bytes)
             );
-            println!("      {}", l.detail);
+            say!(self, "      {}", l.detail);
         }
         let objects: usize = lines.iter().map(|l| l.objects).sum();
         let bytes: u64 = lines.iter().map(|l| l.bytes).sum();
         let runs: usize = lines.iter().map(|l| l.runs).sum();
-        println!(
+        say!(
+            self,
             "Total: {runs} runs, {objects} objects, {} ({bytes} bytes)",
             human_bytes(bytes)
         );
@@ -243,12 +302,20 @@ impl Output {
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .unwrap_or_else(|| "-".into())
         };
-        println!(
+        say!(
+            self,
             "{:<16} {:<24} {:>5} {:>8} {:>10} {:<10} {:<10}",
-            "PROJECT", "BRANCH", "RUNS", "FILES", "BYTES", "OLDEST", "NEWEST"
+            "PROJECT",
+            "BRANCH",
+            "RUNS",
+            "FILES",
+            "BYTES",
+            "OLDEST",
+            "NEWEST"
         );
         for l in lines {
-            println!(
+            say!(
+                self,
                 "{:<16} {:<24} {:>5} {:>8} {:>10} {:<10} {:<10}",
                 l.project,
                 l.branch,
@@ -262,7 +329,8 @@ impl Output {
         let (runs, files, bytes) = lines.iter().fold((0, 0, 0), |(r, f, b), l| {
             (r + l.runs, f + l.files, b + l.bytes)
         });
-        println!(
+        say!(
+            self,
             "{:<16} {:<24} {runs:>5} {files:>8} {:>10}",
             "total",
             format!("{} branches", lines.len()),
@@ -271,21 +339,24 @@ impl Output {
     }
 
     pub fn infra_step_done(&self, step: &str) {
-        println!("  done: {step}");
+        say!(self, "  done: {step}");
     }
 
     /// Ask a question on the terminal; the answer line.
     pub fn ask(&self, question: &str) -> std::io::Result<String> {
-        use std::io::{BufRead, Write};
-        print!("{question} [y/N] ");
-        std::io::stdout().flush()?;
+        use std::io::BufRead;
+        {
+            let mut w = self.out.lock().unwrap_or_else(|e| e.into_inner());
+            write!(w, "{question} [y/N] ")?;
+            w.flush()?;
+        }
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
         Ok(answer)
     }
 
     pub fn json(&self, value: &serde_json::Value) -> Result<()> {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        say!(self, "{}", serde_json::to_string_pretty(value)?);
         Ok(())
     }
 }
@@ -322,4 +393,77 @@ pub fn human_bytes(bytes: u64) -> String {
         unit += 1;
     }
     format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer whose bytes a test reads back.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Buffer {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    fn captured(mode: Mode) -> (Output, Buffer, Buffer) {
+        let (out, err) = (Buffer::default(), Buffer::default());
+        let output = Output::to(
+            mode,
+            Arc::new(Mutex::new(out.clone())),
+            Arc::new(Mutex::new(err.clone())),
+        );
+        (output, out, err)
+    }
+
+    #[test]
+    fn results_go_to_stdout_and_notes_and_warnings_to_stderr_on_a_terminal() {
+        let (o, out, err) = captured(Mode::Terminal);
+        o.line("Run URL: x");
+        o.note("uploading");
+        o.warning("slow");
+        o.error("broken");
+        o.group("hidden on a terminal");
+        assert_eq!(out.text(), "Run URL: x\n");
+        assert_eq!(
+            err.text(),
+            "uploading\nwarning: slow\nerror: allure-host: broken\n"
+        );
+    }
+
+    #[test]
+    fn in_github_mode_warnings_errors_and_groups_are_workflow_commands_on_stdout() {
+        let (o, out, err) = captured(Mode::GitHub);
+        o.group("Publish");
+        o.warning("slow");
+        o.error_titled("tests failed", "1 failed");
+        o.end_group();
+        o.mask("s3cr3t");
+        let text = out.text();
+        assert!(text.starts_with("::group::Publish\n"), "{text}");
+        assert!(
+            text.contains("::warning title=allure-host::slow\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("::error title=tests failed::1 failed\n"),
+            "{text}"
+        );
+        assert!(text.contains("::endgroup::\n"), "{text}");
+        assert!(text.contains("::add-mask::s3cr3t\n"), "{text}");
+        assert_eq!(err.text(), "");
+    }
 }

@@ -36,7 +36,7 @@ pub fn run(args: &ShareArgs, out: &Output) -> Result<bool> {
         utc_minute(expires.timestamp()),
         key.id
     ));
-    println!("{}", signed_url(&url, key, &scope, expires.timestamp()));
+    out.line(signed_url(&url, key, &scope, expires.timestamp()));
     Ok(true)
 }
 

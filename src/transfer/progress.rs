@@ -5,10 +5,14 @@ use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::output::Output;
+
 pub struct Progress {
     bar: Option<ProgressBar>,
     plain: Mutex<PlainState>,
     total_files: u64,
+    /// Where the plain lines go.
+    out: Output,
 }
 
 struct PlainState {
@@ -17,7 +21,7 @@ struct PlainState {
 }
 
 impl Progress {
-    pub fn new(total_files: u64, total_bytes: u64) -> Self {
+    pub fn new(total_files: u64, total_bytes: u64, out: &Output) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total_bytes);
             bar.set_style(
@@ -35,6 +39,7 @@ impl Progress {
                 next_report: 10,
             }),
             total_files,
+            out: out.clone(),
         }
     }
 
@@ -48,10 +53,10 @@ impl Progress {
         }
         let percent = state.files * 100 / self.total_files.max(1);
         if percent >= state.next_report {
-            eprintln!(
+            self.out.note(format_args!(
                 "uploaded {}/{} files ({percent}%)",
                 state.files, self.total_files
-            );
+            ));
             state.next_report = (percent / 10 + 1) * 10;
         }
     }

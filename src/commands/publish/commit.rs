@@ -58,7 +58,7 @@ pub async fn commit(
     out: &Output,
 ) -> Result<Committed> {
     let t = Instant::now();
-    upload(settings, p, s, stop).await?;
+    upload(settings, p, s, stop, out).await?;
     let upload_secs = secs(t);
 
     let t = Instant::now();
@@ -142,10 +142,16 @@ async fn within_stop<T>(stop: &Stop, at: Halt, step: impl Future<Output = Result
 }
 
 /// The whole run, before anything points at it.
-async fn upload(settings: &Settings, p: &Prepared, s: &mut Staged, stop: &Stop) -> Result<()> {
+async fn upload(
+    settings: &Settings,
+    p: &Prepared,
+    s: &mut Staged,
+    stop: &Stop,
+    out: &Output,
+) -> Result<()> {
     let uploads = std::mem::take(&mut s.uploads);
     let files = uploads.len();
-    let progress = Progress::new(files as u64, s.entry.size);
+    let progress = Progress::new(files as u64, s.entry.size, out);
     let done = transfer::upload_all(&p.store, uploads, settings.concurrency, &progress, stop).await;
     if let Some(signal) = done.stopped {
         return Err(Halted {
