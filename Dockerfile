@@ -2,6 +2,8 @@
 # to the modules it needs, and Allure 3 with its Node.js, on a root file
 # system of five Debian packages. Build with scripts/build-image.sh (buildah)
 # or docker build. docs/github-action.md says what each part weighs.
+# scripts/build-image.sh passes the Rust of rust-toolchain.toml; this default
+# is for a plain `docker build`.
 ARG RUST_IMAGE=docker.io/library/rust:1.95-slim-bookworm
 ARG DEBIAN_IMAGE=docker.io/library/debian:bookworm-slim
 # Only for builds behind a TLS-intercepting proxy: a CA bundle mounted into

@@ -6,7 +6,8 @@
 # Usage: scripts/bootstrap-base-images.sh   (idempotent; skips existing images)
 set -euo pipefail
 
-RUST_VERSION="${RUST_VERSION:-1.95}"
+# Major.minor of the toolchain rust-toolchain.toml pins, as the image is tagged.
+RUST_VERSION="${RUST_VERSION:-$(sed -n 's/^channel = "\([0-9]*\.[0-9]*\).*/\1/p' "$(dirname "$0")/../rust-toolchain.toml")}"
 SUITE=bookworm
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 CACHE="${ALLURE_HOST_IMAGE_CACHE:-/var/tmp/allure-host-images}"

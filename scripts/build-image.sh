@@ -7,7 +7,13 @@ cd "$(dirname "$0")/.."
 TAG="${1:-allure-host-action:dev}"
 BUILDAH=(buildah --storage-driver vfs)
 bash scripts/bootstrap-base-images.sh >/dev/null
-args=()
+# The Rust image of the version rust-toolchain.toml pins.
+rust_version=$(sed -n 's/^channel = "\([0-9]*\.[0-9]*\).*/\1/p' rust-toolchain.toml)
+args=(--build-arg "RUST_IMAGE=docker.io/library/rust:${rust_version}-slim-bookworm")
+grep -q "rust:${rust_version}-slim-bookworm" Dockerfile || {
+  echo "error: the Dockerfile's default RUST_IMAGE is not Rust ${rust_version} (rust-toolchain.toml); update it" >&2
+  exit 1
+}
 # Behind a TLS-intercepting proxy (site CAs in /usr/local/share/ca-certificates)
 # the build needs the host's bundle to reach crates.io and npm.
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
