@@ -4,6 +4,7 @@
 #![no_main]
 
 use allure_host::model::changes::{TestIndex, compare};
+use allure_host::model::status::TestStatus;
 use allure_host::report::{failures, summary, test_index};
 use libfuzzer_sys::fuzz_target;
 
@@ -15,10 +16,11 @@ fuzz_target!(|data: &[u8]| {
 
     let (listed, total) = failures::parse_suites(data, 5);
     assert!(listed.len() <= 5 && listed.len() <= total);
-    let first_broken = listed.iter().position(|(_, _, s)| s == "broken");
+    assert!(listed.iter().all(|(_, _, s)| s.is_failing()));
+    let first_broken = listed.iter().position(|(_, _, s)| *s == TestStatus::Broken);
     if let Some(i) = first_broken {
         assert!(
-            listed[i..].iter().all(|(_, _, s)| s == "broken"),
+            listed[i..].iter().all(|(_, _, s)| *s == TestStatus::Broken),
             "failed first"
         );
     }

@@ -14,9 +14,14 @@ fuzz_target!(|data: &[u8]| {
     let (listed, total) = output::parse_failing(data, 5);
     assert!(listed.len() <= 5 && listed.len() <= total);
     assert!(listed.iter().all(|(_, t)| t.status.is_failing()));
-    if let Some(i) = listed.iter().position(|(_, t)| t.status == TestStatus::Broken) {
+    if let Some(i) = listed
+        .iter()
+        .position(|(_, t)| t.status == TestStatus::Broken)
+    {
         assert!(
-            listed[i..].iter().all(|(_, t)| t.status == TestStatus::Broken),
+            listed[i..]
+                .iter()
+                .all(|(_, t)| t.status == TestStatus::Broken),
             "failed first"
         );
     }

@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     let Some(record) = ServerRecord::parse_for(data, ENDPOINT, NOW) else {
         return;
     };
-    assert_eq!(record.endpoint, ENDPOINT, "another endpoint's record is never used");
+    assert_eq!(
+        record.endpoint, ENDPOINT,
+        "another endpoint's record is never used"
+    );
     for c in Capability::ALL {
         let named = record.findings.iter().filter(|f| f.capability == c).count();
         assert_eq!(named, 1, "{c:?} is named once");
