@@ -24,14 +24,40 @@ pub struct PublishPlan {
 pub struct PruneLine {
     pub project: String,
     pub branch: String,
-    /// "remove branch" or "drop runs".
-    pub action: String,
+    pub action: PruneAction,
     /// Why, in words: the reasons and the run ids.
     pub detail: String,
     pub runs: usize,
     pub kept: usize,
     pub objects: usize,
     pub bytes: u64,
+}
+
+/// What prune does to a branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum PruneAction {
+    /// The whole branch goes (closed, or every run expired).
+    #[serde(rename = "remove branch")]
+    RemoveBranch,
+    /// Some of its runs go; the branch stays.
+    #[serde(rename = "drop runs")]
+    DropRuns,
+}
+
+impl PruneAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PruneAction::RemoveBranch => "remove branch",
+            PruneAction::DropRuns => "drop runs",
+        }
+    }
+}
+
+/// Padded as the plan's column asks.
+impl std::fmt::Display for PruneAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// Storage of one branch, for `usage`.
@@ -45,4 +71,21 @@ pub struct UsageLine {
     /// Epoch seconds of the oldest and newest listed run.
     pub oldest: Option<i64>,
     pub newest: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prune_action_reads_the_same_in_the_table_and_in_json() {
+        assert_eq!(
+            format!("[{:<13}]", PruneAction::DropRuns),
+            "[drop runs    ]"
+        );
+        assert_eq!(
+            serde_json::to_string(&PruneAction::RemoveBranch).unwrap(),
+            "\"remove branch\""
+        );
+    }
 }

@@ -12,7 +12,7 @@ use chrono::Utc;
 use crate::cli::PruneArgs;
 use crate::commands::site::{self, Site};
 use crate::model::layout::Layout;
-use crate::model::plan::PruneLine;
+use crate::model::plan::{PruneAction, PruneLine};
 use crate::model::retention::{Reason, Rules};
 use crate::model::time::{DAY_SECS, utc_minute};
 use crate::output::Output;
@@ -217,13 +217,13 @@ pub fn lines(plans: &[BranchPlan]) -> Vec<PruneLine> {
 
 fn line(p: &BranchPlan) -> PruneLine {
     let (action, detail) = match p.whole {
-        Some(why) => ("remove branch", why_text(why)),
-        None => ("drop runs", reasons(p)),
+        Some(why) => (PruneAction::RemoveBranch, why_text(why)),
+        None => (PruneAction::DropRuns, reasons(p)),
     };
     PruneLine {
         project: p.project.clone(),
         branch: p.branch.clone(),
-        action: action.to_string(),
+        action,
         detail,
         runs: p.runs.len(),
         kept: p.kept,
