@@ -272,9 +272,11 @@ where
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_user_and_password_in_an_endpoint_never_name_the_server() {
-        use super::without_userinfo as strip;
+        let strip = without_userinfo;
         assert_eq!(strip("http://127.0.0.1:9000"), "http://127.0.0.1:9000");
         assert_eq!(
             strip("https://ak:sk@minio.local:9000/x"),
@@ -284,8 +286,6 @@ mod tests {
         assert_eq!(strip("http://host/p@q"), "http://host/p@q");
         assert_eq!(strip("no-scheme@host"), "no-scheme@host");
     }
-
-    use super::*;
 
     #[test]
     fn large_bodies_get_time_to_upload_small_ones_the_first_byte_limit() {

@@ -72,6 +72,15 @@ async fn fresh_bucket(server: &Server) -> (aws_sdk_s3::Client, String) {
     (client, bucket)
 }
 
+/// A fresh bucket on moto, and moto behind the fault proxy with `faults`:
+/// the client reaches moto straight, the command through the proxy.
+async fn moto_behind(faults: &[&str]) -> (aws_sdk_s3::Client, String, Proxy, Server) {
+    let (client, bucket) = fresh_bucket(&Server::moto()).await;
+    let proxy = Proxy::start(0, faults);
+    let server = Server::moto().behind(&proxy.url);
+    (client, bucket, proxy, server)
+}
+
 /// `(capability, honoured)` as the bucket's record keeps them.
 async fn recorded(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<(String, bool)> {
     let records: Vec<String> = keys(client, bucket)
@@ -337,9 +346,7 @@ async fn each_endpoint_of_a_bucket_is_measured_once_and_kept() {
 async fn a_missing_key_answered_403_is_measured_through_the_listing() {
     // AWS S3 answers a GET of a missing key with 403 to a publisher whose
     // policy lists only the probe's folder, as `infra policy` prints it.
-    let (client, bucket) = fresh_bucket(&Server::moto()).await;
-    let proxy = Proxy::start(0, &["missing403:allure-host/:-1"]);
-    let server = Server::moto().behind(&proxy.url);
+    let (client, bucket, proxy, server) = moto_behind(&["missing403:allure-host/:-1"]).await;
     let first = succeeded(&publish(&server, &bucket, "r1", &[]));
     assert!(first.contains("Measured the server"), "{first}");
     assert!(proxy.stats()["missing403"].as_u64().unwrap() > 0);
@@ -385,9 +392,8 @@ async fn a_password_in_the_endpoint_is_never_printed_or_kept() {
 async fn a_retry_that_meets_its_own_write_is_not_taken_for_a_refusal() {
     // The probe's first create lands, its answer is lost (503), and the
     // SDK's retry is refused by the write itself.
-    let (client, bucket) = fresh_bucket(&Server::moto()).await;
-    let proxy = Proxy::start(0, &["putlost:probe%2F:1", "putlost:probe/:1"]);
-    let server = Server::moto().behind(&proxy.url);
+    let (client, bucket, proxy, server) =
+        moto_behind(&["putlost:probe%2F:1", "putlost:probe/:1"]).await;
     let text = succeeded(&publish(&server, &bucket, "r1", &[]));
     assert!(text.contains("Measured the server"), "{text}");
     let lost = proxy.stats()["putlost"].as_u64().unwrap_or(0);
@@ -402,9 +408,7 @@ async fn a_retry_that_meets_its_own_write_is_not_taken_for_a_refusal() {
 #[tokio::test]
 async fn a_refusal_that_lands_anyway_is_caught() {
     // 412 is answered, but the write went through without its condition.
-    let (client, bucket) = fresh_bucket(&Server::moto()).await;
-    let proxy = Proxy::start(0, &["put412anyway:/cas:-1"]);
-    let server = Server::moto().behind(&proxy.url);
+    let (client, bucket, _proxy, server) = moto_behind(&["put412anyway:/cas:-1"]).await;
     let text = refused(&publish(&server, &bucket, "r1", &[]));
     assert!(text.contains("answered 412, and landed anyway"), "{text}");
     assert!(
@@ -499,9 +503,7 @@ async fn an_endpoint_from_the_sdk_environment_is_measured_not_taken_for_aws() {
 
 #[tokio::test]
 async fn a_server_failing_during_the_probe_records_nothing() {
-    let (client, bucket) = fresh_bucket(&Server::moto()).await;
-    let proxy = Proxy::start(0, &["get500:/cas:-1"]);
-    let server = Server::moto().behind(&proxy.url);
+    let (client, bucket, _proxy, server) = moto_behind(&["get500:/cas:-1"]).await;
     let text = refused(&publish(&server, &bucket, "r1", &[]));
     assert!(text.contains("try again later"), "{text}");
     assert!(!text.contains("does not honour"), "{text}");
@@ -647,9 +649,8 @@ async fn prune_stops_on_a_listing_that_misbehaves_and_deletes_nothing() {
 
 #[tokio::test]
 async fn a_server_whose_listing_repeats_its_token_is_refused_even_with_the_opt_in() {
-    let (client, bucket) = fresh_bucket(&Server::moto()).await;
-    let proxy = Proxy::start(0, &["listrepeat:allure-host%2Fprobe:-1:1"]);
-    let server = Server::moto().behind(&proxy.url);
+    let (client, bucket, _proxy, server) =
+        moto_behind(&["listrepeat:allure-host%2Fprobe:-1:1"]).await;
     let text = refused(&publish(
         &server,
         &bucket,
