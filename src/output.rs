@@ -195,23 +195,14 @@ impl Output {
 
     pub fn plan(&self, p: &PublishPlan) {
         say!(self, "Plan (dry run: nothing is written or deleted)");
-        for l in &p.lines {
-            let noun = if l.objects == 1 && l.bytes.is_none() {
-                "object "
-            } else {
-                "objects"
-            };
-            let bytes = l
-                .bytes
-                .map(|b| format!("  {b:>12} bytes"))
-                .unwrap_or_default();
+        for step in &p.steps {
+            say!(self, "  {step}");
+        }
+        let (objects, bytes) = p.freed;
+        if objects > 0 {
             say!(
                 self,
-                "  {:<6} {:<15} {:>6} {noun}{bytes}  {}",
-                l.verb,
-                l.what,
-                l.objects,
-                l.detail
+                "  The dropped runs' deletion would free {objects} objects, {bytes} bytes"
             );
         }
         self.links(&p.run_url, &p.latest_url, &p.runs_index_url);

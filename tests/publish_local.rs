@@ -288,3 +288,80 @@ fn first_use_installs_the_pinned_allure_2_with_npm_ci_once() {
     assert!(!second.contains("installing"), "{second}");
     assert!(second.contains(&home.display().to_string()), "{second}");
 }
+
+/// The plan `--dry-run` prints, one line per step.
+fn printed_plan(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Plan (dry run"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  ") && !l.starts_with("  The dropped"))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+/// The steps a publish carried out, from its summary JSON, as printed.
+fn carried_out(summary: &Path) -> Vec<String> {
+    let steps: Vec<allure_host::model::publish_plan::Step> =
+        serde_json::from_value(read_json(summary)["steps"].clone()).unwrap();
+    steps.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn a_dry_run_prints_the_steps_the_publish_then_carries_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = generated_report().to_str().unwrap().to_string();
+    let summary = tmp.path().join("summary.json");
+    // A leg's first run on the branch (latest is no one's yet, so a copy
+    // another tool kept there would go), then one that retention makes the
+    // only one kept.
+    let runs: [&[&str]; 2] = [
+        &["--run-id", "a", "--variant", "py=3.12"],
+        &[
+            "--run-id",
+            "b",
+            "--variant",
+            "py=3.12",
+            "--max-keep-runs",
+            "1",
+        ],
+    ];
+    for extra in runs {
+        let mut args = vec![
+            "publish",
+            "--report",
+            &report,
+            "--local-dir",
+            "site",
+            "--project",
+            "shop",
+        ];
+        args.extend_from_slice(extra);
+        let planned = printed_plan(&ok(&run_in(
+            tmp.path(),
+            &[args.as_slice(), &["--dry-run"]].concat(),
+        )));
+        ok(&run_in(
+            tmp.path(),
+            &[
+                args.as_slice(),
+                &["--summary-json", summary.to_str().unwrap()],
+            ]
+            .concat(),
+        ));
+        assert!(planned.len() >= 6, "{planned:#?}");
+        assert_eq!(carried_out(&summary), planned);
+    }
+    let last = carried_out(&summary);
+    assert!(last[0].starts_with("claim  run id"), "{last:#?}");
+    assert!(
+        last.iter().any(|l| l.starts_with("move   leg latest")),
+        "{last:#?}"
+    );
+    assert_eq!(
+        last.last().unwrap(),
+        "delete dropped runs    1 run(s): a",
+        "{last:#?}"
+    );
+    assert!(!tmp.path().join("site/reports/shop/main/a").exists());
+}

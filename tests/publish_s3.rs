@@ -227,86 +227,6 @@ async fn published_reports_make_no_third_party_requests() {
 }
 
 #[tokio::test]
-async fn eight_concurrent_publishes_are_all_kept() {
-    let client = s3().await;
-    let bucket = bucket(&client).await;
-    let report = generated_report().to_str().unwrap().to_string();
-    let tmp = tempfile::tempdir().unwrap();
-    let endpoint = moto().to_string();
-    let handles: Vec<_> = (0..8)
-        .map(|i| {
-            let (bucket, report, endpoint, dir) = (
-                bucket.clone(),
-                report.clone(),
-                endpoint.clone(),
-                tmp.path().to_path_buf(),
-            );
-            std::thread::spawn(move || {
-                let run = format!("par-{i}");
-                run_in(
-                    &dir,
-                    &s3_args(
-                        &bucket,
-                        &endpoint,
-                        &[
-                            "--report",
-                            &report,
-                            "--project",
-                            "p",
-                            "--branch",
-                            "main",
-                            "--run-id",
-                            &run,
-                        ],
-                    ),
-                )
-            })
-        })
-        .collect();
-    for h in handles {
-        ok(&h.join().unwrap());
-    }
-    let manifest = get_json(&client, &bucket, "reports/p/main/runs/index.json").await;
-    let runs = manifest["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 8, "{manifest}");
-    let mut orders: Vec<u64> = runs
-        .iter()
-        .map(|r| r["build_order"].as_u64().unwrap())
-        .collect();
-    orders.sort();
-    assert_eq!(
-        orders,
-        (1..=8).collect::<Vec<_>>(),
-        "build orders are unique"
-    );
-    let top = runs
-        .iter()
-        .max_by_key(|r| r["build_order"].as_u64())
-        .unwrap();
-    let latest = get_json(&client, &bucket, "reports/p/main/latest.json").await;
-    assert_eq!(latest["run_id"], top["run_id"]);
-    assert_eq!(latest["build_order"], 8);
-    let page =
-        String::from_utf8(get(&client, &bucket, "reports/p/main/latest/index.html").await).unwrap();
-    assert!(page.contains(&format!(
-        "url=../{}/index.html",
-        top["run_id"].as_str().unwrap()
-    )));
-    let runs_page =
-        String::from_utf8(get(&client, &bucket, "reports/p/main/runs/index.html").await).unwrap();
-    let all = keys(&client, &bucket).await;
-    for r in runs {
-        let id = r["run_id"].as_str().unwrap();
-        assert!(runs_page.contains(id), "runs page lists {id}");
-        let files = all
-            .iter()
-            .filter(|k| k.starts_with(&format!("reports/p/main/{id}/")))
-            .count() as u64;
-        assert_eq!(files, r["files"].as_u64().unwrap(), "run {id} is complete");
-    }
-}
-
-#[tokio::test]
 async fn retention_prunes_manifest_then_objects() {
     let client = s3().await;
     let bucket = bucket(&client).await;
@@ -524,7 +444,7 @@ async fn dry_run_writes_nothing_and_prints_the_plan() {
         .count();
     assert!(out.contains("write  run report"), "{out}");
     assert!(
-        out.contains(&format!("delete retention       {files:>6} objects")),
+        out.contains(&format!("deletion would free {files} objects")),
         "{out}"
     );
     assert!(out.contains("1 run(s): a"), "{out}");

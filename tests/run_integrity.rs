@@ -149,21 +149,6 @@ fn race_three_rounds(
 }
 
 #[test]
-fn two_publishers_of_one_run_id_never_mix_a_folder_on_s3() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let client = rt.block_on(s3());
-    let bucket = rt.block_on(bucket(&client));
-    race_three_rounds(
-        &["--bucket", &bucket, "--s3-endpoint", moto()],
-        |key| rt.block_on(get(&client, &bucket, key)),
-        |prefix| {
-            let all = rt.block_on(keys(&client, &bucket));
-            all.iter().filter(|k| k.starts_with(prefix)).count()
-        },
-    );
-}
-
-#[test]
 fn two_publishers_of_one_run_id_never_mix_a_folder_on_disk() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");

@@ -868,3 +868,79 @@ fn a_manifest_write_whose_answer_was_lost_is_ours_when_retried() {
         assert!(matches!(err, state::StateError::RunTaken(_)), "{err}");
     });
 }
+
+/// A runtime with real threads, for the tests below that race tasks.
+fn threaded() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Eight publishers of one branch at once, on a store that keeps its
+/// conditions: every run listed once, build numbers 1 to 8, latest on the
+/// highest, every run whole and on the runs page.
+#[test]
+fn eight_publishers_at_once_are_all_kept() {
+    threaded().block_on(async {
+        let store = Store::memory(Arc::new(MemoryStore::new()));
+        let mut publishers = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let store = store.clone();
+            publishers.spawn(async move { publish(&store, &format!("par-{i}"), None, 100).await });
+        }
+        for (order, outcome) in publishers.join_all().await {
+            outcome.expect("every publish succeeds");
+            assert!(order.is_some());
+        }
+        let layout = layout();
+        let manifest = state::manifest::read(&store, &layout).await.unwrap();
+        let mut orders: Vec<u64> = manifest.runs.iter().filter_map(|r| r.build_order).collect();
+        orders.sort();
+        assert_eq!(
+            orders,
+            (1..=8).collect::<Vec<_>>(),
+            "build orders are unique"
+        );
+        let top = manifest.runs.iter().max_by_key(|r| r.build_order).unwrap();
+        let latest = state::latest::read(&store, &layout.latest_pointer())
+            .await
+            .unwrap();
+        let pointer = latest.pointer().expect("latest is set");
+        assert_eq!(
+            (pointer.run_id.as_str(), pointer.build_order),
+            (top.run_id.as_str(), 8)
+        );
+        let page = store.get(&layout.runs_page()).await.unwrap().unwrap().body;
+        let page = String::from_utf8(page).unwrap();
+        for r in &manifest.runs {
+            assert!(page.contains(&r.run_id), "the runs page lists {}", r.run_id);
+            let run = RunId::new(r.run_id.clone()).unwrap();
+            let files = store.list(&layout.run_root(&run)).await.unwrap();
+            assert_eq!(files.len(), FILES.len(), "run {} is whole", r.run_id);
+        }
+    });
+}
+
+/// Publishers of one run id at once: one holds the folder, every other is
+/// refused before writing into it, three rounds in a row.
+#[test]
+fn one_claim_of_a_run_id_wins_a_race() {
+    threaded().block_on(async {
+        let store = Store::memory(Arc::new(MemoryStore::new()));
+        let layout = layout();
+        for round in 0..3 {
+            let run = RunId::new(format!("same-{round}")).unwrap();
+            let mut racers = tokio::task::JoinSet::new();
+            for _ in 0..4 {
+                let (store, layout, run) = (store.clone(), layout.clone(), run.clone());
+                racers.spawn(async move { state::claim::take(&store, &layout, &run, None).await });
+            }
+            let answers = racers.join_all().await;
+            let held = answers.iter().filter(|a| matches!(a, Ok(Ok(_)))).count();
+            let refused = answers.iter().filter(|a| matches!(a, Ok(Err(_)))).count();
+            assert_eq!((held, refused), (1, 3), "round {round}");
+        }
+    });
+}

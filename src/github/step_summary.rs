@@ -292,6 +292,7 @@ mod tests {
             changes: Some(sample_changes()),
             latest_moved: true,
             pruned_runs: Vec::new(),
+            steps: Vec::new(),
             access: None,
             links: None,
             requests: Default::default(),

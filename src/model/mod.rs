@@ -11,6 +11,7 @@ pub mod lenient;
 pub mod manifest;
 pub mod plan;
 pub mod pointer;
+pub mod publish_plan;
 pub mod quality_gate;
 pub mod retention;
 pub mod route;

@@ -1,22 +1,27 @@
-//! What a `publish --dry-run` would write and delete, as data.
+//! What a dry run would write and delete, and what `usage` found, as data.
 
-/// One line of the plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanLine {
-    pub verb: &'static str,
-    pub what: &'static str,
-    pub objects: u64,
-    /// Shown for the run and for retention, where size matters.
-    pub bytes: Option<u64>,
-    pub detail: String,
-}
-
+/// A `publish --dry-run`: the steps a publish would carry out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishPlan {
-    pub lines: Vec<PlanLine>,
+    pub steps: Vec<super::publish_plan::Step>,
+    /// Objects and bytes the deletion of dropped runs would free.
+    pub freed: (u64, u64),
     pub run_url: String,
     pub latest_url: String,
     pub runs_index_url: String,
+}
+
+impl PublishPlan {
+    /// The runs the manifest would no longer list.
+    pub fn dropped(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .find_map(|s| match s {
+                super::publish_plan::Step::Manifest { dropped, .. } => Some(dropped.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// One branch of a `prune` plan, as printed.

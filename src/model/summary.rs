@@ -90,6 +90,8 @@ pub struct PublishSummary {
     pub changes: Option<Changes>,
     pub latest_moved: bool,
     pub pruned_runs: Vec<String>,
+    /// The steps of the publish's plan, as carried out.
+    pub steps: Vec<super::publish_plan::Step>,
     pub requests: BTreeMap<&'static str, u64>,
     /// The site's access modes as the bucket records them ("link", "ip,link",
     /// "open"); None when unknown (a local site, or no record).

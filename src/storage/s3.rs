@@ -231,6 +231,7 @@ impl S3Store {
         mode: PutMode,
     ) -> Result<(), StoreError> {
         let len = body.len() as u64;
+        let updating = matches!(mode, PutMode::Update(_));
         let mut req = self.put(key, meta).body(ByteStream::from(body));
         req = match mode {
             PutMode::Overwrite => req,
@@ -242,7 +243,12 @@ impl S3Store {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| self.classify("PutObject", key, e))
+            .map_err(|e| match e.code() {
+                // AWS answers If-Match on a key that is gone with 404
+                // NoSuchKey: the object changed since it was read.
+                Some("NoSuchKey") if updating => StoreError::Precondition { key: key.into() },
+                _ => self.classify("PutObject", key, e),
+            })
     }
 
     pub async fn put_file(

@@ -1,10 +1,7 @@
-//! The writes, in the order that keeps readers safe: the whole run (into a
-//! folder claimed beforehand), then the manifest (and the pages derived
-//! from it), then the latest pointers (never backwards), then the project
-//! page, then what readers no longer need: pytest-allure-host's stale copy
-//! under `latest/` and the files of runs the manifest no longer lists.
-//! A signal is heeded between the steps (and between uploads): nothing is
-//! listed, and latest never moves, after one.
+//! The writes: the publish's plan (`model::publish_plan`), carried out step
+//! by step in the order that keeps readers safe. A signal is heeded between
+//! the steps (and between uploads): nothing is listed, and latest never
+//! moves, after one.
 
 use std::time::Instant;
 
@@ -17,7 +14,7 @@ use super::secs;
 use super::stage::Staged;
 use crate::model::manifest::{Manifest, RunEntry};
 use crate::model::pointer::{BranchEntry, LatestPointer};
-use crate::model::retention::Rules;
+use crate::model::publish_plan::{self, Step};
 use crate::model::run_id::RunId;
 use crate::output::Output;
 use crate::settings::Settings;
@@ -36,6 +33,9 @@ pub struct CommitTimings {
 pub struct Committed {
     pub latest_moved: bool,
     pub pruned_runs: Vec<String>,
+    /// The steps carried out, as the plan named them (a conditional step
+    /// that did not apply is left out).
+    pub steps: Vec<Step>,
     pub timings: CommitTimings,
 }
 
@@ -45,11 +45,21 @@ impl Committed {
         Self {
             latest_moved: false,
             pruned_runs: pruned,
+            steps: Vec::new(),
             timings: CommitTimings::default(),
         }
     }
 }
 
+/// What the steps done so far found.
+#[derive(Default)]
+struct Found {
+    manifest: Option<Manifest>,
+    dropped: Vec<RunEntry>,
+    latest_moved: bool,
+}
+
+/// Carry out the plan, step by step, heeding a signal between them.
 pub async fn commit(
     settings: &Settings,
     p: &Prepared,
@@ -57,65 +67,124 @@ pub async fn commit(
     stop: &Stop,
     out: &Output,
 ) -> Result<Committed> {
-    let t = Instant::now();
-    upload(settings, p, s, stop, out).await?;
-    let upload_secs = secs(t);
-
-    let t = Instant::now();
-    heed(stop, Halt::Uploaded)?;
-    state::assets::ensure(&p.store, &p.layout).await?;
-    heed(stop, Halt::Uploaded)?;
-    let (manifest, pruned) = within_stop(stop, Halt::Listing, list_run(settings, p, s)).await?;
-    let manifest_secs = secs(t);
-
-    if let Some(signal) = stop.requested() {
-        // Listed runs are no longer reachable from the manifest: their files
-        // go now or never, and removing them shows readers nothing new.
-        let _ = tokio::time::timeout(transfer::DRAIN, remove_pruned(p, &pruned, out)).await;
-        return Err(Halted {
-            signal,
-            at: Halt::Listed,
+    let mut plan = super::plan::steps(settings, p, s).await?;
+    let (mut found, mut done) = (Found::default(), Vec::new());
+    let mut timings = CommitTimings::default();
+    let mut i = 0;
+    while i < plan.len() {
+        let t = Instant::now();
+        let applied = carry_out(&plan[i], settings, p, s, stop, out, &mut found).await?;
+        if let Step::Manifest { .. } = plan[i] {
+            let listed: Vec<String> = found.dropped.iter().map(|r| r.run_id.clone()).collect();
+            publish_plan::dropped_as_listed(&mut plan, &listed);
         }
-        .into());
-    }
-    let t = Instant::now();
-    let latest_moved = within_stop(stop, Halt::Moving, move_latest(settings, p)).await?;
-    let entry = branch_entry(p, s, &manifest);
-    let record = state::project::record(&p.store, &p.layout, &settings.project, entry);
-    within_stop(stop, Halt::Moving, async { Ok(record.await?) }).await?;
-    let latest_secs = secs(t);
-
-    if latest_moved
-        && p.branch_pointer
-            .pointer()
-            .is_none_or(LatestPointer::is_foreign)
-    {
-        let removed = state::legacy::remove_latest_copy(&p.store, &p.layout).await?;
-        state::legacy::retire_trend_page(&p.store, &p.layout).await?;
-        if removed > 0 {
-            out.note(format_args!(
-                "Removed the {removed} files of the report copy another tool kept under latest/"
-            ));
+        *phase(&mut timings, &plan[i]) += secs(t);
+        if applied {
+            done.push(plan[i].clone());
         }
+        i += 1;
     }
-    remove_pruned(p, &pruned, out).await?;
     Ok(Committed {
-        latest_moved,
-        pruned_runs: pruned.into_iter().map(|r| r.run_id).collect(),
-        timings: CommitTimings {
-            upload: upload_secs,
-            manifest: manifest_secs,
-            latest: latest_secs,
-        },
+        latest_moved: found.latest_moved,
+        pruned_runs: found.dropped.into_iter().map(|r| r.run_id).collect(),
+        steps: done,
+        timings,
     })
 }
 
-/// Retention at publish: `--max-keep-runs`, plus expired and gone runs.
-pub fn rules(settings: &Settings) -> Rules {
-    Rules {
-        keep: settings.max_keep_runs.map(std::num::NonZeroU32::get),
-        max_age_days: None,
+/// The timing a step's seconds count in.
+fn phase<'t>(t: &'t mut CommitTimings, step: &Step) -> &'t mut f64 {
+    match step {
+        Step::Claim { .. } | Step::Upload { .. } => &mut t.upload,
+        Step::Assets { .. } | Step::Manifest { .. } => &mut t.manifest,
+        _ => &mut t.latest,
     }
+}
+
+/// One step. False when it did not apply (a conditional step).
+async fn carry_out(
+    step: &Step,
+    settings: &Settings,
+    p: &Prepared,
+    s: &mut Staged,
+    stop: &Stop,
+    out: &Output,
+    found: &mut Found,
+) -> Result<bool> {
+    match step {
+        // Held since `prepare`, before the report was made.
+        Step::Claim { .. } => {}
+        Step::Upload { .. } => upload(settings, p, s, stop, out).await?,
+        Step::Assets { .. } => {
+            heed(stop, Halt::Uploaded)?;
+            state::assets::ensure(&p.store, &p.layout).await?;
+        }
+        Step::Manifest { .. } => {
+            heed(stop, Halt::Uploaded)?;
+            let (manifest, dropped) =
+                within_stop(stop, Halt::Listing, list_run(settings, p, s)).await?;
+            found.manifest = Some(manifest);
+            found.dropped = dropped;
+            stop_after_listing(p, stop, &found.dropped, out).await?;
+        }
+        Step::Latest { key, leg } => {
+            let pointer = pointer(settings, p, leg.as_ref());
+            let advance = state::latest::advance(&p.store, key, &pointer);
+            let moved = within_stop(stop, Halt::Moving, async { Ok(advance.await?) }).await?;
+            if leg.is_none() {
+                found.latest_moved = moved;
+            }
+        }
+        Step::Project { .. } => {
+            let manifest = found
+                .manifest
+                .as_ref()
+                .expect("the manifest step comes first");
+            let entry = branch_entry(p, s, manifest);
+            let record = state::project::record(&p.store, &p.layout, &settings.project, entry);
+            within_stop(stop, Halt::Moving, async { Ok(record.await?) }).await?;
+        }
+        Step::ForeignLatest { .. } => {
+            if !found.latest_moved {
+                return Ok(false);
+            }
+            remove_foreign_latest(p, out).await?;
+        }
+        Step::DeleteRuns { .. } => remove_pruned(p, &found.dropped, out).await?,
+    }
+    Ok(true)
+}
+
+/// Listed runs are no longer reachable from the manifest: on a signal,
+/// their files go now or never (removing them shows readers nothing new),
+/// and the publish stops before latest moves.
+async fn stop_after_listing(
+    p: &Prepared,
+    stop: &Stop,
+    dropped: &[RunEntry],
+    out: &Output,
+) -> Result<()> {
+    let Some(signal) = stop.requested() else {
+        return Ok(());
+    };
+    let _ = tokio::time::timeout(transfer::DRAIN, remove_pruned(p, dropped, out)).await;
+    Err(Halted {
+        signal,
+        at: Halt::Listed,
+    }
+    .into())
+}
+
+/// Another tool's report copy under `latest/`, now that ours has moved.
+async fn remove_foreign_latest(p: &Prepared, out: &Output) -> Result<()> {
+    let removed = state::legacy::remove_latest_copy(&p.store, &p.layout).await?;
+    state::legacy::retire_trend_page(&p.store, &p.layout).await?;
+    if removed > 0 {
+        out.note(format_args!(
+            "Removed the {removed} files of the report copy another tool kept under latest/"
+        ));
+    }
+    Ok(())
 }
 
 /// Stop here when a signal asked for it.
@@ -195,7 +264,7 @@ async fn list_run(
         &p.store,
         &p.layout,
         s.entry.clone(),
-        &rules(settings),
+        &super::plan::rules(settings),
         &gone,
     )
     .await?;
@@ -203,16 +272,6 @@ async fn list_run(
         claim.published().await?;
     }
     Ok((manifest, pruned))
-}
-
-/// The leg's pointer, then the branch's. Returns true when the branch's moved.
-async fn move_latest(settings: &Settings, p: &Prepared) -> Result<bool> {
-    if let Some(leg) = &settings.variant {
-        let pointer = pointer(settings, p, Some(leg));
-        state::latest::advance(&p.store, &p.layout.leg_pointer(leg), &pointer).await?;
-    }
-    let pointer = pointer(settings, p, None);
-    Ok(state::latest::advance(&p.store, &p.layout.latest_pointer(), &pointer).await?)
 }
 
 fn pointer(settings: &Settings, p: &Prepared, leg: Option<&String>) -> LatestPointer {

@@ -1,8 +1,8 @@
 //! `allure-host publish`, in phases:
 //! `prepare` (where, as what, the run id claimed) -> `stage` (the report and
-//! what to upload) -> `commit` (upload -> manifest -> latest -> project page
-//! -> cleanup).
-//! `--dry-run` is `prepare` -> `stage` -> `plan`. Readers see a complete
+//! what to upload) -> `plan` (the steps, from what those found) -> `commit`
+//! (the steps carried out: upload -> manifest -> latest -> project page ->
+//! cleanup). `--dry-run` prints the plan instead of carrying it out. Readers see a complete
 //! report at every instant: the run is fully uploaded before anything points
 //! at it. A SIGINT / SIGTERM stops the publish at its next safe point
 //! (`halt`).
@@ -96,9 +96,9 @@ async fn stage_and_write(
         }
     };
     let committed = if dry_run {
-        let (plan, pruned) = plan::plan(settings, prepared, &staged).await?;
+        let plan = plan::dry_run(settings, prepared, &staged).await?;
         out.plan(&plan);
-        Committed::nothing(pruned)
+        Committed::nothing(plan.dropped())
     } else {
         commit::commit(settings, prepared, &mut staged, stop, out).await?
     };
@@ -147,6 +147,7 @@ fn summarize(
         changes: s.changes,
         latest_moved: c.latest_moved,
         pruned_runs: c.pruned_runs,
+        steps: c.steps,
         requests: p.store.counts(),
         access: p
             .site_access

@@ -1,101 +1,74 @@
-//! `--dry-run`: what the commit would write and delete, as data.
+//! The publish's plan: what `prepare` and `stage` found, and the runs
+//! retention would drop (read from the store), made into steps by the pure
+//! `model::publish_plan`. The commit carries the plan out; `--dry-run`
+//! prints it with what the deletions would free.
 
 use anyhow::Result;
 
 use super::prepare::Prepared;
 use super::stage::Staged;
-use crate::model::plan::{PlanLine, PublishPlan};
+use crate::model::plan::PublishPlan;
+use crate::model::pointer::LatestPointer;
+use crate::model::publish_plan::{self, Facts, Step};
+use crate::model::retention::Rules;
 use crate::model::run_id::RunId;
 use crate::settings::Settings;
 use crate::state;
 
-fn latest_objects(settings: &Settings) -> u64 {
-    if settings.variant.is_some() { 4 } else { 2 }
+/// The steps of this publish.
+pub async fn steps(settings: &Settings, p: &Prepared, s: &Staged) -> Result<Vec<Step>> {
+    let gone = state::run_files::gone(&p.store, &p.layout, &p.manifest).await?;
+    let dropped = p
+        .manifest
+        .would_prune(&s.entry, &rules(settings), s.entry.time, &gone)
+        .into_iter()
+        .map(|r| r.run_id)
+        .collect();
+    Ok(publish_plan::steps(&Facts {
+        layout: &p.layout,
+        run: &p.run,
+        build_order: p.build_order,
+        leg: settings.variant.as_deref(),
+        files: s.entry.files,
+        bytes: s.entry.size,
+        dropped,
+        foreign_latest: p
+            .branch_pointer
+            .pointer()
+            .is_none_or(LatestPointer::is_foreign),
+    }))
 }
 
-fn latest_detail(settings: &Settings) -> String {
-    let branch = "latest.json, latest/index.html";
-    match &settings.variant {
-        Some(leg) => format!(
-            "{branch}, and this leg's variants/{}/latest.json and latest/index.html (each if this run is the newest)",
-            crate::model::variant::slug(leg)
-        ),
-        None => format!("{branch} (if this run is the newest)"),
+/// Retention at publish: `--max-keep-runs`, plus expired and gone runs.
+pub fn rules(settings: &Settings) -> Rules {
+    Rules {
+        keep: settings.max_keep_runs.map(std::num::NonZeroU32::get),
+        max_age_days: None,
     }
 }
 
-/// The plan, and the ids of the runs retention would remove.
-pub async fn plan(
-    settings: &Settings,
-    p: &Prepared,
-    s: &Staged,
-) -> Result<(PublishPlan, Vec<String>)> {
-    let gone = state::run_files::gone(&p.store, &p.layout, &p.manifest).await?;
-    let pruned = p.manifest.would_prune(
-        &s.entry,
-        &super::commit::rules(settings),
-        s.entry.time,
-        &gone,
-    );
+/// `--dry-run`: the steps, and the objects and bytes the deletion of
+/// dropped runs would free.
+pub async fn dry_run(settings: &Settings, p: &Prepared, s: &Staged) -> Result<PublishPlan> {
+    let steps = steps(settings, p, s).await?;
     let (mut objects, mut bytes) = (0u64, 0u64);
-    for entry in &pruned {
-        if let Ok(run) = RunId::new(entry.run_id.clone()) {
-            let listed = state::run_files::list(&p.store, &p.layout, &run).await?;
-            objects += listed.len() as u64;
-            bytes += listed.iter().map(|l| l.size).sum::<u64>();
+    for step in &steps {
+        if let Step::DeleteRuns { runs } = step {
+            for id in runs {
+                let Ok(run) = RunId::new(id.clone()) else {
+                    continue;
+                };
+                let listed = state::run_files::list(&p.store, &p.layout, &run).await?;
+                objects += listed.len() as u64;
+                bytes += listed.iter().map(|l| l.size).sum::<u64>();
+            }
         }
     }
-    let ids: Vec<String> = pruned.into_iter().map(|r| r.run_id).collect();
-    let l = &p.layout;
-    let line = |verb, what, objects, bytes, detail: String| PlanLine {
-        verb,
-        what,
-        objects,
-        bytes,
-        detail,
-    };
-    let retention = if ids.is_empty() {
-        format!("{} run(s)", ids.len())
-    } else {
-        format!("{} run(s): {}", ids.len(), ids.join(", "))
-    };
-    let lines = vec![
-        line(
-            "write",
-            "run report",
-            s.entry.files,
-            Some(s.entry.size),
-            p.store.location(&l.run_root(&p.run)),
-        ),
-        line("write", "build counter", 1, None, l.build_counter()),
-        line(
-            "write",
-            "manifest",
-            2,
-            None,
-            "runs/index.json, runs/index.html".into(),
-        ),
-        line(
-            "write",
-            "latest",
-            latest_objects(settings),
-            None,
-            latest_detail(settings),
-        ),
-        line(
-            "write",
-            "project page",
-            2,
-            None,
-            format!("{}, {}", l.project_index(), l.project_page()),
-        ),
-        line("delete", "retention", objects, Some(bytes), retention),
-    ];
-    let plan = PublishPlan {
-        lines,
+    Ok(PublishPlan {
+        steps,
+        freed: (objects, bytes),
         run_url: p.urls.run.clone(),
         latest_url: p.urls.latest.clone(),
         runs_index_url: p.urls.runs_index.clone(),
-    };
-    Ok((plan, ids))
+    })
 }
