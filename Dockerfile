@@ -16,6 +16,7 @@ FROM ${RUST_IMAGE} AS build
 ARG BUILD_CA_BUNDLE
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+COPY crates crates
 COPY src src
 COPY templates templates
 COPY engines/allure2/package.json engines/allure2/package-lock.json engines/allure2/

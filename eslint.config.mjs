@@ -9,7 +9,7 @@ export default [
   {
     // CloudFront Functions (cloudfront-js-2.0): a script with require and
     // a global `handler`; tests append a runner to it for node and njs.
-    files: ["src/infra/viewer-request.js"],
+    files: ["crates/infra/src/viewer-request.js"],
     languageOptions: {
       ecmaVersion: 2020,
       sourceType: "script",

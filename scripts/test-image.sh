@@ -10,4 +10,4 @@ cd "$(dirname "$0")/.."
 TAG="$(bash scripts/build-image.sh "${1:-allure-host-action:test}")"
 echo "image $TAG: $(buildah --storage-driver vfs images --format '{{.Size}}' "$TAG")"
 # One container is shared by the runs, so run them one at a time.
-ALLURE_HOST_IMAGE="$TAG" cargo test --locked --test action --test same_report -- --test-threads 1
+ALLURE_HOST_IMAGE="$TAG" cargo test --locked --features integration --test action --test same_report -- --test-threads 1

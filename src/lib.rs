@@ -1,21 +1,23 @@
 //! allure-host: publish Allure reports privately to S3 + CloudFront, or to a
 //! local directory.
 
-pub mod aws;
-pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod github;
-pub mod infra;
-pub mod model;
 pub mod output;
 pub mod pages;
 pub mod report;
 pub mod settings;
 pub mod state;
 pub mod stop;
-pub mod storage;
 pub mod transfer;
+
+// The lower layers are crates of their own, so the compiler holds the
+// rule that they import nothing above them (docs/adr/0007-layers-as-crates.md).
+pub use allure_host_aws as aws;
+pub use allure_host_infra as infra;
+pub use allure_host_model as model;
+pub use allure_host_storage as storage;
 
 use anyhow::Result;
 

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 
-use crate::checks::{Row, Status, all_ok};
 use crate::github::workflow;
+use crate::model::checks::{Row, Status, all_ok};
 use crate::model::plan::{PruneLine, PublishPlan, UsageLine};
 use crate::model::summary::PublishSummary;
 

@@ -1294,10 +1294,10 @@ async fn aws_at(endpoint: &str) -> allure_host::infra::aws::Aws {
 
 #[tokio::test]
 async fn test_function_is_called_as_documented_and_cloudfronts_answers_are_judged() {
-    use allure_host::checks::Status;
     use allure_host::infra::access::AccessConfig;
     use allure_host::infra::function_test::{cases, judge};
     use allure_host::model::access::Mode;
+    use allure_host::model::checks::Status;
 
     let mut config = AccessConfig::open();
     config

@@ -211,6 +211,10 @@ async fn the_memory_store_keeps_the_contract() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(feature = "integration"),
+    ignore = "needs moto: cargo test --features integration"
+)]
 async fn s3_on_moto_keeps_the_contract_and_serves_the_headers() {
     let client = s3().await;
     let bucket = bucket(&client).await;

@@ -6,10 +6,10 @@
 
 use anyhow::Result;
 
-use crate::checks::{Row, Status, row};
 use crate::infra::aws::Aws;
 use crate::infra::preflight::{self, S3Readings};
 use crate::infra::state::BucketProbe;
+use crate::model::checks::{Row, Status, row};
 use crate::model::engine::Engine;
 use crate::report::allure_cli::AllureCli;
 use crate::report::allure3::{self, Allure3};

@@ -5,7 +5,7 @@
 
 use anyhow::{Result, bail};
 
-use crate::checks::{Row, Status, row};
+use crate::model::checks::{Row, Status, row};
 use crate::model::server::{
     self, Judgement, OPT_IN, PROBE_PREFIX, RECORD_DAYS, RECORD_PREFIX, ServerRecord, record_key,
 };

@@ -23,10 +23,10 @@ use hyper_util::rt::TokioIo;
 
 use crate::cli::ServeArgs;
 use crate::infra::names::NOT_FOUND_KEY;
+use crate::model::headers;
 use crate::model::pointer::ProjectIndex;
 use crate::model::route::{Route, route};
 use crate::output::Output;
-use crate::report::headers;
 use crate::storage::LocalStore;
 
 /// Where `serve` listens unless told otherwise; local publishes print URLs
@@ -37,7 +37,7 @@ pub const DEFAULT_SITE: &str = "allure-site";
 /// The names of this machine's loopback interface, always answered.
 const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
 
-const NOT_FOUND_PAGE: &str = include_str!("../infra/not-found.html");
+const NOT_FOUND_PAGE: &str = crate::infra::plan::NOT_FOUND_PAGE;
 
 type Body = Full<Bytes>;
 

@@ -7,7 +7,6 @@ pub mod analytics;
 pub mod engine_process;
 pub mod executor;
 pub mod failures;
-pub mod headers;
 pub mod jvm;
 pub mod npm_pin;
 pub mod read;

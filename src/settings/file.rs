@@ -56,6 +56,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reads_the_file_infra_setup_writes() {
+        use crate::infra::config_file::{PublishConfig, cloudfront_url};
+        let text = PublishConfig {
+            bucket: "reports-b".into(),
+            prefix: Some("reports".into()),
+            project: None,
+            aws_region: "eu-west-1".into(),
+            cloudfront: Some(cloudfront_url("d111.cloudfront.net")),
+            cloudfront_distribution_id: Some("E1".into()),
+        }
+        .render()
+        .unwrap();
+        let (layer, unknown) = parse(&text, Path::new("allure-host.yml")).unwrap();
+        assert!(unknown.is_empty(), "{unknown:?}");
+        assert_eq!(layer.bucket.as_deref(), Some("reports-b"));
+        assert_eq!(
+            layer.cloudfront.as_deref(),
+            Some("https://d111.cloudfront.net")
+        );
+    }
+
+    #[test]
     fn reads_pytest_allure_host_keys_including_branch_and_run_id() {
         let text = "bucket: b\nprefix: r\nproject: shop\nbranch: dev\nrun_id: '42'\naws_region: eu-west-1\n\
                     cloudfront: https://d.cloudfront.net\ncloudfront_distribution_id: E1\nttl_days: 7\nmeta:\n  team: core\n  shard: 2\n";

@@ -3,9 +3,9 @@
 //! version and cached for good.
 
 use super::StateError;
+use crate::model::headers;
 use crate::model::layout::Layout;
 use crate::pages;
-use crate::report::headers;
 use crate::storage::{ObjectMeta, PutMode, Store};
 
 /// Write the assets of this version unless they are there.

@@ -18,8 +18,8 @@ pub mod server;
 pub mod site_access;
 pub mod test_index;
 
+use crate::model::headers;
 use crate::model::manifest::ManifestError;
-use crate::report::headers;
 use crate::storage::cas::CasError;
 use crate::storage::{ObjectMeta, StoreError};
 

@@ -11,7 +11,7 @@ use allure_host::infra::access::AccessConfig;
 use serde_json::{Value, json};
 
 /// The function as written (the open default, comments kept).
-pub const TEMPLATE: &str = include_str!("../../src/infra/viewer-request.js");
+pub const TEMPLATE: &str = include_str!("../../crates/infra/src/viewer-request.js");
 const RUNNER: &str = include_str!("viewer_runner.js");
 pub const ENGINES: [&str; 2] = ["node", "njs"];
 

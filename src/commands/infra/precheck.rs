@@ -3,9 +3,9 @@
 use anyhow::Result;
 
 use super::{connect, read_env_file};
-use crate::checks::{Row, Status, all_ok, row};
 use crate::cli::AwsArgs;
 use crate::infra::state::BucketProbe;
+use crate::model::checks::{Row, Status, all_ok, row};
 use crate::output::Output;
 
 pub async fn run(args: &AwsArgs, out: &Output) -> Result<bool> {

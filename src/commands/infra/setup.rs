@@ -124,7 +124,7 @@ pub async fn run(args: &SetupArgs, out: &Output) -> Result<bool> {
     if let Some(key) = new_key {
         super::access::print_key(&key, out);
     }
-    if !crate::checks::all_ok(&tested) {
+    if !crate::model::checks::all_ok(&tested) {
         out.error("CloudFront's test of the function failed (rows above): the site may not admit or refuse readers as set; run `allure-host infra validate` after fixing it");
         return Ok(false);
     }
@@ -169,7 +169,7 @@ fn write_publish_config(
         cloudfront: Some(cloudfront_url(&dist.domain)),
         cloudfront_distribution_id: Some(dist.id.clone()),
     };
-    let config_text = config.render().map_err(anyhow::Error::msg)?;
+    let config_text = config.render()?;
     match std::fs::read_to_string(&args.config_file) {
         Ok(existing) if existing == config_text => {}
         Ok(_) => out.line(format_args!(

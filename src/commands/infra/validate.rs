@@ -3,7 +3,6 @@
 use anyhow::Result;
 
 use super::{connect, read_env_file};
-use crate::checks::{Row, all_ok};
 use crate::cli::ValidateArgs;
 use crate::commands::check;
 use crate::infra::access::AccessConfig;
@@ -12,6 +11,7 @@ use crate::infra::function_test;
 use crate::infra::names::Names;
 use crate::infra::state::Observed;
 use crate::infra::validate;
+use crate::model::checks::{Row, all_ok};
 use crate::output::Output;
 use crate::storage::s3::S3Options;
 

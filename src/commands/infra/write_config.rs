@@ -42,7 +42,7 @@ pub fn run(args: &WriteConfigArgs, out: &Output) -> Result<bool> {
         cloudfront: cloudfront.as_deref().map(cloudfront_url),
         cloudfront_distribution_id: distribution_id,
     };
-    let text = config.render().map_err(anyhow::Error::msg)?;
+    let text = config.render()?;
     output::write_atomic(&args.output, text.as_bytes())?;
     out.line(format_args!("Wrote {}:\n{text}", args.output.display()));
     Ok(true)

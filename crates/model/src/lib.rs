@@ -1,0 +1,27 @@
+//! Pure data and pure functions: no I/O lives here, so all of it is unit-tested
+//! in isolation. Nothing here imports another module of the crate.
+
+pub mod access;
+pub mod changes;
+pub mod checks;
+pub mod claim;
+pub mod engine;
+pub mod headers;
+pub mod layout;
+pub mod legs;
+pub mod lenient;
+pub mod manifest;
+pub mod plan;
+pub mod pointer;
+pub mod publish_plan;
+pub mod quality_gate;
+pub mod retention;
+pub mod route;
+pub mod run_id;
+pub mod segment;
+pub mod server;
+pub mod stats;
+pub mod status;
+pub mod summary;
+pub mod time;
+pub mod variant;
