@@ -203,6 +203,12 @@ fn cookie(scope: &str) -> Value {
     json!({"allure_host_access": {"value": token(&key(), scope, now() + 3600)}})
 }
 
+/// `t` with the last digit of its signature changed (never to itself).
+fn forge(t: &str) -> String {
+    let last = if t.ends_with('0') { '1' } else { '0' };
+    format!("{}{last}", &t[..t.len() - 1])
+}
+
 /// The function answered itself: no object is fetched, so no report bytes.
 fn refused(out: &Value, status: u64, case: &str) {
     assert_eq!(out["statusCode"], status, "{case}: {out}");
@@ -705,7 +711,7 @@ fn with_basic_on_a_reader_without_authorization_is_always_asked_to_sign_in() {
     // k1's grace ended a minute ago: its cookie no longer opens anything.
     let stale = token(&AccessKey::new("k1", OLD_SECRET), RUN, now() + 3600);
     let stale_cookie = json!({"allure_host_access": {"value": stale}});
-    let forged = format!("{}0", &token(&key(), RUN, now() + 3600)[..stale.len() - 1]);
+    let forged = forge(&token(&key(), RUN, now() + 3600));
     let asks = vec![
         Ask {
             cookies: stale_cookie.clone(),
@@ -779,11 +785,7 @@ fn the_work_per_request_is_bounded() {
     let code = site(&[Mode::Link]);
     let good = token(&key(), RUN, now() + 3600);
     // Right key, scope and shape; one digit of the signature changed.
-    let forged = |i: usize| {
-        let t = token(&key(), RUN, now() + 3600 + i as i64);
-        let last = if t.ends_with('0') { '1' } else { '0' };
-        format!("{}{last}", &t[..t.len() - 1])
-    };
+    let forged = |i: usize| forge(&token(&key(), RUN, now() + 3600 + i as i64));
     let jar = |values: Vec<String>| {
         let list: Vec<Value> = values.iter().map(|v| json!({"value": v})).collect();
         json!({"allure_host_access": {"value": values[0], "multiValue": list}})
@@ -837,10 +839,7 @@ fn the_work_per_request_is_bounded() {
     let longest = format!("/{}/", "b".repeat(398));
     let worst = Ask {
         cookies: jar((0..50)
-            .map(|i| {
-                let t = token(&key(), &longest, now() + 60 + i);
-                format!("{}0", &t[..t.len() - 1])
-            })
+            .map(|i| forge(&token(&key(), &longest, now() + 60 + i)))
             .collect()),
         headers: json!({"authorization": {"value": format!("Basic {}", base64(&format!("alice:{}", "p".repeat(293))))}}),
         ..ask(PAGE)
