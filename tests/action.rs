@@ -1,6 +1,7 @@
 //! The GitHub Action end to end: the environment action.yml sets, a mock
 //! GitHub API over HTTP (artifacts with a 302 to storage that refuses the
 //! token, PR comments, the OIDC token endpoint) and moto (S3, STS).
+#![cfg(feature = "integration")]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! 2: history carried with run URLs, counts and failed tests read from its
 //! report, its cache policy, and a branch moving from one engine to the
 //! other. Real moto S3, real Allure CLIs.
+#![cfg(feature = "integration")]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! (as Allure's docs suggest CI setups write) are published with ours,
 //! which keeps their name and build URL, and every trend point links to our
 //! run. Real Allure 2 CLI and Allure 3, local site.
+#![cfg(feature = "integration")]
 
 mod support;
 

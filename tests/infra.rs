@@ -1,5 +1,6 @@
 //! `allure-host infra` against a moto server (S3, CloudFront, STS), run as
 //! a user would: the real binary in a directory of its own.
+#![cfg(feature = "integration")]
 
 #[path = "support/proxy.rs"]
 mod proxy;

@@ -1,6 +1,7 @@
 //! A private site read in a real browser: the viewer-request function runs in
 //! a small local edge (`support/edge.mjs`) in front of a published site, the
 //! way CloudFront runs it in front of the bucket, and Chromium reads through it.
+#![cfg(feature = "integration")]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! `allure-host prune` and `usage` against the test S3 server and a local
 //! directory: by count, age and branch, branches gone from the remote, dry
 //! runs that match the real run, TTL expiry, and a prune racing a publish.
+#![cfg(feature = "integration")]
 
 mod support;
 

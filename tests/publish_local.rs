@@ -1,5 +1,6 @@
 //! The same layout checks against a local directory (`--local-dir`, and the
 //! embedded default `./allure-site`).
+#![cfg(feature = "integration")]
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! `allure-host publish` against a real moto S3 server, with the real Allure CLI.
+#![cfg(feature = "integration")]
 
 #[path = "support/proxy.rs"]
 mod proxy;

@@ -3,6 +3,7 @@
 //! damaged pointer never resets a trend silently, and a bucket written by
 //! pytest-allure-host 2.1.8 (the real tool, against the same test server) is
 //! taken over whole.
+#![cfg(feature = "integration")]
 
 mod support;
 

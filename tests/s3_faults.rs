@@ -2,6 +2,7 @@
 //! HTTP: a connection reset mid-body, a server that stalls past the
 //! client's timeout, a 500 on the manifest read, and DeleteObjects answers
 //! that report per-key errors.
+#![cfg(feature = "integration")]
 
 #[path = "support/proxy.rs"]
 mod proxy;

@@ -4,6 +4,7 @@
 //! plugins, its class archive, which the JVM is told it must use); without,
 //! on this machine with allure-host's JVM options. Allure names test cases and attachments by random uids and
 //! writes some lists in hash order, so both reports are normalised first.
+#![cfg(feature = "integration")]
 
 mod support;
 

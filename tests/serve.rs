@@ -1,5 +1,6 @@
 //! `allure-host serve`: a local site over real HTTP, routed like CloudFront,
 //! and opened in a real browser (Debian's chromium, headless).
+#![cfg(feature = "integration")]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! s3rver (ignores conditional writes), s3s-fs and moto (keep them one
 //! request at a time; racing writers can both win), and
 //! listings broken by the fault proxy in front of moto.
+#![cfg(feature = "integration")]
 
 #[path = "support/proxy.rs"]
 mod proxy;

@@ -2,6 +2,7 @@
 //! listing faults the proxy injects, seen with the raw SDK. The `harness_*`
 //! tests prove the harness itself; listings are walked by hand, never with
 //! the SDK paginator, which stops quietly on a repeated token.
+#![cfg(feature = "integration")]
 
 #[path = "support/proxy.rs"]
 mod proxy;

@@ -4,6 +4,7 @@
 //! show only complete runs, and a rerun of the same id right after
 //! completes. Under `kill -9` the rerun's refusal tells the truth.
 //! The real binary against moto over HTTP.
+#![cfg(feature = "integration")]
 
 #[path = "support/proxy.rs"]
 mod proxy;

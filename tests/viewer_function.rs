@@ -1,6 +1,7 @@
 //! The CloudFront Function that setup installs, run with the event shape
 //! CloudFront passes it under Node and under njs (support/viewer.rs), which
 //! must answer every request alike.
+#![cfg(feature = "integration")]
 
 #[path = "support/viewer.rs"]
 mod viewer;

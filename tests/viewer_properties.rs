@@ -9,6 +9,7 @@
 //!   `scope_path`).
 //!
 //! Seeded: VIEWER_SEED=N repeats a run, VIEWER_CASES=N changes its size.
+#![cfg(feature = "integration")]
 
 #[path = "support/viewer.rs"]
 mod viewer;
