@@ -122,40 +122,40 @@ fn prefix() -> impl Strategy<Value = String> {
 /// Every key a layout makes for a branch, a run and a leg.
 fn keys(l: &Layout, run: &RunId, leg: &str, rel: &str) -> Vec<String> {
     vec![
-        l.project_page(),
-        l.project_index(),
+        l.project_page().into(),
+        l.project_index().into(),
         l.branch_root(),
         l.run_root(run),
-        l.run_file(run, rel),
-        l.history_file(run, "history.json"),
-        l.test_index(run),
+        l.run_file(run, rel).into(),
+        l.history_file(run, "history.json").into(),
+        l.test_index(run).into(),
         l.latest_prefix(),
-        l.latest_page(),
-        l.latest_pointer(),
-        l.manifest(),
-        l.runs_page(),
-        l.build_counter(),
-        l.claim(run),
+        l.latest_page().into(),
+        l.latest_pointer().into(),
+        l.manifest().into(),
+        l.runs_page().into(),
+        l.build_counter().into(),
+        l.claim(run).into(),
         l.claims_prefix(),
         l.leg_root(leg),
-        l.leg_pointer(leg),
-        l.leg_latest_page(leg),
+        l.leg_pointer(leg).into(),
+        l.leg_latest_page(leg).into(),
         l.assets_prefix(),
-        l.pull_request_state(7),
+        l.pull_request_state(7).into(),
     ]
 }
 
 /// The branch's own documents (not inside any run folder).
 fn branch_documents(l: &Layout, run: &RunId, leg: &str) -> Vec<String> {
     vec![
-        l.latest_page(),
-        l.latest_pointer(),
-        l.manifest(),
-        l.runs_page(),
-        l.build_counter(),
-        l.claim(run),
-        l.leg_pointer(leg),
-        l.leg_latest_page(leg),
+        l.latest_page().into(),
+        l.latest_pointer().into(),
+        l.manifest().into(),
+        l.runs_page().into(),
+        l.build_counter().into(),
+        l.claim(run).into(),
+        l.leg_pointer(leg).into(),
+        l.leg_latest_page(leg).into(),
     ]
 }
 
@@ -223,7 +223,7 @@ proptest! {
         prop_assert_eq!(root1 == root2, b1 == b2 && r1 == r2);
         for doc in branch_documents(&l2, &run2, &leg)
             .into_iter()
-            .chain([l2.project_page(), l2.project_index(), l2.assets_prefix(), l2.pull_request_state(1)])
+            .chain([l2.project_page().into(), l2.project_index().into(), l2.assets_prefix(), l2.pull_request_state(1).into()])
         {
             prop_assert!(!doc.starts_with(&root1), "{doc} is inside run folder {root1}");
         }
@@ -606,7 +606,7 @@ proptest! {
     fn latest_pointers_never_move_back(orders in prop::collection::vec(0u64..50, 1..12), damaged in any::<bool>()) {
         let mem = Arc::new(MemoryStore::new());
         let store = Store::memory(mem.clone());
-        let key = "r/p/main/latest.json";
+        let key = &allure_host::storage::ObjectKey::outside_layout("r/p/main/latest.json");
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         rt.block_on(async {
             if damaged {

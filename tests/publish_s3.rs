@@ -301,6 +301,22 @@ async fn hostile_names_stay_inside_the_project_and_are_escaped() {
         ("ünïcödé/ブランチ", "."),
         (long.as_str(), "x y"),
     ];
+    // A link that is not a web page is refused before anything is written.
+    let err = failed(&publish(
+        tmp.path(),
+        &bucket,
+        &[
+            "--report",
+            report,
+            "--context-url",
+            "javascript:alert(document.cookie)",
+        ],
+    ));
+    assert!(
+        err.contains("--context-url") && err.contains("http"),
+        "{err}"
+    );
+    assert!(keys(&client, &bucket).await.is_empty());
     for (branch, run) in cases {
         ok(&publish(
             tmp.path(),
@@ -315,7 +331,7 @@ async fn hostile_names_stay_inside_the_project_and_are_escaped() {
                 "--run-id",
                 run,
                 "--context-url",
-                "javascript:alert(document.cookie)",
+                "https://ci.example.com/run?x=\"><script>alert(1)</script>",
                 "--meta",
                 "note=<b>bold</b>",
             ],

@@ -413,9 +413,13 @@ fn violations(ran: &Ran, keep: u32) -> Vec<String> {
         }
     }
     // Each leg's pointer and the branch's name the newest run they cover.
-    let mut views: Vec<(String, Option<&str>)> = vec![(layout.latest_pointer(), None)];
+    let mut views: Vec<(String, Option<&str>)> =
+        vec![(layout.latest_pointer().into_string(), None)];
     let legs: BTreeSet<&str> = ran.told.iter().filter_map(|t| t.leg.as_deref()).collect();
-    views.extend(legs.iter().map(|l| (layout.leg_pointer(l), Some(*l))));
+    views.extend(
+        legs.iter()
+            .map(|l| (layout.leg_pointer(l).into_string(), Some(*l))),
+    );
     for (key, leg) in views {
         let covers = |t: &&&Told| leg.is_none() || t.leg.as_deref() == leg;
         let best_told = succeeded
@@ -500,7 +504,7 @@ fn replay(applied: &[Applied], layout: &Layout, keep: u32, out: &mut Vec<String>
         let run = RunId::new(run_id).expect("valid run id");
         FILES
             .iter()
-            .all(|f| objects.contains(&layout.run_file(&run, f)))
+            .all(|f| objects.contains(layout.run_file(&run, f).as_str()))
     };
     let folder_empty = |objects: &BTreeSet<String>, run_id: &str| {
         let run = RunId::new(run_id).expect("valid run id");
@@ -767,7 +771,7 @@ fn the_checker_sees_a_run_lost_or_left_incomplete() {
 
     let mut lost = ran.applied.clone();
     lost.push(Applied {
-        key: layout.manifest(),
+        key: layout.manifest().into_string(),
         body: Some(manifest.to_json()),
     });
     let mut found = Vec::new();
@@ -782,7 +786,7 @@ fn the_checker_sees_a_run_lost_or_left_incomplete() {
     let mut torn = ran.applied.clone();
     let run = RunId::new(newest.run_id.clone()).expect("valid");
     torn.push(Applied {
-        key: layout.run_file(&run, FILES[1]),
+        key: layout.run_file(&run, FILES[1]).into_string(),
         body: None,
     });
     let mut found = Vec::new();

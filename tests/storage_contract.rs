@@ -11,7 +11,9 @@ mod support;
 use std::sync::Arc;
 
 use allure_host::storage::s3::{S3Options, S3Store};
-use allure_host::storage::{LocalStore, MemoryStore, ObjectMeta, PutMode, Store, StoreError};
+use allure_host::storage::{
+    LocalStore, MemoryStore, ObjectKey, ObjectMeta, PutMode, Store, StoreError,
+};
 use support::*;
 
 fn meta() -> ObjectMeta {
@@ -24,7 +26,12 @@ fn meta() -> ObjectMeta {
 
 async fn put(store: &Store, key: &str, body: &str, mode: PutMode) -> Result<(), StoreError> {
     store
-        .put_bytes(key, body.as_bytes().to_vec(), &meta(), mode)
+        .put_bytes(
+            &ObjectKey::outside_layout(key),
+            body.as_bytes().to_vec(),
+            &meta(),
+            mode,
+        )
         .await
 }
 
@@ -125,7 +132,8 @@ async fn streamed(store: &Store) {
     let path = tmp.path().join("big.bin");
     let bytes: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(&path, &bytes).unwrap();
-    store.put_file("f/big.bin", &path, &meta()).await.unwrap();
+    let key = ObjectKey::outside_layout("f/big.bin");
+    store.put_file(&key, &path, &meta()).await.unwrap();
     let got = store.get("f/big.bin").await.unwrap().expect("present");
     assert_eq!(got.body.len(), bytes.len());
     assert!(got.body == bytes, "the body reads back as written");

@@ -6,6 +6,7 @@ use chrono::Utc;
 use crate::cli::ShareArgs;
 use crate::model::access::{Scope, scope_path, signed_url};
 use crate::model::layout::Layout;
+use crate::model::run_id::RunId;
 use crate::model::time::utc_minute;
 use crate::output::Output;
 use crate::settings::{self, MAX_LINK_DAYS, Settings};
@@ -62,18 +63,20 @@ fn target_url(target: &str, settings: &Settings) -> Result<(String, String)> {
         };
         return Ok((url, path));
     }
-    let base = settings.cloudfront.as_deref().context(
+    let base = settings.cloudfront.as_ref().context(
         "no site URL to put the link on: give a full report URL, or set --cloudfront (allure-host.yml from `infra setup` has it)",
     )?;
     let parts: Vec<&str> = target.split('/').filter(|p| !p.is_empty()).collect();
     let key = match parts.as_slice() {
-        [project] => Layout::new(&settings.prefix, project, "main")?.project_page(),
-        [project, branch] => Layout::new(&settings.prefix, project, branch)?.latest_page(),
-        [project, branch, run] => format!(
-            "{}{}/",
-            Layout::new(&settings.prefix, project, branch)?.branch_root(),
-            Layout::run_segment(run)?
-        ),
+        [project] => Layout::new(&settings.prefix, project, "main")?
+            .project_page()
+            .into_string(),
+        [project, branch] => Layout::new(&settings.prefix, project, branch)?
+            .latest_page()
+            .into_string(),
+        [project, branch, run] => {
+            Layout::new(&settings.prefix, project, branch)?.run_root(&RunId::new(*run)?)
+        }
         _ => bail!("{target:?} is neither a URL nor PROJECT/BRANCH[/RUN]"),
     };
     let key = key.strip_suffix("index.html").unwrap_or(&key).to_string();

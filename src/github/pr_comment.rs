@@ -19,7 +19,7 @@ use crate::model::quality_gate::QualityGate;
 use crate::model::stats::Stats;
 use crate::model::summary::{PublishSummary, status};
 use crate::storage::cas::{self, Step};
-use crate::storage::{ObjectMeta, Store};
+use crate::storage::{ObjectKey, ObjectMeta, Store};
 
 const SCHEMA: u32 = 1;
 /// Edits before giving up when other legs keep changing the state.
@@ -216,7 +216,7 @@ async fn read_state(store: &Store, key: &str, project: &str) -> Result<CommentSt
 pub struct Thread<'a> {
     pub store: &'a Store,
     /// Key of the state object in the store.
-    pub state_key: String,
+    pub state_key: ObjectKey,
     pub marker: String,
     /// `owner/name`.
     pub repo: String,
@@ -227,7 +227,7 @@ pub struct Thread<'a> {
 /// Record `section` and bring the pull request comment up to date. Returns
 /// the comment id.
 pub async fn publish(gh: &GitHub, t: &Thread<'_>, section: Section) -> Result<u64> {
-    let (store, state_key, marker) = (t.store, t.state_key.as_str(), t.marker.as_str());
+    let (store, state_key, marker) = (t.store, &t.state_key, t.marker.as_str());
     let (repo, pr, project) = (t.repo.as_str(), t.pr, t.project.as_str());
     let meta = ObjectMeta {
         content_type: "application/json".into(),

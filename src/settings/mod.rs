@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::manifest::RESERVED_KEYS;
 use crate::model::variant;
+use crate::model::web::{SiteUrl, WebError, WebLink};
 use crate::storage::s3::{S3Options, Sse};
 
 pub use ci::{Ci, CiContext};
@@ -54,7 +55,9 @@ pub enum SettingsError {
     #[error("--meta key {0:?} is empty or a manifest field; pick another key name")]
     MetaKey(String),
     #[error("--cloudfront {url:?} {problem}")]
-    CloudFront { url: String, problem: &'static str },
+    CloudFront { url: String, problem: WebError },
+    #[error("--context-url {url:?} {problem} (ALLURE_CONTEXT_URL, or the CI's build URL)")]
+    ContextUrl { url: String, problem: WebError },
     #[error("ALLURE_ACCESS_KEY: {0}")]
     AccessKey(AccessError),
     #[error(
@@ -96,20 +99,21 @@ pub struct Settings {
     pub branch: String,
     /// None: draw a timestamp id at publish time.
     pub run_id: Option<String>,
-    pub cloudfront: Option<String>,
+    pub cloudfront: Option<SiteUrl>,
     pub source: Source,
     pub ttl_days: Option<NonZeroU32>,
     pub max_keep_runs: Option<NonZeroU32>,
     pub concurrency: usize,
     pub summary_json: Option<PathBuf>,
-    pub context_url: Option<String>,
+    pub context_url: Option<WebLink>,
     pub commit: Option<String>,
     pub meta: BTreeMap<String, String>,
     pub keep_analytics: bool,
     /// The CI matrix leg (`python-version=3.12`), when there is one.
     pub variant: Option<String>,
     pub ci: Ci,
-    pub build_url: Option<String>,
+    /// The CI's page of this build; a URL that is not http(s) is dropped.
+    pub build_url: Option<WebLink>,
     /// The CI job publishing, when the CI names it.
     pub job: Option<String>,
     /// The branch whose latest run this one is compared with.
@@ -175,7 +179,23 @@ pub fn resolve(
     let cloudfront = m
         .cloudfront
         .as_deref()
-        .map(normalize_base_url)
+        .map(|url| {
+            SiteUrl::parse(url).map_err(|problem| SettingsError::CloudFront {
+                url: url.to_string(),
+                problem,
+            })
+        })
+        .transpose()?;
+    let context_url = m
+        .context_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+        .map(|url| {
+            WebLink::parse(url).map_err(|problem| SettingsError::ContextUrl {
+                url: url.to_string(),
+                problem,
+            })
+        })
         .transpose()?;
     // An allurerc in the working directory means the project runs Allure 3.
     let engine = match m.allure_version {
@@ -201,13 +221,13 @@ pub fn resolve(
         max_keep_runs: nonzero(m.max_keep_runs, "--max-keep-runs")?,
         concurrency,
         summary_json: m.summary_json,
-        context_url: m.context_url,
+        context_url,
         commit: m.commit,
         meta,
         keep_analytics: m.keep_analytics.unwrap_or(false),
         variant,
         ci: ci.kind,
-        build_url: ci.build_url,
+        build_url: ci.build_url.as_deref().and_then(|u| WebLink::parse(u).ok()),
         job: ci.job,
         compare_to: m.compare_to.filter(|b| !b.trim().is_empty()),
         access_key: m
@@ -272,27 +292,6 @@ fn parse_sse(sse: Option<&str>, kms_key: Option<String>) -> Result<Option<Sse>, 
         (Some("AES256"), Some(_)) => Err(SettingsError::KmsKeyWithoutKms),
         (Some(other), _) => Err(SettingsError::Sse(other.to_string())),
     }
-}
-
-/// `d123.cloudfront.net` or `https://reports.example.com/` -> `https://host`.
-fn normalize_base_url(url: &str) -> Result<String, SettingsError> {
-    let url = url.trim().trim_end_matches('/');
-    let bad = |problem| SettingsError::CloudFront {
-        url: url.to_string(),
-        problem,
-    };
-    let with_scheme = if url.starts_with("https://") || url.starts_with("http://") {
-        url.to_string()
-    } else if url.contains("://") {
-        return Err(bad("must be an https:// URL"));
-    } else {
-        format!("https://{url}")
-    };
-    let host = with_scheme.split("://").nth(1).unwrap_or_default();
-    if host.is_empty() || host.contains(['<', '>', '"', '\'', ' ', '\\']) {
-        return Err(bad("is not a valid URL"));
-    }
-    Ok(with_scheme)
 }
 
 /// Gather every layer from the real process (env, file, git) and resolve.
@@ -446,7 +445,10 @@ mod tests {
         assert_eq!(s.branch, "ci-branch");
         assert_eq!(s.ttl_days, NonZeroU32::new(3));
         assert_eq!(s.max_keep_runs, NonZeroU32::new(5));
-        assert_eq!(s.cloudfront.as_deref(), Some("https://d1.cloudfront.net"));
+        assert_eq!(
+            s.cloudfront.map(|u| u.to_string()).as_deref(),
+            Some("https://d1.cloudfront.net")
+        );
     }
 
     #[test]

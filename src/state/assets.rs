@@ -11,13 +11,13 @@ use crate::storage::{ObjectMeta, PutMode, Store};
 /// Write the assets of this version unless they are there.
 pub async fn ensure(store: &Store, layout: &Layout) -> Result<(), StateError> {
     let files = pages::asset_files();
-    let first = format!("{}{}", layout.assets_prefix(), files[0].0);
+    let first = layout.asset(&files[0].0);
     if store.get(&first).await?.is_some() {
         return Ok(());
     }
     // The stylesheet last: its presence says both are there.
     for (name, body) in files.iter().rev() {
-        let key = format!("{}{name}", layout.assets_prefix());
+        let key = layout.asset(name);
         let meta = ObjectMeta {
             content_type: headers::content_type(&key),
             cache_control: headers::IMMUTABLE,

@@ -12,7 +12,7 @@ use crate::model::claim::{Claim, ClaimState, LEASE_SECS, RENEW_SECS, Verdict};
 use crate::model::layout::Layout;
 use crate::model::run_id::RunId;
 use crate::storage::cas::{self, Step};
-use crate::storage::{PutMode, Store, StoreError};
+use crate::storage::{ObjectKey, PutMode, Store, StoreError};
 
 /// Why a run id cannot be claimed.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +39,7 @@ pub enum Refused {
 /// A claim this publisher holds, renewed in the background until settled.
 pub struct Held {
     store: Store,
-    key: String,
+    key: ObjectKey,
     token: String,
     lost: Arc<AtomicBool>,
     published: AtomicBool,
@@ -106,7 +106,7 @@ pub async fn take(
 /// The claim exists: take it over when it is stale, else say who holds it.
 async fn judge_and_take(
     store: &Store,
-    key: &str,
+    key: &ObjectKey,
     run: &RunId,
     mine: &impl Fn(i64) -> Claim,
 ) -> Result<Result<Option<Claim>, Refused>, StateError> {
@@ -149,7 +149,7 @@ pub async fn free(store: &Store, layout: &Layout, run: &RunId) -> Result<bool, S
 
 /// Renew every `RENEW_SECS`; give the claim up as lost when another
 /// publisher took it, or when no renewal landed for a whole lease.
-async fn renew(store: Store, key: String, token: String, lost: Arc<AtomicBool>) {
+async fn renew(store: Store, key: ObjectKey, token: String, lost: Arc<AtomicBool>) {
     let mut last_ok = Utc::now().timestamp();
     loop {
         tokio::time::sleep(Duration::from_secs(RENEW_SECS)).await;
@@ -166,7 +166,12 @@ async fn renew(store: Store, key: String, token: String, lost: Arc<AtomicBool>) 
 }
 
 /// Set our claim's state (and renewal time); false when it is not ours.
-async fn set(store: &Store, key: &str, token: &str, state: ClaimState) -> Result<bool, StateError> {
+async fn set(
+    store: &Store,
+    key: &ObjectKey,
+    token: &str,
+    state: ClaimState,
+) -> Result<bool, StateError> {
     let done = cas::update(store, key, &no_cache(key), |current| {
         let claim = current.and_then(|b| serde_json::from_slice::<Claim>(b).ok());
         Ok::<_, std::convert::Infallible>(match claim {

@@ -61,7 +61,7 @@ pub async fn carry(
             Err(source) => {
                 return Err(HistoryError::Read {
                     run: run.to_string(),
-                    key,
+                    key: key.into_string(),
                     source,
                 });
             }

@@ -5,8 +5,8 @@
 
 use super::{StateError, no_cache};
 use crate::model::pointer::LatestPointer;
-use crate::storage::Store;
 use crate::storage::cas::{self, Step};
+use crate::storage::{ObjectKey, Store};
 
 /// A pointer as found.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +46,7 @@ pub async fn read(store: &Store, key: &str) -> Result<Found, StateError> {
 /// pointer is replaced. Returns true when the pointer moved.
 pub async fn advance(
     store: &Store,
-    key: &str,
+    key: &ObjectKey,
     pointer: &LatestPointer,
 ) -> Result<bool, StateError> {
     let moved = cas::update(store, key, &no_cache(key), |current| {

@@ -6,7 +6,7 @@ use super::{StateError, no_cache};
 use crate::model::layout::Layout;
 use crate::model::pointer::BranchEntry;
 use crate::storage::PutMode;
-use crate::storage::Store;
+use crate::storage::{ObjectKey, Store};
 
 /// Delete the report copy under the branch's `latest/`, keeping our page.
 /// Call only after our pointer has moved. Returns how many objects went.
@@ -17,7 +17,7 @@ pub async fn remove_latest_copy(store: &Store, layout: &Layout) -> Result<usize,
         .await?
         .into_iter()
         .map(|l| l.key)
-        .filter(|k| *k != ours)
+        .filter(|k| ours != *k)
         .collect();
     let count = stale.len();
     if count > 0 {
@@ -39,16 +39,15 @@ pub async fn branches(store: &Store, layout: &Layout) -> Result<Vec<BranchEntry>
 /// published; when it is there, send its readers to the project page, which
 /// lists every branch (its own and ours) and links each branch's runs.
 pub async fn retire_all_runs_page(store: &Store, layout: &Layout) -> Result<bool, StateError> {
-    let root = layout.project_root();
-    let data = format!("{root}runs/all/index.json");
-    let page = format!("{root}runs/all/index.html");
+    let data = layout.legacy_all_runs_index();
+    let page = layout.legacy_all_runs_page();
     retire(store, &data, &page, "../../index.html", "the project page").await
 }
 
 /// pytest-allure-host's `runs/trend.html` reads the history of its latest
 /// copy, which is gone once taken over; our runs page shows the trend.
 pub async fn retire_trend_page(store: &Store, layout: &Layout) -> Result<bool, StateError> {
-    let page = format!("{}runs/trend.html", layout.branch_root());
+    let page = layout.legacy_trend_page();
     let what = "the runs page, with its trend charts";
     retire(store, &page, &page, "index.html", what).await
 }
@@ -57,7 +56,7 @@ pub async fn retire_trend_page(store: &Store, layout: &Layout) -> Result<bool, S
 async fn retire(
     store: &Store,
     probe: &str,
-    page: &str,
+    page: &ObjectKey,
     href: &str,
     what: &str,
 ) -> Result<bool, StateError> {

@@ -3,13 +3,13 @@
 
 use super::{StateError, no_cache};
 use crate::pages;
-use crate::storage::Store;
 use crate::storage::cas::{self, Step};
+use crate::storage::{ObjectKey, Store};
 
 /// Write a page unless the stored one already carries `revision` or newer.
 pub async fn write_if_newer(
     store: &Store,
-    key: &str,
+    key: &ObjectKey,
     html: String,
     revision: u64,
 ) -> Result<bool, StateError> {

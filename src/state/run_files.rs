@@ -34,7 +34,7 @@ pub async fn delete_with_claim(
     run: &RunId,
 ) -> Result<usize, StateError> {
     let count = delete(store, layout, run).await?;
-    store.delete(vec![layout.claim(run)]).await?;
+    store.delete(vec![layout.claim(run).into_string()]).await?;
     Ok(count)
 }
 

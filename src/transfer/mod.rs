@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::stop::{Signal, Stop};
-use crate::storage::{ObjectMeta, Store, StoreError};
+use crate::storage::{ObjectKey, ObjectMeta, Store, StoreError};
 
 pub use progress::Progress;
 
@@ -23,7 +23,7 @@ pub enum Body {
 }
 
 pub struct Upload {
-    pub key: String,
+    pub key: ObjectKey,
     pub body: Body,
     pub size: u64,
     pub meta: ObjectMeta,
@@ -95,7 +95,7 @@ pub async fn upload_all(
 
 /// Wait for the uploads in flight; after a stop, for `DRAIN` at most.
 async fn finish(
-    tasks: &mut JoinSet<(String, u64, Result<(), StoreError>)>,
+    tasks: &mut JoinSet<(ObjectKey, u64, Result<(), StoreError>)>,
     progress: &Progress,
     stop: &Stop,
     done: &mut Uploaded,
@@ -125,7 +125,7 @@ async fn finish(
 }
 
 fn record(
-    joined: Result<(String, u64, Result<(), StoreError>), tokio::task::JoinError>,
+    joined: Result<(ObjectKey, u64, Result<(), StoreError>), tokio::task::JoinError>,
     progress: &Progress,
     done: &mut Uploaded,
 ) {
@@ -134,7 +134,7 @@ fn record(
             done.landed += 1;
             progress.advance(size);
         }
-        Ok((key, _, Err(e))) => done.failures.push((key, e)),
+        Ok((key, _, Err(e))) => done.failures.push((key.into_string(), e)),
         Err(e) => done.failures.push((
             "<task>".into(),
             StoreError::Other {

@@ -18,6 +18,7 @@
 //! pytest-allure-host's project files, read when a bucket is taken over:
 //! `<prefix>/<project>/branches/index.json` and `<prefix>/<project>/runs/all/`.
 
+use super::key::ObjectKey;
 use super::run_id::RunId;
 use super::segment::{self, SegmentError};
 use super::variant;
@@ -130,8 +131,11 @@ impl Layout {
     /// The pull request comment state of this project. `~p` is never made by
     /// segment encoding (`~` is always followed by hex or `H`), so no branch
     /// folder can take this name.
-    pub fn pull_request_state(&self, number: u64) -> String {
-        format!("{}~pull-requests/{number}.json", self.project_root())
+    pub fn pull_request_state(&self, number: u64) -> ObjectKey {
+        ObjectKey::laid_out(format!(
+            "{}~pull-requests/{number}.json",
+            self.project_root()
+        ))
     }
 
     pub fn branch_segment(&self) -> &str {
@@ -142,11 +146,11 @@ impl Layout {
     pub fn project_root(&self) -> String {
         format!("{}{}/", self.prefix, self.project)
     }
-    pub fn project_page(&self) -> String {
-        format!("{}index.html", self.project_root())
+    pub fn project_page(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}index.html", self.project_root()))
     }
-    pub fn project_index(&self) -> String {
-        format!("{}index.json", self.project_root())
+    pub fn project_index(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}index.json", self.project_root()))
     }
     pub fn branch_root(&self) -> String {
         format!("{}{}/", self.project_root(), self.branch)
@@ -155,39 +159,39 @@ impl Layout {
         format!("{}{}/", self.branch_root(), run.segment())
     }
     /// A file of a run's report, `rel` relative to the report's root.
-    pub fn run_file(&self, run: &RunId, rel: &str) -> String {
-        format!("{}{rel}", self.run_root(run))
+    pub fn run_file(&self, run: &RunId, rel: &str) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}{rel}", self.run_root(run)))
     }
     /// One of the trend files Allure writes into `history/` of a report.
-    pub fn history_file(&self, run: &RunId, name: &str) -> String {
+    pub fn history_file(&self, run: &RunId, name: &str) -> ObjectKey {
         self.run_file(run, &format!("history/{name}"))
     }
     /// The compact index of a run's tests, beside its report.
-    pub fn test_index(&self, run: &RunId) -> String {
+    pub fn test_index(&self, run: &RunId) -> ObjectKey {
         self.run_file(run, TEST_INDEX)
     }
     pub fn latest_prefix(&self) -> String {
         format!("{}latest/", self.branch_root())
     }
-    pub fn latest_page(&self) -> String {
-        format!("{}index.html", self.latest_prefix())
+    pub fn latest_page(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}index.html", self.latest_prefix()))
     }
-    pub fn latest_pointer(&self) -> String {
-        format!("{}latest.json", self.branch_root())
+    pub fn latest_pointer(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}latest.json", self.branch_root()))
     }
-    pub fn manifest(&self) -> String {
-        format!("{}runs/index.json", self.branch_root())
+    pub fn manifest(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}runs/index.json", self.branch_root()))
     }
-    pub fn runs_page(&self) -> String {
-        format!("{}runs/index.html", self.branch_root())
+    pub fn runs_page(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}runs/index.html", self.branch_root()))
     }
-    pub fn build_counter(&self) -> String {
-        format!("{}runs/build-order.json", self.branch_root())
+    pub fn build_counter(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}runs/build-order.json", self.branch_root()))
     }
     /// The claim on a run folder, outside the folder so the report is only
     /// the report.
-    pub fn claim(&self, run: &RunId) -> String {
-        format!("{}{}.json", self.claims_prefix(), run.segment())
+    pub fn claim(&self, run: &RunId) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}{}.json", self.claims_prefix(), run.segment()))
     }
     pub fn claims_prefix(&self) -> String {
         format!("{}runs/claims/", self.branch_root())
@@ -205,14 +209,14 @@ impl Layout {
         let seg = segment::encode(&slug, "variant").unwrap_or(slug);
         format!("variants/{seg}/")
     }
-    pub fn leg_pointer(&self, leg: &str) -> String {
-        format!("{}latest.json", self.leg_root(leg))
+    pub fn leg_pointer(&self, leg: &str) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}latest.json", self.leg_root(leg)))
     }
     pub fn leg_latest_prefix(&self, leg: &str) -> String {
         format!("{}latest/", self.leg_root(leg))
     }
-    pub fn leg_latest_page(&self, leg: &str) -> String {
-        format!("{}index.html", self.leg_latest_prefix(leg))
+    pub fn leg_latest_page(&self, leg: &str) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}index.html", self.leg_latest_prefix(leg)))
     }
 
     /// The pages' stylesheet and script (`~` + a letter is never made by
@@ -221,9 +225,26 @@ impl Layout {
         format!("{}~assets/", self.project_root())
     }
 
+    /// One of the pages' stylesheet and script, by its content-hashed name.
+    pub fn asset(&self, name: &str) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}{name}", self.assets_prefix()))
+    }
+
+    /// pytest-allure-host's page of every branch's runs, and its data.
+    pub fn legacy_all_runs_page(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}runs/all/index.html", self.project_root()))
+    }
+    pub fn legacy_all_runs_index(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}runs/all/index.json", self.project_root()))
+    }
+    /// pytest-allure-host's trend page of a branch.
+    pub fn legacy_trend_page(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}runs/trend.html", self.branch_root()))
+    }
+
     /// pytest-allure-host's list of branches, imported into ours once.
-    pub fn legacy_branches_index(&self) -> String {
-        format!("{}branches/index.json", self.project_root())
+    pub fn legacy_branches_index(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}branches/index.json", self.project_root()))
     }
 
     /// True when `key` is inside some run prefix of this branch (not one of the

@@ -10,8 +10,9 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use super::key::ObjectKey;
 use super::layout::Layout;
 use super::run_id::RunId;
 
@@ -34,7 +35,8 @@ pub struct Facts<'a> {
 }
 
 /// One step of a publish.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(any(test, feature = "test-keys"), derive(serde::Deserialize))]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
     /// The run id and its build number, held before anything is written
@@ -42,7 +44,7 @@ pub enum Step {
     Claim {
         run: String,
         build_order: u64,
-        keys: Vec<String>,
+        keys: Vec<ObjectKey>,
     },
     /// Every file of the report, under the claimed folder.
     Upload {
@@ -55,14 +57,14 @@ pub enum Step {
     /// The run listed, the runs retention drops unlisted, and the pages
     /// made from the manifest.
     Manifest {
-        keys: Vec<String>,
+        keys: Vec<ObjectKey>,
         dropped: Vec<String>,
     },
     /// A latest pointer moved to the run unless a newer one is there: the
     /// leg's, then the branch's.
-    Latest { key: String, leg: Option<String> },
+    Latest { key: ObjectKey, leg: Option<String> },
     /// The branch's row on the project page.
-    Project { keys: Vec<String> },
+    Project { keys: Vec<ObjectKey> },
     /// Another tool's report copy under `latest/`, once the branch's
     /// pointer has moved to ours.
     ForeignLatest { prefix: String },
@@ -135,7 +137,7 @@ pub fn dropped_as_listed(steps: &mut Vec<Step>, listed: &[String]) {
     }
 }
 
-fn manifest_keys(f: &Facts) -> Vec<String> {
+fn manifest_keys(f: &Facts) -> Vec<ObjectKey> {
     let l = f.layout;
     let mut keys = vec![l.manifest(), l.runs_page(), l.latest_page()];
     if let Some(leg) = f.leg {

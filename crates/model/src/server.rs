@@ -5,6 +5,7 @@
 //! measures them once per bucket and endpoint; this module judges the
 //! answers and words the refusal.
 
+use super::key::ObjectKey;
 use serde::{Deserialize, Serialize};
 
 /// Where measurements are kept, beside the site's other records: one per
@@ -16,7 +17,7 @@ pub const RECORD_PREFIX: &str = "~allure-host/server/";
 /// well with (`https://s3.example.com:9000` -> `https-s3.example.com-9000`).
 /// Two endpoints that read alike share a key, and the record, which names
 /// its endpoint, is then measured again; nothing else follows.
-pub fn record_key(endpoint: &str) -> String {
+pub fn record_key(endpoint: &str) -> ObjectKey {
     let mut slug = String::new();
     for c in endpoint.chars() {
         match c {
@@ -26,10 +27,21 @@ pub fn record_key(endpoint: &str) -> String {
         }
     }
     let slug: String = slug.trim_matches('-').chars().take(200).collect();
-    format!("{RECORD_PREFIX}{slug}.json")
+    ObjectKey::laid_out(format!("{RECORD_PREFIX}{slug}.json"))
 }
 /// Scratch keys of a probe live under here, one folder per probe.
 pub const PROBE_PREFIX: &str = "~allure-host/probe/";
+
+/// A key the probe may write: one inside its scratch space, nothing else.
+pub fn scratch_key(key: &str) -> Option<ObjectKey> {
+    let inside = key.strip_prefix(PROBE_PREFIX).is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .split('/')
+                .all(|p| !p.is_empty() && p != "." && p != "..")
+    });
+    inside.then(|| ObjectKey::laid_out(key.to_string()))
+}
 /// The setting that accepts a server without conditional writes.
 pub const OPT_IN: &str = "--unsafe-no-conditional-writes (ALLURE_UNSAFE_NO_CONDITIONAL_WRITES=true, the action's unsafe-no-conditional-writes input)";
 

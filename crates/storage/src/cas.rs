@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{ObjectMeta, PutMode, Store, StoreError};
+use super::{ObjectKey, ObjectMeta, PutMode, Store, StoreError};
 
 /// Enough for dozens of publishers racing on one branch.
 const MAX_ATTEMPTS: u32 = 40;
@@ -31,7 +31,7 @@ pub enum CasError<E> {
 /// lands or it decides to keep what is there.
 pub async fn update<R, E>(
     store: &Store,
-    key: &str,
+    key: &ObjectKey,
     meta: &ObjectMeta,
     mut decide: impl FnMut(Option<&[u8]>) -> Result<Step<R>, E>,
 ) -> Result<R, CasError<E>> {
@@ -55,7 +55,7 @@ pub async fn update<R, E>(
         }
     }
     Err(CasError::Contended {
-        key: key.into(),
+        key: key.to_string(),
         attempts: MAX_ATTEMPTS,
     })
 }

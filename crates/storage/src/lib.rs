@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+pub use crate::model::key::ObjectKey;
 pub use local::LocalStore;
 pub use memory::MemoryStore;
 pub use s3::S3Store;
@@ -209,14 +210,16 @@ impl Store {
         }
     }
 
+    /// Write `body` at `key`, a key the layout made.
     pub async fn put_bytes(
         &self,
-        key: &str,
+        key: &ObjectKey,
         body: Vec<u8>,
         meta: &ObjectMeta,
         mode: PutMode,
     ) -> Result<(), StoreError> {
         RequestCounts::bump(&self.counts.put);
+        let key = key.as_str();
         match &self.backend {
             Backend::S3(s) => s.put_bytes(key, body, meta, mode).await,
             Backend::Local(l) => l.put_bytes(key, body, mode).await,
@@ -227,11 +230,12 @@ impl Store {
     /// Stream a file into `key` (memory does not grow with the file).
     pub async fn put_file(
         &self,
-        key: &str,
+        key: &ObjectKey,
         path: &Path,
         meta: &ObjectMeta,
     ) -> Result<(), StoreError> {
         RequestCounts::bump(&self.counts.put);
+        let key = key.as_str();
         match &self.backend {
             Backend::S3(s) => s.put_file(key, path, meta).await,
             Backend::Local(l) => l.put_file(key, path).await,

@@ -5,7 +5,7 @@
 //! racing on one key with either condition only one may win; a small
 //! listing must page cleanly, a batch delete must report every key.
 
-use crate::model::server::{Capability, Finding, PROBE_PREFIX};
+use crate::model::server::{self, Capability, Finding, PROBE_PREFIX};
 
 use super::{ObjectMeta, PutMode, Store, StoreError};
 
@@ -144,7 +144,8 @@ fn meta() -> ObjectMeta {
 }
 
 async fn put(store: &Store, key: &str, body: &str, mode: PutMode) -> Result<(), StoreError> {
-    store.put_bytes(key, body.into(), &meta(), mode).await
+    let key = server::scratch_key(key).expect("the probe writes only in its scratch folder");
+    store.put_bytes(&key, body.into(), &meta(), mode).await
 }
 
 /// An answer that says something about the server; anything else (no

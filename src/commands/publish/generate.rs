@@ -78,7 +78,7 @@ fn our_executor(
         branch: &settings.branch,
         run_id: p.run.as_str(),
         build_order: p.build_order,
-        build_url: settings.build_url.as_deref(),
+        build_url: settings.build_url.as_ref().map(|u| u.as_str()),
         report_url: &p.urls.run,
     });
     let view = results_view::without_executor(results, &work.join("results-view"))?;

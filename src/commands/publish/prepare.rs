@@ -216,7 +216,14 @@ async fn claim_run_id(
         if dry_run {
             return Ok((run, None));
         }
-        match state::claim::take(store, layout, &run, settings.build_url.clone()).await? {
+        match state::claim::take(
+            store,
+            layout,
+            &run,
+            settings.build_url.as_ref().map(ToString::to_string),
+        )
+        .await?
+        {
             Ok(held) => {
                 if let Some(old) = &held.took_over {
                     out.note(format_args!(

@@ -175,7 +175,7 @@ fn run_entry(settings: &Settings, p: &Prepared, uploads: &[Upload], read: &ReadR
         project: settings.project.clone(),
         branch: settings.branch.clone(),
         run_url: p.urls.run.clone(),
-        context_url: settings.context_url.clone(),
+        context_url: settings.context_url.as_ref().map(ToString::to_string),
         stats: read.summary.stats,
         duration_ms: Some(read.summary.duration_ms),
         build_order: Some(p.build_order),
