@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
-use crate::settings::Layer;
+use crate::settings::{Layer, layer};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,36 +45,65 @@ pub enum Command {
 
 /// Where the reports are: the publish settings' bucket (or directory),
 /// prefix and project, from flags, ALLURE_* variables and allure-host.yml.
-#[derive(Debug, Args, Clone, Default)]
+/// The flags are the settings table's own (`settings::layer::SITE_FIELDS`),
+/// with their help, value names and parsers; only `--config` and
+/// `--all-projects` are declared here.
+#[derive(Debug, Clone, Default)]
 pub struct SiteArgs {
     /// Config file [default: allure-host.yml if present].
-    #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// S3 bucket [env: ALLURE_BUCKET].
-    #[arg(long)]
-    pub bucket: Option<String>,
-    /// A local site directory instead of S3 [env: ALLURE_LOCAL_DIR].
-    #[arg(long, value_name = "DIR")]
-    pub local_dir: Option<PathBuf>,
-    /// Key prefix [env: ALLURE_PREFIX; default: reports].
-    #[arg(long)]
-    pub prefix: Option<String>,
-    /// The project [env: ALLURE_PROJECT; default: the directory name].
-    #[arg(long)]
-    pub project: Option<String>,
     /// Every project under the prefix.
-    #[arg(long, conflicts_with = "project")]
     pub all_projects: bool,
-    /// AWS region of the bucket [env: ALLURE_REGION].
-    #[arg(long)]
-    pub region: Option<String>,
-    /// S3 endpoint URL [env: ALLURE_S3_ENDPOINT, AWS_ENDPOINT_URL].
-    #[arg(long, value_name = "URL")]
-    pub s3_endpoint: Option<String>,
-    /// Write to a server that ignores conditional writes (one writer at a
-    /// time) [env: ALLURE_UNSAFE_NO_CONDITIONAL_WRITES].
-    #[arg(long)]
-    pub unsafe_no_conditional_writes: bool,
+    /// The site settings given as flags; every other field is None.
+    pub settings: Layer,
+}
+
+impl Args for SiteArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let table = Layer::augment_args(clap::Command::new("settings"));
+        // First in --help, in the table's order, before the command's own.
+        let site = table
+            .get_arguments()
+            .filter(|a| layer::SITE_FIELDS.contains(&a.get_id().as_str()))
+            .map(|a| a.clone().display_order(0));
+        cmd.arg(
+            Arg::new("config")
+                .long("config")
+                .value_name("PATH")
+                .value_parser(clap::value_parser!(PathBuf))
+                .display_order(0)
+                .help("Config file [default: allure-host.yml if present]"),
+        )
+        .arg(
+            Arg::new("all_projects")
+                .long("all-projects")
+                .action(ArgAction::SetTrue)
+                .conflicts_with("project")
+                .display_order(0)
+                .help("Every project under the prefix"),
+        )
+        .args(site)
+        .after_help(layer::site_env_help())
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for SiteArgs {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Self {
+            config: m.get_one::<PathBuf>("config").cloned(),
+            all_projects: m.get_flag("all_projects"),
+            settings: Layer::from_some_matches(m),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -118,10 +147,10 @@ pub struct UsageArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The site folder.
-    #[arg(default_value = crate::commands::serve::DEFAULT_SITE)]
+    #[arg(default_value = crate::settings::DEFAULT_LOCAL_DIR)]
     pub dir: PathBuf,
     /// Port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = crate::commands::serve::DEFAULT_PORT)]
+    #[arg(long, default_value_t = crate::settings::DEFAULT_SERVE_PORT)]
     pub port: u16,
     /// Open the site in the default browser.
     #[arg(long)]
@@ -392,4 +421,70 @@ pub struct PolicyArgs {
     pub kms_key_arn: Option<String>,
     #[arg(long, value_name = "PATH", default_value = ".infra_env")]
     pub env_file: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn usage(args: &[&str]) -> Result<SiteArgs, clap::Error> {
+        let argv = [&["allure-host", "usage"], args].concat();
+        match Cli::try_parse_from(argv)?.command {
+            Command::Usage(u) => Ok(u.site),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_commands_are_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_site_flags_are_the_settings_tables() {
+        let site = usage(&[
+            "--bucket",
+            "b",
+            "--prefix",
+            "r",
+            "--project",
+            "p",
+            "--region",
+            "eu-west-1",
+            "--s3-endpoint",
+            "http://127.0.0.1:9000",
+            "--unsafe-no-conditional-writes",
+            "--config",
+            "c.yml",
+        ])
+        .unwrap();
+        assert_eq!(site.settings.bucket.as_deref(), Some("b"));
+        assert_eq!(site.settings.prefix.as_deref(), Some("r"));
+        assert_eq!(site.settings.project.as_deref(), Some("p"));
+        assert_eq!(site.settings.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            site.settings.s3_endpoint.as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert_eq!(site.settings.unsafe_no_conditional_writes, Some(true));
+        assert_eq!(site.config, Some(PathBuf::from("c.yml")));
+        assert_eq!(usage(&[]).unwrap().settings, Layer::default());
+        let ids: Vec<String> = Cli::command()
+            .find_subcommand("prune")
+            .unwrap()
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .collect();
+        for field in layer::SITE_FIELDS {
+            assert!(ids.iter().any(|id| id == field), "{field}: {ids:?}");
+        }
+    }
+
+    #[test]
+    fn a_site_command_takes_no_publish_flag_and_one_project_choice() {
+        assert!(usage(&["--results", "x"]).is_err());
+        assert!(usage(&["--all-projects", "--project", "p"]).is_err());
+        assert!(usage(&["--all-projects"]).unwrap().all_projects);
+    }
 }

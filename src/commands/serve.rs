@@ -29,11 +29,6 @@ use crate::model::route::{Route, route};
 use crate::output::Output;
 use crate::storage::LocalStore;
 
-/// Where `serve` listens unless told otherwise; local publishes print URLs
-/// on it.
-pub const DEFAULT_PORT: u16 = 8040;
-/// The site a publish without a bucket writes.
-pub const DEFAULT_SITE: &str = "allure-site";
 /// The names of this machine's loopback interface, always answered.
 const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
 

@@ -7,7 +7,7 @@ use crate::cli::SiteArgs;
 use crate::model::layout::Layout;
 use crate::model::manifest::Manifest;
 use crate::output::Output;
-use crate::settings::{self, Layer, Settings};
+use crate::settings::{self, Settings};
 use crate::state;
 use crate::storage::Store;
 
@@ -28,17 +28,7 @@ pub struct Branch {
 }
 
 pub async fn open(args: &SiteArgs, write: bool, out: &Output) -> Result<Site> {
-    let flags = Layer {
-        bucket: args.bucket.clone(),
-        local_dir: args.local_dir.clone(),
-        prefix: args.prefix.clone(),
-        project: args.project.clone(),
-        region: args.region.clone(),
-        s3_endpoint: args.s3_endpoint.clone(),
-        unsafe_no_conditional_writes: args.unsafe_no_conditional_writes.then_some(true),
-        ..Layer::default()
-    };
-    let (settings, warnings) = settings::load(&flags, args.config.as_deref())?;
+    let (settings, warnings) = settings::load(&args.settings, args.config.as_deref())?;
     for w in warnings {
         out.warning(&w);
     }

@@ -57,6 +57,17 @@ macro_rules! layer {
         ];
 
         impl Layer {
+            /// The settings of a command that declares only some of the
+            /// table's flags (`cli::SiteArgs`): each field from its flag when
+            /// the command has that flag and it was given.
+            pub fn from_some_matches(m: &clap::ArgMatches) -> Layer {
+                Layer {
+                    $($field: m.try_get_one::<$ty>(stringify!($field)).ok().flatten().cloned(),)*
+                    meta: Vec::new(),
+                    commit: None,
+                }
+            }
+
             /// `self` wins over `lower` field by field; meta key by key.
             pub fn over(self, lower: Layer) -> Layer {
                 let mut meta = lower.meta;
@@ -161,12 +172,38 @@ layer! {
     allure_version: u8 => env "ALLURE_VERSION", file "allure_version", input Some("allure-version");
 }
 
+/// The settings that say where the reports are: the flags prune and usage
+/// take from the table, beside their own.
+pub const SITE_FIELDS: &[&str] = &[
+    "bucket",
+    "local_dir",
+    "prefix",
+    "project",
+    "region",
+    "s3_endpoint",
+    "unsafe_no_conditional_writes",
+];
+
 /// The variables and keys `--help` lists after the flags.
 pub fn env_help() -> String {
+    let mut out = help_for(KEYS.iter());
+    out.push_str(
+        "\nALLURE_BIN names the Allure 2 CLI; without it `allure` is looked up on PATH and,\n\
+         failing that, installed with npm on first use.",
+    );
+    out
+}
+
+/// `env_help` for the site's settings only.
+pub fn site_env_help() -> String {
+    help_for(KEYS.iter().filter(|k| SITE_FIELDS.contains(&k.field)))
+}
+
+fn help_for<'a>(keys: impl Iterator<Item = &'a Key>) -> String {
     let mut out = String::from(
         "Every flag can also come from the environment or from allure-host.yml (key in brackets):\n",
     );
-    for k in KEYS {
+    for k in keys {
         let extra = match k.field {
             "s3_endpoint" => " or AWS_ENDPOINT_URL",
             "region" => " or AWS_REGION",
@@ -175,11 +212,7 @@ pub fn env_help() -> String {
         };
         out.push_str(&format!("  {}{extra} [{}]\n", k.env, k.file));
     }
-    out.push_str(
-        "Precedence: flag > environment > allure-host.yml > CI context > default.\n\
-         ALLURE_BIN names the Allure 2 CLI; without it `allure` is looked up on PATH and,\n\
-         failing that, installed with npm on first use.",
-    );
+    out.push_str("Precedence: flag > environment > allure-host.yml > CI context > default.");
     out
 }
 

@@ -24,7 +24,11 @@ pub use layer::Layer;
 pub const DEFAULT_PREFIX: &str = "reports";
 pub const DEFAULT_BRANCH: &str = "main";
 pub const DEFAULT_RESULTS: &str = "allure-results";
+/// The site a publish without a bucket writes, and `serve` serves.
 pub const DEFAULT_LOCAL_DIR: &str = "allure-site";
+/// Where `serve` listens unless told otherwise; local publishes print URLs
+/// on it.
+pub const DEFAULT_SERVE_PORT: u16 = 8040;
 pub const DEFAULT_CONCURRENCY: usize = 64;
 pub const MAX_CONCURRENCY: usize = 1024;
 

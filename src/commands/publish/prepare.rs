@@ -5,7 +5,6 @@
 use anyhow::{Result, bail};
 use chrono::Utc;
 
-use crate::commands::serve;
 use crate::model::access::{SiteAccess, signed_url};
 use crate::model::claim;
 use crate::model::engine::Engine;
@@ -196,7 +195,10 @@ fn urls(settings: &Settings, store: &Store, layout: &Layout, run: &RunId) -> Url
 fn url_for(settings: &Settings, store: &Store, key: &str) -> String {
     match &settings.cloudfront {
         Some(base) => format!("{base}/{key}"),
-        None if store.is_local() => format!("http://127.0.0.1:{}/{key}", serve::DEFAULT_PORT),
+        None if store.is_local() => format!(
+            "http://127.0.0.1:{}/{key}",
+            crate::settings::DEFAULT_SERVE_PORT
+        ),
         None => store.location(key),
     }
 }
