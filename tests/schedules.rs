@@ -26,7 +26,9 @@ use allure_host::model::pointer::{BranchEntry, LatestPointer, ProjectIndex};
 use allure_host::model::retention::Rules;
 use allure_host::model::run_id::RunId;
 use allure_host::model::stats::Stats;
-use allure_host::settings::{Ci, Settings, Source, Target};
+use allure_host::settings::{
+    Access, Ci, CiSettings, Place, ReportSettings, Retention, Settings, Source, Target,
+};
 use allure_host::state;
 use allure_host::storage::memory::{Applied, FaultPlan, MemoryStore};
 use allure_host::storage::{ObjectMeta, PutMode, Store};
@@ -300,28 +302,38 @@ fn settings() -> Settings {
             dir: PathBuf::from("unused"),
             defaulted: false,
         },
-        prefix: "reports".into(),
-        project: PROJECT.into(),
-        branch: BRANCH.into(),
-        run_id: None,
-        cloudfront: None,
-        source: Source::Results(PathBuf::from("allure-results")),
-        ttl_days: None,
-        max_keep_runs: None,
+        place: Place {
+            prefix: "reports".into(),
+            project: PROJECT.into(),
+            branch: BRANCH.into(),
+            run_id: None,
+            variant: None,
+            job: None,
+        },
+        report: ReportSettings {
+            source: Source::Results(PathBuf::from("allure-results")),
+            engine: Engine::Allure2,
+            keep_analytics: false,
+            meta: BTreeMap::new(),
+            commit: None,
+            context_url: None,
+        },
+        retention: Retention {
+            ttl_days: None,
+            max_keep_runs: None,
+        },
+        access: Access {
+            cloudfront: None,
+            access_key: None,
+            link_days: 30,
+        },
+        ci: CiSettings {
+            kind: Ci::Local,
+            build_url: None,
+            compare_to: None,
+        },
         concurrency: 4,
         summary_json: None,
-        context_url: None,
-        commit: None,
-        meta: BTreeMap::new(),
-        keep_analytics: false,
-        variant: None,
-        ci: Ci::Local,
-        build_url: None,
-        job: None,
-        compare_to: None,
-        access_key: None,
-        link_days: 30,
-        engine: Engine::Allure2,
         accept_unconditional_writes: false,
     }
 }

@@ -52,7 +52,7 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
     {
         bail!("the bucket input is empty: set `bucket:` in the step's `with:`");
     }
-    if inputs.fail_on == FailOn::QualityGate && settings.engine.is_allure2() {
+    if inputs.fail_on == FailOn::QualityGate && settings.report.engine.is_allure2() {
         bail!(
             "fail-on: quality-gate needs Allure 3, whose quality gate it reads: set `allure-version: 3` and qualityGate rules in the project's allurerc (see docs/allure3.md)"
         );
@@ -244,7 +244,7 @@ async fn download(
     settings: &Settings,
     out: &Output,
 ) -> Result<()> {
-    let Source::Results(dir) = &settings.source else {
+    let Source::Results(dir) = &settings.report.source else {
         bail!("artifact-name needs a results folder, but a generated report is configured");
     };
     let (owner, name) = runner.repo()?;
@@ -288,7 +288,11 @@ async fn comment(
     out: &Output,
 ) -> Result<()> {
     let (owner, name) = runner.repo()?;
-    let layout = Layout::new(&settings.prefix, &settings.project, &settings.branch)?;
+    let layout = Layout::new(
+        &settings.place.prefix,
+        &settings.place.project,
+        &settings.place.branch,
+    )?;
     let store = super::open_store(&settings.target, true, out).await?;
     let thread = pr_comment::Thread {
         store: &store,
@@ -296,7 +300,7 @@ async fn comment(
         marker: pr_comment::marker(layout.project_segment()),
         repo: format!("{owner}/{name}"),
         pr,
-        project: settings.project.clone(),
+        project: settings.place.project.clone(),
     };
     let id = pr_comment::publish(gh, &thread, pr_comment::Section::from_summary(summary)).await?;
     out.line(format_args!(

@@ -31,7 +31,7 @@ pub async fn run(settings: &Settings) -> Result<Vec<Row>> {
 }
 
 async fn source_rows(settings: &Settings) -> Vec<Row> {
-    match &settings.source {
+    match &settings.report.source {
         Source::Report(dir) => vec![
             row(
                 "allure cli",
@@ -44,7 +44,7 @@ async fn source_rows(settings: &Settings) -> Vec<Row> {
             },
         ],
         Source::Results(dir) => vec![
-            match settings.engine {
+            match settings.report.engine {
                 Engine::Allure2 => allure_row().await,
                 Engine::Allure3 => allure3_row(),
             },

@@ -16,10 +16,10 @@ pub fn run(args: &ShareArgs, out: &Output) -> Result<bool> {
     for w in warnings {
         out.warning(&w);
     }
-    let key = settings.access_key.as_ref().context(
+    let key = settings.access.access_key.as_ref().context(
         "no access key: set ALLURE_ACCESS_KEY to the key `allure-host infra setup` (or `infra access rotate`) printed",
     )?;
-    let days = args.days.unwrap_or(settings.link_days);
+    let days = args.days.unwrap_or(settings.access.link_days);
     if !(1..=MAX_LINK_DAYS).contains(&days) {
         bail!("--days must be between 1 and {MAX_LINK_DAYS}");
     }
@@ -30,7 +30,7 @@ pub fn run(args: &ShareArgs, out: &Output) -> Result<bool> {
         "project" => Scope::Project,
         _ => Scope::All,
     });
-    let scope = scope_path(&path, &settings.prefix, scope)?;
+    let scope = scope_path(&path, &settings.place.prefix, scope)?;
     let expires = Utc::now() + chrono::Duration::days(i64::from(days));
     out.note(format_args!(
         "Opens {scope} until {} (key {})",
@@ -63,19 +63,19 @@ fn target_url(target: &str, settings: &Settings) -> Result<(String, String)> {
         };
         return Ok((url, path));
     }
-    let base = settings.cloudfront.as_ref().context(
+    let base = settings.access.cloudfront.as_ref().context(
         "no site URL to put the link on: give a full report URL, or set --cloudfront (allure-host.yml from `infra setup` has it)",
     )?;
     let parts: Vec<&str> = target.split('/').filter(|p| !p.is_empty()).collect();
     let key = match parts.as_slice() {
-        [project] => Layout::new(&settings.prefix, project, "main")?
+        [project] => Layout::new(&settings.place.prefix, project, "main")?
             .project_page()
             .into_string(),
-        [project, branch] => Layout::new(&settings.prefix, project, branch)?
+        [project, branch] => Layout::new(&settings.place.prefix, project, branch)?
             .latest_page()
             .into_string(),
         [project, branch, run] => {
-            Layout::new(&settings.prefix, project, branch)?.run_root(&RunId::new(*run)?)
+            Layout::new(&settings.place.prefix, project, branch)?.run_root(&RunId::new(*run)?)
         }
         _ => bail!("{target:?} is neither a URL nor PROJECT/BRANCH[/RUN]"),
     };

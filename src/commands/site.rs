@@ -46,7 +46,7 @@ pub async fn from_settings(
     if write {
         super::conditions::require(&store, settings.accept_unconditional_writes, out).await?;
     }
-    let root = Layout::new(&settings.prefix, &settings.project, "main")?;
+    let root = Layout::new(&settings.place.prefix, &settings.place.project, "main")?;
     let projects = if all_projects {
         let folders = store.list_folders(root.prefix_root()).await?;
         // `~allure-host/` (the access record) is the site's, not a project.
@@ -67,13 +67,14 @@ pub async fn from_settings(
 /// The branches of `project` (a folder): every folder with a manifest.
 /// The pages' assets and pull request state (`~…`) are not branches.
 pub async fn branches(site: &Site, project: &str) -> Result<Vec<Branch>> {
-    let root = Layout::from_segments(&site.settings.prefix, project, "b")?;
+    let root = Layout::from_segments(&site.settings.place.prefix, project, "b")?;
     let mut out = Vec::new();
     for folder in site.store.list_folders(&root.project_root()).await? {
         if folder.starts_with('~') {
             continue;
         }
-        let Ok(layout) = Layout::from_segments(&site.settings.prefix, project, &folder) else {
+        let Ok(layout) = Layout::from_segments(&site.settings.place.prefix, project, &folder)
+        else {
             continue;
         };
         out.extend(found(site, project, layout).await?);
@@ -84,7 +85,7 @@ pub async fn branches(site: &Site, project: &str) -> Result<Vec<Branch>> {
 /// One branch by name, when the store has it.
 pub async fn branch(site: &Site, project: &str, name: &str) -> Result<Option<Branch>> {
     let segment = Layout::branch_segment_of(name)?;
-    let layout = Layout::from_segments(&site.settings.prefix, project, &segment)?;
+    let layout = Layout::from_segments(&site.settings.place.prefix, project, &segment)?;
     found(site, project, layout).await
 }
 

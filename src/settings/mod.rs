@@ -95,41 +95,75 @@ pub enum Source {
     Report(PathBuf),
 }
 
+/// Every setting of a publish, by concern, so a phase takes only the part
+/// it uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// The bucket (and how to reach it) or the local directory.
     pub target: Target,
+    pub place: Place,
+    pub report: ReportSettings,
+    pub retention: Retention,
+    pub access: Access,
+    pub ci: CiSettings,
+    /// Uploads in flight at once.
+    pub concurrency: usize,
+    pub summary_json: Option<PathBuf>,
+    /// Write even where the server ignores conditional writes (one writer).
+    pub accept_unconditional_writes: bool,
+}
+
+/// Where the run goes in the layout, and as what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
     pub prefix: String,
     pub project: String,
     pub branch: String,
     /// None: draw a timestamp id at publish time.
     pub run_id: Option<String>,
-    pub cloudfront: Option<SiteUrl>,
-    pub source: Source,
-    pub ttl_days: Option<NonZeroU32>,
-    pub max_keep_runs: Option<NonZeroU32>,
-    pub concurrency: usize,
-    pub summary_json: Option<PathBuf>,
-    pub context_url: Option<WebLink>,
-    pub commit: Option<String>,
-    pub meta: BTreeMap<String, String>,
-    pub keep_analytics: bool,
     /// The CI matrix leg (`python-version=3.12`), when there is one.
     pub variant: Option<String>,
-    pub ci: Ci,
-    /// The CI's page of this build; a URL that is not http(s) is dropped.
-    pub build_url: Option<WebLink>,
     /// The CI job publishing, when the CI names it.
     pub job: Option<String>,
-    /// The branch whose latest run this one is compared with.
-    pub compare_to: Option<String>,
+}
+
+/// What is published, and what it records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSettings {
+    pub source: Source,
+    /// Which Allure generates the report.
+    pub engine: Engine,
+    pub keep_analytics: bool,
+    pub meta: BTreeMap<String, String>,
+    pub commit: Option<String>,
+    pub context_url: Option<WebLink>,
+}
+
+/// How long the run's objects live.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retention {
+    pub ttl_days: Option<NonZeroU32>,
+    pub max_keep_runs: Option<NonZeroU32>,
+}
+
+/// How readers reach the site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Access {
+    pub cloudfront: Option<SiteUrl>,
     /// Signs links to a private site; its Debug hides the secret.
     pub access_key: Option<AccessKey>,
     /// Days a signed link opens for.
     pub link_days: u32,
-    /// Which Allure generates the report.
-    pub engine: Engine,
-    /// Write even where the server ignores conditional writes (one writer).
-    pub accept_unconditional_writes: bool,
+}
+
+/// What the CI says of this build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CiSettings {
+    pub kind: Ci,
+    /// The CI's page of this build; a URL that is not http(s) is dropped.
+    pub build_url: Option<WebLink>,
+    /// The branch whose latest run this one is compared with.
+    pub compare_to: Option<String>,
 }
 
 /// Merge the layers and validate. Pure: the caller gathers the layers and
@@ -215,35 +249,45 @@ pub fn resolve(
     });
     Ok(Settings {
         target,
-        prefix: m.prefix.unwrap_or_else(|| DEFAULT_PREFIX.into()),
-        project,
-        branch: m.branch.unwrap_or_else(|| DEFAULT_BRANCH.into()),
-        run_id,
-        cloudfront,
-        source,
-        ttl_days: nonzero(m.ttl_days, "--ttl-days")?,
-        max_keep_runs: nonzero(m.max_keep_runs, "--max-keep-runs")?,
+        place: Place {
+            prefix: m.prefix.unwrap_or_else(|| DEFAULT_PREFIX.into()),
+            project,
+            branch: m.branch.unwrap_or_else(|| DEFAULT_BRANCH.into()),
+            run_id,
+            variant,
+            job: ci.job,
+        },
+        report: ReportSettings {
+            source,
+            engine,
+            keep_analytics: m.keep_analytics.unwrap_or(false),
+            meta,
+            commit: m.commit,
+            context_url,
+        },
+        retention: Retention {
+            ttl_days: nonzero(m.ttl_days, "--ttl-days")?,
+            max_keep_runs: nonzero(m.max_keep_runs, "--max-keep-runs")?,
+        },
+        access: Access {
+            cloudfront,
+            access_key: m
+                .access_key
+                .filter(|k| !k.trim().is_empty())
+                .map(|k| k.parse().map_err(SettingsError::AccessKey))
+                .transpose()?,
+            link_days: match m.link_days.unwrap_or(DEFAULT_LINK_DAYS) {
+                d @ 1..=MAX_LINK_DAYS => d,
+                _ => return Err(SettingsError::LinkDays),
+            },
+        },
+        ci: CiSettings {
+            kind: ci.kind,
+            build_url: ci.build_url.as_deref().and_then(|u| WebLink::parse(u).ok()),
+            compare_to: m.compare_to.filter(|b| !b.trim().is_empty()),
+        },
         concurrency,
         summary_json: m.summary_json,
-        context_url,
-        commit: m.commit,
-        meta,
-        keep_analytics: m.keep_analytics.unwrap_or(false),
-        variant,
-        ci: ci.kind,
-        build_url: ci.build_url.as_deref().and_then(|u| WebLink::parse(u).ok()),
-        job: ci.job,
-        compare_to: m.compare_to.filter(|b| !b.trim().is_empty()),
-        access_key: m
-            .access_key
-            .filter(|k| !k.trim().is_empty())
-            .map(|k| k.parse().map_err(SettingsError::AccessKey))
-            .transpose()?,
-        link_days: match m.link_days.unwrap_or(DEFAULT_LINK_DAYS) {
-            d @ 1..=MAX_LINK_DAYS => d,
-            _ => return Err(SettingsError::LinkDays),
-        },
-        engine,
         accept_unconditional_writes: m.unsafe_no_conditional_writes.unwrap_or(false),
     })
 }
@@ -417,7 +461,7 @@ mod tests {
                 &Workdir::at("/w/shop"),
             )
             .unwrap();
-            assert_eq!(s.branch, *want, "row {i}");
+            assert_eq!(s.place.branch, *want, "row {i}");
         }
     }
 
@@ -443,14 +487,14 @@ mod tests {
         };
         let s = resolve(flags, env, file, ci(Some("ci-branch")), &Workdir::at("/w")).unwrap();
         assert!(matches!(&s.target, Target::S3(o) if o.bucket == "flag-bucket"));
-        assert_eq!(s.prefix, "env-prefix");
-        assert_eq!(s.run_id.as_deref(), Some("file-run"));
-        assert_eq!(s.project, "ci-project");
-        assert_eq!(s.branch, "ci-branch");
-        assert_eq!(s.ttl_days, NonZeroU32::new(3));
-        assert_eq!(s.max_keep_runs, NonZeroU32::new(5));
+        assert_eq!(s.place.prefix, "env-prefix");
+        assert_eq!(s.place.run_id.as_deref(), Some("file-run"));
+        assert_eq!(s.place.project, "ci-project");
+        assert_eq!(s.place.branch, "ci-branch");
+        assert_eq!(s.retention.ttl_days, NonZeroU32::new(3));
+        assert_eq!(s.retention.max_keep_runs, NonZeroU32::new(5));
         assert_eq!(
-            s.cloudfront.map(|u| u.to_string()).as_deref(),
+            s.access.cloudfront.map(|u| u.to_string()).as_deref(),
             Some("https://d1.cloudfront.net")
         );
     }
@@ -472,9 +516,9 @@ mod tests {
             &Workdir::at("/w"),
         )
         .unwrap();
-        assert_eq!(s.meta["a"], "flag");
-        assert_eq!(s.meta["b"], "env");
-        assert_eq!(s.meta["c"], "file");
+        assert_eq!(s.report.meta["a"], "flag");
+        assert_eq!(s.report.meta["b"], "env");
+        assert_eq!(s.report.meta["c"], "file");
     }
 
     #[test]
@@ -494,10 +538,13 @@ mod tests {
                 defaulted: true
             }
         );
-        assert_eq!(s.prefix, DEFAULT_PREFIX);
-        assert_eq!(s.source, Source::Results(PathBuf::from(DEFAULT_RESULTS)));
+        assert_eq!(s.place.prefix, DEFAULT_PREFIX);
+        assert_eq!(
+            s.report.source,
+            Source::Results(PathBuf::from(DEFAULT_RESULTS))
+        );
         assert_eq!(s.concurrency, DEFAULT_CONCURRENCY);
-        assert!(!s.keep_analytics);
+        assert!(!s.report.keep_analytics);
     }
 
     #[test]
@@ -570,19 +617,19 @@ mod tests {
             &Workdir::at("/w"),
         )
         .unwrap();
-        assert_eq!(s.run_id.as_deref(), Some("ci-run-py-3.12"));
-        assert_eq!(s.variant.as_deref(), Some("py=3.12"));
+        assert_eq!(s.place.run_id.as_deref(), Some("ci-run-py-3.12"));
+        assert_eq!(s.place.variant.as_deref(), Some("py=3.12"));
         // An explicit run id is the user's choice and stays as given.
         let explicit = Layer {
             run_id: Some("mine".into()),
             ..leg("a")
         };
         let s = resolve(explicit, none(), none(), ci(None), &Workdir::at("/w")).unwrap();
-        assert_eq!(s.run_id.as_deref(), Some("mine"));
+        assert_eq!(s.place.run_id.as_deref(), Some("mine"));
         // No matrix: the CI id alone.
         let s = resolve(leg("null"), none(), none(), ci(None), &Workdir::at("/w")).unwrap();
-        assert_eq!(s.run_id.as_deref(), Some("ci-run"));
-        assert_eq!(s.variant, None);
+        assert_eq!(s.place.run_id.as_deref(), Some("ci-run"));
+        assert_eq!(s.place.variant, None);
     }
 
     #[test]

@@ -141,7 +141,8 @@ async fn carry_out(
                 .as_ref()
                 .expect("the manifest step comes first");
             let entry = branch_entry(p, s, manifest);
-            let record = state::project::record(&p.store, &p.layout, &settings.project, entry);
+            let record =
+                state::project::record(&p.store, &p.layout, &settings.place.project, entry);
             within_stop(stop, Halt::Moving, async { Ok(record.await?) }).await?;
         }
         Step::ForeignLatest { .. } => {
@@ -264,7 +265,7 @@ async fn list_run(
         &p.store,
         &p.layout,
         s.entry.clone(),
-        &super::plan::rules(settings),
+        &super::plan::rules(&settings.retention),
         &gone,
     )
     .await?;
@@ -282,8 +283,8 @@ fn pointer(settings: &Settings, p: &Prepared, leg: Option<&String>) -> LatestPoi
             Some(_) => p.urls.latest.clone(),
             None => p.urls.branch_latest.clone(),
         },
-        project: settings.project.clone(),
-        branch: settings.branch.clone(),
+        project: settings.place.project.clone(),
+        branch: settings.place.branch.clone(),
         build_order: p.build_order,
         time: Utc::now().timestamp(),
         variant: leg.cloned(),

@@ -20,13 +20,13 @@ pub async fn compare(
     now: &TestIndex,
     out: &Output,
 ) -> Result<Option<Changes>> {
-    let Some(base_branch) = &settings.compare_to else {
+    let Some(base_branch) = &settings.ci.compare_to else {
         return Ok(None);
     };
-    let base = Layout::new(&settings.prefix, &settings.project, base_branch)?;
+    let base = Layout::new(&settings.place.prefix, &settings.place.project, base_branch)?;
     let line = Line {
-        job: settings.job.as_deref(),
-        variant: settings.variant.as_deref(),
+        job: settings.place.job.as_deref(),
+        variant: settings.place.variant.as_deref(),
     };
     let Some(found) = state::test_index::read_base(&p.store, &base, line).await? else {
         out.note(format_args!(

@@ -72,13 +72,13 @@ fn our_executor(
     extra: &Path,
 ) -> Result<results_view::View> {
     let ours = executor::executor(ExecutorInput {
-        ci_name: settings.ci.name(),
-        ci_kind: settings.ci.kind(),
-        project: &settings.project,
-        branch: &settings.branch,
+        ci_name: settings.ci.kind.name(),
+        ci_kind: settings.ci.kind.kind(),
+        project: &settings.place.project,
+        branch: &settings.place.branch,
         run_id: p.run.as_str(),
         build_order: p.build_order,
-        build_url: settings.build_url.as_ref().map(|u| u.as_str()),
+        build_url: settings.ci.build_url.as_ref().map(|u| u.as_str()),
         report_url: &p.urls.run,
     });
     let view = results_view::without_executor(results, &work.join("results-view"))?;
@@ -124,7 +124,7 @@ pub async fn allure3(
     ));
     let report = work.join("report");
     let history_file = carried_dir.join(HISTORY_JSONL);
-    let name = format!("{} ({})", settings.project, settings.branch);
+    let name = format!("{} ({})", settings.place.project, settings.place.branch);
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     allure
         .generate(&allure3::Job {

@@ -77,7 +77,7 @@ async fn prepare_within_stop(
     };
     match tokio::time::timeout(DRAIN, prepare).await {
         Ok(prepared) => prepared,
-        Err(_) => Err(halt::claim_unanswered(signal, settings.run_id.as_deref()).into()),
+        Err(_) => Err(halt::claim_unanswered(signal, settings.place.run_id.as_deref()).into()),
     }
 }
 
@@ -119,8 +119,8 @@ fn summarize(
 ) -> PublishSummary {
     PublishSummary {
         run_id: p.run.to_string(),
-        project: settings.project.clone(),
-        branch: settings.branch.clone(),
+        project: settings.place.project.clone(),
+        branch: settings.place.branch.clone(),
         build_order: p.build_order,
         run_url: p.urls.run.clone(),
         latest_url: p.urls.latest.clone(),
@@ -132,7 +132,7 @@ fn summarize(
         },
         local_dir: p.store.is_local().then(|| p.store.describe()),
         run_prefix: p.layout.run_root(&p.run),
-        latest_prefix: match &settings.variant {
+        latest_prefix: match &settings.place.variant {
             Some(leg) => p.layout.leg_latest_prefix(leg),
             None => p.layout.latest_prefix(),
         },
@@ -140,8 +140,8 @@ fn summarize(
         report_size_bytes: s.entry.size,
         stats: s.report.stats,
         duration_ms: s.report.duration_ms,
-        variant: settings.variant.clone(),
-        job: settings.job.clone(),
+        variant: settings.place.variant.clone(),
+        job: settings.place.job.clone(),
         failed_tests: s.failed_tests,
         failed_tests_total: s.failed_tests_total,
         changes: s.changes,

@@ -12,7 +12,7 @@ use crate::model::pointer::LatestPointer;
 use crate::model::publish_plan::{self, Facts, Step};
 use crate::model::retention::Rules;
 use crate::model::run_id::RunId;
-use crate::settings::Settings;
+use crate::settings::{Retention, Settings};
 use crate::state;
 
 /// The steps of this publish.
@@ -20,7 +20,7 @@ pub async fn steps(settings: &Settings, p: &Prepared, s: &Staged) -> Result<Vec<
     let gone = state::run_files::gone(&p.store, &p.layout, &p.manifest).await?;
     let dropped = p
         .manifest
-        .would_prune(&s.entry, &rules(settings), s.entry.time, &gone)
+        .would_prune(&s.entry, &rules(&settings.retention), s.entry.time, &gone)
         .into_iter()
         .map(|r| r.run_id)
         .collect();
@@ -28,7 +28,7 @@ pub async fn steps(settings: &Settings, p: &Prepared, s: &Staged) -> Result<Vec<
         layout: &p.layout,
         run: &p.run,
         build_order: p.build_order,
-        leg: settings.variant.as_deref(),
+        leg: settings.place.variant.as_deref(),
         files: s.entry.files,
         bytes: s.entry.size,
         dropped,
@@ -40,9 +40,9 @@ pub async fn steps(settings: &Settings, p: &Prepared, s: &Staged) -> Result<Vec<
 }
 
 /// Retention at publish: `--max-keep-runs`, plus expired and gone runs.
-pub fn rules(settings: &Settings) -> Rules {
+pub fn rules(retention: &Retention) -> Rules {
     Rules {
-        keep: settings.max_keep_runs.map(std::num::NonZeroU32::get),
+        keep: retention.max_keep_runs.map(std::num::NonZeroU32::get),
         max_age_days: None,
     }
 }

@@ -15,7 +15,7 @@ use crate::model::run_id::{self, RunId};
 use crate::model::summary::SignedLinks;
 use crate::output::Output;
 use crate::report::results;
-use crate::settings::{Settings, Source};
+use crate::settings::{Access, Settings, Source};
 use crate::state;
 use crate::state::claim::Held;
 use crate::state::latest::Found;
@@ -50,10 +50,14 @@ pub struct Prepared {
 }
 
 pub async fn prepare(settings: &Settings, dry_run: bool, out: &Output) -> Result<Prepared> {
-    let layout = Layout::new(&settings.prefix, &settings.project, &settings.branch)?;
-    check_source(&settings.source, out)?;
+    let layout = Layout::new(
+        &settings.place.prefix,
+        &settings.place.project,
+        &settings.place.branch,
+    )?;
+    check_source(&settings.report.source, out)?;
     // A given id that cannot be used fails before anything is asked of the store.
-    if let Some(id) = &settings.run_id {
+    if let Some(id) = &settings.place.run_id {
         RunId::new(id.clone())?;
     }
     let store = crate::commands::open_store(&settings.target, !dry_run, out).await?;
@@ -62,12 +66,12 @@ pub async fn prepare(settings: &Settings, dry_run: bool, out: &Output) -> Result
     let (run, claim) = claim_run_id(settings, &store, &layout, &manifest, dry_run, out).await?;
     let urls = urls(settings, &store, &layout, &run);
     let site_access = state::site_access::read(&store).await;
-    let links = signed_links(settings, &layout, &run, &urls);
-    warn_about_access(settings, site_access.as_ref(), out);
+    let links = signed_links(&settings.access, &layout, &run, &urls);
+    warn_about_access(&settings.access, site_access.as_ref(), out);
     out.note(format_args!(
         "Publishing {} / {} run {run} to {}",
-        settings.project,
-        settings.branch,
+        settings.place.project,
+        settings.place.branch,
         store.location(&layout.run_root(&run))
     ));
     let branch_pointer = state::latest::read(&store, &layout.latest_pointer()).await?;
@@ -125,15 +129,10 @@ async fn server_conditions(
 
 /// Links that open on a private site: the run's own folder, and the branch
 /// for its latest and runs pages. Only for a site with a CloudFront URL.
-fn signed_links(
-    settings: &Settings,
-    layout: &Layout,
-    run: &RunId,
-    urls: &Urls,
-) -> Option<SignedLinks> {
-    let key = settings.access_key.as_ref()?;
-    settings.cloudfront.as_ref()?;
-    let expires = Utc::now() + chrono::Duration::days(i64::from(settings.link_days));
+fn signed_links(access: &Access, layout: &Layout, run: &RunId, urls: &Urls) -> Option<SignedLinks> {
+    let key = access.access_key.as_ref()?;
+    access.cloudfront.as_ref()?;
+    let expires = Utc::now() + chrono::Duration::days(i64::from(access.link_days));
     let at = expires.timestamp();
     let branch = format!("/{}", layout.branch_root());
     Some(SignedLinks {
@@ -145,9 +144,9 @@ fn signed_links(
     })
 }
 
-fn warn_about_access(settings: &Settings, site: Option<&SiteAccess>, out: &Output) {
+fn warn_about_access(access: &Access, site: Option<&SiteAccess>, out: &Output) {
     let Some(site) = site else { return };
-    match &settings.access_key {
+    match &access.access_key {
         None if site.needs_links() => out.warning(
             "this site opens only with signed links and no access key is set (ALLURE_ACCESS_KEY, the action's access-key input): the summary says so instead of posting links that would ask for access",
         ),
@@ -180,7 +179,7 @@ fn urls(settings: &Settings, store: &Store, layout: &Layout, run: &RunId) -> Url
     let branch_latest = url_for(settings, store, &layout.latest_page());
     Urls {
         run: url_for(settings, store, &layout.run_file(run, "index.html")),
-        latest: match &settings.variant {
+        latest: match &settings.place.variant {
             Some(leg) => url_for(settings, store, &layout.leg_latest_page(leg)),
             None => branch_latest.clone(),
         },
@@ -193,7 +192,7 @@ fn urls(settings: &Settings, store: &Store, layout: &Layout, run: &RunId) -> Url
 /// `allure-host serve` shows it (a report cannot load from `file://`); else
 /// the store location.
 fn url_for(settings: &Settings, store: &Store, key: &str) -> String {
-    match &settings.cloudfront {
+    match &settings.access.cloudfront {
         Some(base) => format!("{base}/{key}"),
         None if store.is_local() => format!(
             "http://127.0.0.1:{}/{key}",
@@ -222,7 +221,7 @@ async fn claim_run_id(
             store,
             layout,
             &run,
-            settings.build_url.as_ref().map(ToString::to_string),
+            settings.ci.build_url.as_ref().map(ToString::to_string),
         )
         .await?
         {
@@ -236,7 +235,7 @@ async fn claim_run_id(
                 }
                 return Ok((run, Some(held)));
             }
-            Err(_) if settings.run_id.is_none() => continue,
+            Err(_) if settings.place.run_id.is_none() => continue,
             Err(refused) => {
                 let other = free_id(store, layout, manifest, &run).await?;
                 bail!(
@@ -270,12 +269,12 @@ async fn free_id(
 const FREE_ID_TRIES: usize = 10;
 
 fn choose_run_id(settings: &Settings, manifest: &Manifest) -> Result<RunId> {
-    if let Some(id) = &settings.run_id {
+    if let Some(id) = &settings.place.run_id {
         let run = RunId::new(id.clone())?;
         if manifest.contains(id) {
             bail!(
                 "run id {id:?} was already published on branch {:?}; published runs are never overwritten, so choose another --run-id (or leave it out for a fresh one)",
-                settings.branch
+                settings.place.branch
             );
         }
         return Ok(run);
@@ -300,13 +299,13 @@ async fn history_source(
     branch_pointer: &Found,
     out: &Output,
 ) -> Result<Option<RunId>> {
-    let pointer = match &settings.variant {
+    let pointer = match &settings.place.variant {
         Some(leg) => state::latest::read(store, &layout.leg_pointer(leg)).await?,
         None => branch_pointer.clone(),
     };
     let line = Line {
-        job: settings.job.as_deref(),
-        variant: settings.variant.as_deref(),
+        job: settings.place.job.as_deref(),
+        variant: settings.place.variant.as_deref(),
     };
     // A pointer without a manifest entry is from before engines were
     // recorded: Allure 2.
@@ -347,15 +346,15 @@ fn same_engine(
     out: &Output,
 ) -> Option<String> {
     let (id, before) = source?;
-    let Source::Results(_) = settings.source else {
+    let Source::Results(_) = settings.report.source else {
         return Some(id);
     };
-    if before == settings.engine {
+    if before == settings.report.engine {
         return Some(id);
     }
     out.note(format_args!(
         "This run moves its trend from {before} to {}: {before} history cannot become {} history, so the trend starts anew here; run {id} and the runs before it stay listed",
-        settings.engine, settings.engine
+        settings.report.engine, settings.report.engine
     ));
     None
 }

@@ -23,7 +23,7 @@ use crate::output::Output;
 use crate::report::read::ReadReport;
 use crate::report::summary::ReportSummary;
 use crate::report::{self, analytics};
-use crate::settings::{Settings, Source};
+use crate::settings::{Retention, Settings, Source};
 use crate::storage::ObjectMeta;
 use crate::transfer::{Body, Upload};
 
@@ -52,9 +52,9 @@ pub struct Staged {
 
 pub async fn stage(settings: &Settings, p: &Prepared, out: &Output) -> Result<Staged> {
     let work = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let (report_dir, timings) = match &settings.source {
+    let (report_dir, timings) = match &settings.report.source {
         Source::Report(dir) => (dir.clone(), StageTimings::default()),
-        Source::Results(results) => match settings.engine {
+        Source::Results(results) => match settings.report.engine {
             Engine::Allure2 => generate::allure2(settings, p, results, work.path(), out).await?,
             Engine::Allure3 => generate::allure3(settings, p, results, work.path(), out).await?,
         },
@@ -64,7 +64,7 @@ pub async fn stage(settings: &Settings, p: &Prepared, out: &Output) -> Result<St
     // Ours is rewritten from the report itself.
     files.retain(|f| f.rel != TEST_INDEX);
     let mut uploads = uploads(settings, p, read.engine, &files)?;
-    uploads.push(index_upload(settings, p, &read.tests));
+    uploads.push(index_upload(&settings.retention, p, &read.tests));
     let changes = super::compare::compare(settings, p, read.engine, &read.tests, out).await?;
     let entry = run_entry(settings, p, &uploads, &read);
     Ok(Staged {
@@ -81,7 +81,7 @@ pub async fn stage(settings: &Settings, p: &Prepared, out: &Output) -> Result<St
 }
 
 /// The run's test index, beside its report.
-fn index_upload(settings: &Settings, p: &Prepared, tests: &TestIndex) -> Upload {
+fn index_upload(retention: &Retention, p: &Prepared, tests: &TestIndex) -> Upload {
     let key = p.layout.test_index(&p.run);
     let bytes = tests.to_json();
     Upload {
@@ -89,7 +89,7 @@ fn index_upload(settings: &Settings, p: &Prepared, tests: &TestIndex) -> Upload 
         meta: ObjectMeta {
             content_type: headers::content_type(&key),
             cache_control: headers::cache_control(&key, true),
-            tagging: settings.ttl_days.map(|n| format!("ttl-days={n}")),
+            tagging: retention.ttl_days.map(|n| format!("ttl-days={n}")),
         },
         key,
         body: Body::Bytes(bytes),
@@ -138,7 +138,7 @@ fn uploads(
     engine: Engine,
     files: &[ReportFile],
 ) -> Result<Vec<Upload>> {
-    let tagging = settings.ttl_days.map(|n| format!("ttl-days={n}"));
+    let tagging = settings.retention.ttl_days.map(|n| format!("ttl-days={n}"));
     let mut uploads = Vec::with_capacity(files.len());
     for f in files {
         let key = p.layout.run_file(&p.run, &f.rel);
@@ -147,7 +147,7 @@ fn uploads(
             cache_control: headers::run_file_cache_control(engine, &key),
             tagging: tagging.clone(),
         };
-        let (body, size) = if f.rel == "index.html" && !settings.keep_analytics {
+        let (body, size) = if f.rel == "index.html" && !settings.report.keep_analytics {
             let html = std::fs::read_to_string(&f.path)?;
             let bytes = analytics::strip(&html).into_bytes();
             let len = bytes.len() as u64;
@@ -172,21 +172,27 @@ fn run_entry(settings: &Settings, p: &Prepared, uploads: &[Upload], read: &ReadR
         time,
         size: uploads.iter().map(|u| u.size).sum(),
         files: uploads.len() as u64,
-        project: settings.project.clone(),
-        branch: settings.branch.clone(),
+        project: settings.place.project.clone(),
+        branch: settings.place.branch.clone(),
         run_url: p.urls.run.clone(),
-        context_url: settings.context_url.as_ref().map(ToString::to_string),
+        context_url: settings
+            .report
+            .context_url
+            .as_ref()
+            .map(ToString::to_string),
         stats: read.summary.stats,
         duration_ms: Some(read.summary.duration_ms),
         build_order: Some(p.build_order),
-        commit: settings.commit.clone(),
-        variant: settings.variant.clone(),
-        job: settings.job.clone(),
+        commit: settings.report.commit.clone(),
+        variant: settings.place.variant.clone(),
+        job: settings.place.job.clone(),
         expires: settings
+            .retention
             .ttl_days
             .map(|d| time + i64::from(d.get()) * DAY_SECS),
         allure: read.engine,
         meta: settings
+            .report
             .meta
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
