@@ -47,6 +47,16 @@ impl Engine {
         *self == Self::Allure2
     }
 
+    /// The fragment of a report's URL that opens test `uid` (its id in that
+    /// run's report): Allure 2 routes `#testresult/<uid>`, Allure 3's
+    /// Awesome report `#<id>`.
+    pub fn test_link(self, uid: &str) -> String {
+        match self {
+            Self::Allure2 => format!("#testresult/{uid}"),
+            Self::Allure3 => format!("#{uid}"),
+        }
+    }
+
     /// The files in a run's `history/` folder that carry its trend to the
     /// next run: Allure 2's trend JSON, or Allure 3's one JSONL file.
     pub fn history_files(self) -> &'static [&'static str] {

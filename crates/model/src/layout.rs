@@ -27,7 +27,7 @@ use super::variant;
 pub const TEST_INDEX: &str = "allure-host-tests.json";
 
 /// Run ids that would land on the branch's own files.
-pub const RESERVED_RUN_SEGMENTS: &[&str] = &["latest", "latest.json", "runs", "variants"];
+pub const RESERVED_RUN_SEGMENTS: &[&str] = &["latest", "latest.json", "runs", "tests", "variants"];
 /// Branch names that would land on the project's own files.
 const RESERVED_BRANCH_SEGMENTS: &[&str] = &["index.html", "index.json"];
 
@@ -184,6 +184,20 @@ impl Layout {
     }
     pub fn runs_page(&self) -> ObjectKey {
         ObjectKey::laid_out(format!("{}runs/index.html", self.branch_root()))
+    }
+    /// `<branch>/tests/`: every test's story across the branch's runs.
+    pub fn tests_root(&self) -> String {
+        format!("{}tests/", self.branch_root())
+    }
+    pub fn test_history(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}history.json", self.tests_root()))
+    }
+    pub fn tests_page(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}index.html", self.tests_root()))
+    }
+    /// The tests over the flakiness threshold, for test runners to read.
+    pub fn flaky_list(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}flaky.json", self.tests_root()))
     }
     pub fn build_counter(&self) -> ObjectKey {
         ObjectKey::laid_out(format!("{}runs/build-order.json", self.branch_root()))
