@@ -41,6 +41,10 @@ pub enum Command {
     Prune(Box<PruneArgs>),
     /// Storage per project and branch: runs, files, bytes, oldest and newest run.
     Usage(Box<UsageArgs>),
+    /// What a branch's test history says: its flaky tests (default), the
+    /// most failing, the slowest, the newly slower, the latest run's new
+    /// failures (see docs/test-history.md).
+    Tests(Box<TestsArgs>),
 }
 
 /// Where the reports are: the publish settings' bucket (or directory),
@@ -142,6 +146,66 @@ pub struct UsageArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestsArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// The branch whose tests to read.
+    #[arg(long)]
+    pub branch: String,
+    /// Which list [default: flaky].
+    #[arg(long = "list", value_enum, default_value_t = TestsList::Flaky)]
+    pub list: TestsList,
+    /// Shorthands for --list.
+    #[arg(long, conflicts_with_all = ["list", "failing", "slowest", "slower"])]
+    pub flaky: bool,
+    #[arg(long, conflicts_with_all = ["list", "slowest", "slower"])]
+    pub failing: bool,
+    #[arg(long, conflicts_with_all = ["list", "slower"])]
+    pub slowest: bool,
+    #[arg(long, conflicts_with = "list")]
+    pub slower: bool,
+    /// Rows at most.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestsList {
+    Flaky,
+    Failing,
+    Slowest,
+    Slower,
+    NewFailures,
+}
+
+impl TestsList {
+    pub fn heading(self) -> &'static str {
+        match self {
+            Self::Flaky => "Flaky",
+            Self::Failing => "Most failing",
+            Self::Slowest => "Slowest",
+            Self::Slower => "Newly slower",
+            Self::NewFailures => "New failures in the latest run",
+        }
+    }
+}
+
+impl TestsArgs {
+    /// The list asked for, by --list or its shorthand.
+    pub fn chosen(&self) -> TestsList {
+        match (self.failing, self.slowest, self.slower) {
+            (true, _, _) => TestsList::Failing,
+            (_, true, _) => TestsList::Slowest,
+            (_, _, true) => TestsList::Slower,
+            _ => self.list,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,7 @@ pub async fn run(cli: Cli) -> Result<bool> {
         Command::Share(args) => commands::share::run(&args, &out),
         Command::Prune(args) => commands::prune::run(&args, &out).await,
         Command::Usage(args) => commands::usage::run(&args, &out).await,
+        Command::Tests(args) => commands::tests::run(&args, &out).await,
         Command::Serve(args) => {
             commands::serve::run(&args, &out).await?;
             Ok(true)

@@ -15,6 +15,7 @@ use crate::github::workflow;
 use crate::model::checks::{Row, Status, all_ok};
 use crate::model::plan::{PruneLine, PublishPlan, UsageLine};
 use crate::model::summary::PublishSummary;
+use crate::model::test_board::Scored;
 
 /// Title of warnings and errors that have no more specific one.
 const TITLE: &str = "allure-host";
@@ -287,6 +288,44 @@ impl Output {
     }
 
     /// Storage per branch, with a total per project.
+    /// One list of a branch's test history.
+    pub fn tests(&self, heading: &str, rows: &[Scored], of: usize) {
+        say!(self, "{heading}: {} of {of} tests", rows.len());
+        if rows.is_empty() {
+            return;
+        }
+        say!(
+            self,
+            "{:>6} {:>9} {:>10} {:>8}  {}",
+            "FLIPS",
+            "FAILED",
+            "LATEST",
+            "×MEDIAN",
+            "TEST"
+        );
+        for r in rows {
+            let s = &r.score;
+            let line = if r.line.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", r.line)
+            };
+            say!(
+                self,
+                "{:>5.0}% {:>9} {:>10} {:>8}  {}{line}",
+                s.flip_rate * 100.0,
+                format!("{}/{}", s.failed, s.runs),
+                s.latest_ms
+                    .map(|ms| format!("{ms} ms"))
+                    .unwrap_or_else(|| "-".into()),
+                s.slower_ratio
+                    .map(|r| format!("{r:.1}"))
+                    .unwrap_or_else(|| "-".into()),
+                r.name
+            );
+        }
+    }
+
     pub fn usage(&self, lines: &[UsageLine]) {
         let day = |t: Option<i64>| {
             t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))

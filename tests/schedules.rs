@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use allure_host::commands::prune::{apply, plan};
 use allure_host::commands::site::Site;
+use allure_host::model::changes::{TestEntry, TestIndex};
 use allure_host::model::engine::Engine;
 use allure_host::model::layout::Layout;
 use allure_host::model::legs;
@@ -26,10 +27,14 @@ use allure_host::model::pointer::{BranchEntry, LatestPointer, ProjectIndex};
 use allure_host::model::retention::Rules;
 use allure_host::model::run_id::RunId;
 use allure_host::model::stats::Stats;
+use allure_host::model::test_history::{DEFAULT_WINDOW, LineKey, RunRef, TestHistory};
+use allure_host::model::test_scores::Thresholds;
 use allure_host::settings::{
     Access, Ci, CiSettings, Place, ReportSettings, Retention, Settings, Source, Target,
+    TestHistorySettings,
 };
 use allure_host::state;
+use allure_host::state::test_history::{Branch, Record};
 use allure_host::storage::memory::{Applied, FaultPlan, MemoryStore};
 use allure_host::storage::{ObjectMeta, PutMode, Store};
 
@@ -321,6 +326,10 @@ fn settings() -> Settings {
         retention: Retention {
             ttl_days: None,
             max_keep_runs: None,
+        },
+        tests: TestHistorySettings {
+            window: DEFAULT_WINDOW,
+            thresholds: Thresholds::default(),
         },
         access: Access {
             cloudfront: None,
@@ -959,4 +968,239 @@ fn one_claim_of_a_run_id_wins_a_race() {
             assert_eq!((held, refused), (1, 3), "round {round}");
         }
     });
+}
+
+/// The lines several publishers write into one branch's test history.
+const LINES: [(Option<&str>, Option<&str>); 3] = [
+    (Some("unit"), None),
+    (Some("unit"), Some("os=mac")),
+    (Some("e2e"), None),
+];
+const HISTORY_TESTS: [&str; 4] = ["t0", "t1", "t2", "t3"];
+
+/// What one run recorded: its line and each test's outcome code.
+#[derive(Debug, Clone)]
+struct Recorded {
+    line: usize,
+    outcomes: BTreeMap<&'static str, char>,
+}
+
+/// One schedule of the test history: publishers of different lines record
+/// runs at once while a pruner forgets runs already recorded, on a store
+/// that injects faults and interleaves the tasks. Returns what each
+/// acknowledged record wrote, the runs acknowledged as forgotten, and the
+/// history left in the store.
+fn history_schedule(
+    seed: u64,
+) -> (
+    BTreeMap<String, Recorded>,
+    BTreeSet<(String, bool)>,
+    TestHistory,
+) {
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x4157);
+    let mem = Arc::new(MemoryStore::new());
+    mem.set_faults(Some(FaultPlan::new(seed, [0, 10, 50][rng.usize(..3)], 3)));
+    let store = Store::memory(mem.clone());
+    fastrand::seed(seed);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let acked = Arc::new(std::sync::Mutex::new(BTreeMap::<String, Recorded>::new()));
+    let publishers: Vec<(usize, usize)> = (0..rng.usize(2..=4))
+        .map(|_| (rng.usize(..LINES.len()), rng.usize(1..=4)))
+        .collect();
+    let forgets: Vec<u32> = (0..rng.usize(0..=3)).map(|_| rng.u32(0..30)).collect();
+    let draws: Vec<Vec<char>> = (0..16 * 4)
+        .map(|_| {
+            HISTORY_TESTS
+                .iter()
+                .map(|_| ['P', 'F', 'B', 'S', '-'][rng.usize(..5)])
+                .collect()
+        })
+        .collect();
+    let forgotten = rt.block_on(async {
+        let mut tasks = Vec::new();
+        for (i, &(line, runs)) in publishers.iter().enumerate() {
+            let (store, acked, draws) = (store.clone(), acked.clone(), draws.clone());
+            tasks.push(tokio::spawn(async move {
+                for j in 0..runs {
+                    let id = format!("p{i}-r{j}");
+                    let codes = &draws[(i * 4 + j) % draws.len()];
+                    let outcomes: BTreeMap<&'static str, char> = HISTORY_TESTS
+                        .iter()
+                        .copied()
+                        .zip(codes.iter().copied())
+                        .filter(|(_, c)| *c != '-')
+                        .collect();
+                    let tests = TestIndex::new(
+                        outcomes
+                            .iter()
+                            .map(|(t, c)| TestEntry {
+                                id: (*t).into(),
+                                name: (*t).into(),
+                                status: match c {
+                                    'P' => "passed",
+                                    'F' => "failed",
+                                    'B' => "broken",
+                                    _ => "skipped",
+                                }
+                                .into(),
+                                ..TestEntry::default()
+                            })
+                            .collect(),
+                    );
+                    let layout = layout();
+                    let record = Record {
+                        line: LineKey {
+                            job: LINES[line].0,
+                            variant: LINES[line].1,
+                        },
+                        run: RunRef {
+                            id: id.clone(),
+                            build_order: (i * 10 + j) as u64,
+                            commit: None,
+                            time: 0,
+                            allure: Engine::Allure2,
+                        },
+                        tests: &tests,
+                        dropped: &BTreeSet::new(),
+                        window: DEFAULT_WINDOW,
+                        thresholds: Thresholds::default(),
+                    };
+                    let branch = Branch {
+                        layout: &layout,
+                        project: PROJECT,
+                        branch: BRANCH,
+                    };
+                    if state::test_history::record(&store, branch, &record)
+                        .await
+                        .is_ok()
+                    {
+                        acked
+                            .lock()
+                            .unwrap()
+                            .insert(id, Recorded { line, outcomes });
+                    }
+                }
+            }));
+        }
+        let pruner = {
+            let (store, acked) = (store.clone(), acked.clone());
+            tokio::spawn(async move {
+                let mut forgotten = BTreeSet::new();
+                let mut pick = fastrand::Rng::with_seed(seed);
+                for delay in forgets {
+                    for _ in 0..delay {
+                        tokio::task::yield_now().await;
+                    }
+                    let done: Vec<String> = acked.lock().unwrap().keys().cloned().collect();
+                    if done.is_empty() {
+                        continue;
+                    }
+                    let run = done[pick.usize(..done.len())].clone();
+                    let layout = layout();
+                    let branch = Branch {
+                        layout: &layout,
+                        project: PROJECT,
+                        branch: BRANCH,
+                    };
+                    let runs = BTreeSet::from([run.clone()]);
+                    // A failed forget may still have landed: "maybe" forgotten.
+                    let done = state::test_history::forget(&store, branch, &runs)
+                        .await
+                        .is_ok();
+                    forgotten.insert((run, done));
+                }
+                forgotten
+            })
+        };
+        for t in tasks {
+            t.await.unwrap();
+        }
+        pruner.await.unwrap()
+    });
+    mem.set_faults(None);
+    let history = mem
+        .peek(&layout().test_history())
+        .map(|b| TestHistory::parse(&b).expect("the stored history reads back"))
+        .unwrap_or_default();
+    let acked = acked.lock().unwrap().clone();
+    (acked, forgotten, history)
+}
+
+/// What the history must hold after a schedule: every acknowledged run not
+/// forgotten, on its own line, with exactly the outcomes it recorded, in
+/// build order; no forgotten run; no run twice.
+fn history_violations(seed: u64) -> Vec<String> {
+    let (acked, forgets, h) = history_schedule(seed);
+    let forgotten: BTreeSet<&String> = forgets
+        .iter()
+        .filter(|(_, ok)| *ok)
+        .map(|(r, _)| r)
+        .collect();
+    let maybe: BTreeSet<&String> = forgets.iter().map(|(r, _)| r).collect();
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for line in &h.lines {
+        let orders: Vec<u64> = line.runs.iter().map(|r| r.build_order).collect();
+        if !orders.windows(2).all(|w| w[0] < w[1]) {
+            out.push(format!(
+                "line {:?} is out of build order: {orders:?}",
+                line.label()
+            ));
+        }
+        for (col, run) in line.runs.iter().enumerate() {
+            if !seen.insert(run.id.clone()) {
+                out.push(format!("run {} is listed twice", run.id));
+            }
+            if forgotten.contains(&run.id) {
+                out.push(format!("run {} was forgotten but is still there", run.id));
+            }
+            let Some(rec) = acked.get(&run.id) else {
+                continue;
+            };
+            let key = line.key();
+            if (key.job, key.variant) != LINES[rec.line] {
+                out.push(format!("run {} is on line {:?}", run.id, line.label()));
+            }
+            for t in HISTORY_TESTS {
+                let want = rec.outcomes.get(t).copied().unwrap_or('-');
+                let got = line
+                    .tests
+                    .iter()
+                    .find(|r| r.id == t)
+                    .and_then(|r| r.s.chars().nth(col))
+                    .unwrap_or('-');
+                if want != got {
+                    out.push(format!(
+                        "run {} test {t}: recorded {want}, history says {got}",
+                        run.id
+                    ));
+                }
+            }
+        }
+    }
+    for id in acked.keys() {
+        if !maybe.contains(id) && !seen.contains(id) {
+            out.push(format!(
+                "run {id} was recorded (acknowledged) but is missing"
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn concurrent_history_updates_lose_nothing_on_any_schedule() {
+    let schedules = env_u64("ALLURE_HOST_HISTORY_SCHEDULES").unwrap_or(300);
+    let base = env_u64("ALLURE_HOST_SCHEDULE_BASE").unwrap_or_else(|| fastrand::u64(..1 << 32));
+    for seed in base..base + schedules {
+        let found = history_violations(seed);
+        assert!(
+            found.is_empty(),
+            "history schedule {seed} broke:\n  {}\nreplay: ALLURE_HOST_SCHEDULE_BASE={seed} ALLURE_HOST_HISTORY_SCHEDULES=1",
+            found.join("\n  ")
+        );
+    }
 }

@@ -4,49 +4,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use support::*;
-
-/// A running `allure-host serve` on a free port; stopped when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-fn serve(site: &Path) -> Server {
-    serve_with(site, &[])
-}
-
-fn serve_with(site: &Path, extra: &[&str]) -> Server {
-    let mut args = vec!["serve", site.to_str().unwrap(), "--port", "0"];
-    args.extend_from_slice(extra);
-    let mut child = command_in(site.parent().unwrap(), &args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout.read_line(&mut first).unwrap();
-    // Keep reading, so the server never writes into a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let base = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {first:?}"))
-        .trim_end_matches('/')
-        .to_string();
-    Server { child, base }
-}
 
 /// (status, headers and body as text) of a GET over a plain socket.
 fn http_get(base: &str, path: &str) -> (u16, String) {

@@ -3,7 +3,8 @@
 //! from them (stored with the run, read back as another run's base).
 #![no_main]
 
-use allure_host::model::changes::{TestIndex, compare};
+use allure_host::model::changes::{Base, TestIndex, compare};
+use allure_host::model::test_scores::Thresholds;
 use allure_host::model::status::TestStatus;
 use allure_host::report::{failures, summary, test_index};
 use libfuzzer_sys::fuzz_target;
@@ -34,8 +35,16 @@ fuzz_target!(|data: &[u8]| {
     if let Some(base) = TestIndex::parse(data) {
         let back = TestIndex::parse(&base.to_json()).expect("our own index parses");
         assert_eq!(back, base, "parse(to_json(i)) == i");
-        let changes = compare(&index, &base, "main", "base-run");
+        let against = |i| Base {
+            branch: "main",
+            run: "base-run",
+            index: i,
+            history: None,
+            thresholds: Thresholds::default(),
+        };
+        let changes = compare(&index, &against(&base));
         let _ = changes.lists();
-        let _ = compare(&base, &base, "main", "base-run");
+        assert!(changes.new_failures_not_flaky == changes.new_failures.total);
+        let _ = compare(&base, &against(&base));
     }
 });

@@ -124,12 +124,38 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
         out.error_titled(&title, t.message.as_deref().unwrap_or(t.status.as_str()));
     }
     let gate = summary.quality_gate.as_ref();
-    if inputs.fail_on.trips(&summary.stats, gate) {
+    if inputs
+        .fail_on
+        .trips(&summary.stats, gate, summary.changes.as_ref())
+    {
         let (title, why) = fail_reason(&summary, inputs.fail_on);
         out.error_titled(title, &format!("{why}. Report: {}", summary.run_url));
         return Ok(false);
     }
     Ok(true)
+}
+
+/// Which new failures failed the step, and what the base branch says.
+fn new_failures_reason(summary: &PublishSummary) -> String {
+    let Some(c) = &summary.changes else {
+        let st = &summary.stats;
+        return format!(
+            "{} failed and {} broken of {} tests, and no run of the base branch to compare with, so every failure counts as new (fail-on: new-failures)",
+            st.failed, st.broken, st.total
+        );
+    };
+    let named: Vec<String> = c
+        .new_failures_on_base
+        .iter()
+        .filter(|k| !k.flaky)
+        .map(|k| format!("{} ({})", k.name, k.note))
+        .collect();
+    format!(
+        "{} new failures not known flaky on {}: {}",
+        c.new_failures_not_flaky,
+        c.base_branch,
+        named.join("; ")
+    )
 }
 
 /// The title and text of the error that fails the step.
@@ -150,6 +176,7 @@ fn fail_reason(summary: &PublishSummary, fail_on: FailOn) -> (&'static str, Stri
                 summary.allure
             ),
         ),
+        (FailOn::NewFailures, _) => ("Allure: new failures", new_failures_reason(summary)),
         _ => (
             "Allure: tests failed",
             format!(
@@ -310,7 +337,7 @@ async fn comment(
 }
 
 /// Every output action.yml declares, in the order written.
-pub const OUTPUT_NAMES: [&str; 15] = [
+pub const OUTPUT_NAMES: [&str; 17] = [
     "run-url",
     "latest-url",
     "runs-index-url",
@@ -324,6 +351,8 @@ pub const OUTPUT_NAMES: [&str; 15] = [
     "quality-gate",
     "new-failures",
     "fixed",
+    "flaky",
+    "tests-url",
     "run-link",
     "latest-link",
 ];
@@ -351,6 +380,20 @@ pub fn output_values(s: &PublishSummary) -> Vec<(&'static str, String)> {
         ),
         ("new-failures", count(s, |c| c.new_failures.total)),
         ("fixed", count(s, |c| c.fixed.total)),
+        (
+            "flaky",
+            s.tests
+                .as_ref()
+                .map(|t| t.flaky.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "tests-url",
+            s.tests
+                .as_ref()
+                .map(|t| t.page_url.clone())
+                .unwrap_or_default(),
+        ),
         ("run-link", link(s, |l| &l.run)),
         ("latest-link", link(s, |l| &l.latest)),
     ]

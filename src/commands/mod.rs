@@ -9,6 +9,7 @@ pub mod publish;
 pub mod serve;
 pub mod share;
 pub mod site;
+pub mod tests;
 pub mod usage;
 
 use std::io::IsTerminal;

@@ -7,13 +7,14 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::model::changes::Changes;
 use crate::model::quality_gate::QualityGate;
 use crate::model::stats::Stats;
 use crate::settings::layer::{KEYS, lookup, read_allure_vars};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {
-    #[error("fail-on {0:?} is not valid; use none, failed, broken or quality-gate")]
+    #[error("fail-on {0:?} is not valid; use none, failed, broken, quality-gate or new-failures")]
     FailOn(String),
     #[error("action inputs: {0}; fix the input in the workflow")]
     Inputs(String),
@@ -34,6 +35,9 @@ pub enum FailOn {
     Broken,
     /// Allure 3's quality gate failed (its rules in allurerc).
     QualityGate,
+    /// A test fails that did not fail on the base branch and is not known
+    /// flaky there.
+    NewFailures,
 }
 
 impl FailOn {
@@ -43,14 +47,25 @@ impl FailOn {
             "failed" => Ok(Self::Failed),
             "broken" => Ok(Self::Broken),
             "quality-gate" => Ok(Self::QualityGate),
+            "new-failures" => Ok(Self::NewFailures),
             other => Err(ContextError::FailOn(other.to_string())),
         }
     }
 
-    /// True when this run must fail the step. A quality gate that did not
-    /// run is not a pass: `fail-on: quality-gate` without one trips too.
-    pub fn trips(self, stats: &Stats, gate: Option<&QualityGate>) -> bool {
+    /// True when this run must fail the step. What could not be judged is
+    /// not a pass: `quality-gate` without a gate trips, and `new-failures`
+    /// without a base to compare with counts every failing test as new.
+    pub fn trips(
+        self,
+        stats: &Stats,
+        gate: Option<&QualityGate>,
+        changes: Option<&Changes>,
+    ) -> bool {
         match self {
+            Self::NewFailures => match changes {
+                Some(c) => c.new_failures_not_flaky > 0,
+                None => stats.failing() > 0,
+            },
             Self::None => false,
             Self::Failed => stats.failed > 0,
             Self::Broken => stats.failing() > 0,
@@ -285,7 +300,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("none, failed, broken or quality-gate"),
+            err.contains("none, failed, broken, quality-gate or new-failures"),
             "{err}"
         );
         let err = ActionInputs::from_vars(&vars(&[("ALLURE_SUMMARY", "maybe")]))
@@ -345,10 +360,10 @@ mod tests {
             broken,
             ..Stats::default()
         };
-        assert!(!FailOn::None.trips(&st(3, 3), None));
-        assert!(FailOn::Failed.trips(&st(1, 0), None));
-        assert!(!FailOn::Failed.trips(&st(0, 2), None));
-        assert!(FailOn::Broken.trips(&st(0, 2), None));
+        assert!(!FailOn::None.trips(&st(3, 3), None, None));
+        assert!(FailOn::Failed.trips(&st(1, 0), None, None));
+        assert!(!FailOn::Failed.trips(&st(0, 2), None, None));
+        assert!(FailOn::Broken.trips(&st(0, 2), None, None));
         let rule = |success| RuleResult {
             rule: "maxFailures".into(),
             success,
@@ -357,10 +372,27 @@ mod tests {
             expected: 0.into(),
         };
         let gate = |success| QualityGate::new(vec![rule(success)]);
-        assert!(FailOn::QualityGate.trips(&st(0, 0), gate(false).as_ref()));
-        assert!(!FailOn::QualityGate.trips(&st(5, 0), gate(true).as_ref()));
-        assert!(FailOn::QualityGate.trips(&st(0, 0), None));
+        assert!(FailOn::QualityGate.trips(&st(0, 0), gate(false).as_ref(), None));
+        assert!(!FailOn::QualityGate.trips(&st(5, 0), gate(true).as_ref(), None));
+        assert!(FailOn::QualityGate.trips(&st(0, 0), None, None));
         assert_eq!(FailOn::parse("Quality-Gate").unwrap(), FailOn::QualityGate);
+        // new-failures: only those not known flaky on the base count; with
+        // nothing to compare with, every failing test is new.
+        let changes = |not_flaky| crate::model::changes::Changes {
+            base_branch: "main".into(),
+            base_run: "1".into(),
+            new_failures: Default::default(),
+            fixed: Default::default(),
+            still_failing: Default::default(),
+            flaky: Default::default(),
+            new_failures_on_base: Vec::new(),
+            new_failures_not_flaky: not_flaky,
+        };
+        assert_eq!(FailOn::parse("new-failures").unwrap(), FailOn::NewFailures);
+        assert!(!FailOn::NewFailures.trips(&st(2, 0), None, Some(&changes(0))));
+        assert!(FailOn::NewFailures.trips(&st(2, 0), None, Some(&changes(1))));
+        assert!(FailOn::NewFailures.trips(&st(1, 0), None, None));
+        assert!(!FailOn::NewFailures.trips(&st(0, 0), None, None));
     }
 
     #[test]

@@ -122,6 +122,10 @@ pub fn changes(c: &Changes) -> String {
         if list.total == 0 {
             continue;
         }
+        if heading == "New failures" && !c.new_failures_on_base.is_empty() {
+            out.push_str(&new_failures(c));
+            continue;
+        }
         let names: Vec<String> = list.tests.iter().map(|t| md(t, MAX_NAME)).collect();
         let more = list.total - list.tests.len();
         let more = if more > 0 {
@@ -132,6 +136,51 @@ pub fn changes(c: &Changes) -> String {
         out.push_str(&format!("\n**{heading}:** {}{more}\n", names.join(", ")));
     }
     out
+}
+
+/// Each listed new failure with what the base branch's history says of it.
+fn new_failures(c: &Changes) -> String {
+    let mut out = String::from("\n**New failures:**\n\n");
+    for k in &c.new_failures_on_base {
+        let mark = if k.flaky { " ⚠️" } else { "" };
+        out.push_str(&format!(
+            "- {}: {}{mark}\n",
+            md(&k.name, MAX_NAME),
+            md(&k.note, MAX_NAME)
+        ));
+    }
+    let more = c.new_failures.total - c.new_failures_on_base.len();
+    if more > 0 {
+        out.push_str(&format!("- and {more} more\n"));
+    }
+    let flaky = c.new_failures.total - c.new_failures_not_flaky;
+    if flaky > 0 {
+        out.push_str(&format!(
+            "\n{} of {} known flaky on {}.\n",
+            flaky,
+            c.new_failures.total,
+            md(&c.base_branch, MAX_NAME)
+        ));
+    }
+    out
+}
+
+/// The branch's test history: flaky count and the tests page.
+fn tests_line(s: &PublishSummary) -> String {
+    let Some(t) = &s.tests else {
+        return String::new();
+    };
+    if s.private_without_links() {
+        return String::new();
+    }
+    format!(
+        "\n[Tests of this branch]({}): {} tests, {} flaky, {} newly slower · [flaky.json]({})\n",
+        link(&t.page_url),
+        t.tests,
+        t.flaky,
+        t.slower.len(),
+        link(&t.flaky_url)
+    )
 }
 
 pub fn link(u: &str) -> String {
@@ -168,6 +217,7 @@ pub fn render(s: &PublishSummary) -> String {
         out.push_str(&quality_gate(gate));
     }
     out.push_str(&links_line(s));
+    out.push_str(&tests_line(s));
     if let Some(c) = &s.changes {
         out.push_str(&changes(c));
     }
@@ -241,6 +291,19 @@ mod tests {
             fixed: list(&["Cart total in USD"], 1),
             still_failing: list(&[], 0),
             flaky: list(&["Search suggestions"], 1),
+            new_failures_on_base: vec![
+                crate::model::changes::Known {
+                    name: "Checkout with `expired` card".into(),
+                    note: "flaky on main (failed 4 of last 30)".into(),
+                    flaky: true,
+                },
+                crate::model::changes::Known {
+                    name: "Login <admin>".into(),
+                    note: "passed the last 30 runs on main".into(),
+                    flaky: false,
+                },
+            ],
+            new_failures_not_flaky: 1,
         }
     }
 
@@ -290,6 +353,7 @@ mod tests {
             ],
             failed_tests_total: 2,
             changes: Some(sample_changes()),
+            tests: None,
             latest_moved: true,
             pruned_runs: Vec::new(),
             steps: Vec::new(),

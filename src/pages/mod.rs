@@ -9,6 +9,7 @@ use serde::Serialize;
 mod assets;
 pub mod chart;
 mod runs;
+pub mod tests;
 
 pub use assets::files as asset_files;
 
@@ -71,6 +72,7 @@ fn env() -> Environment<'static> {
         ("project.html", include_str!("../../templates/project.html")),
         ("moved.html", include_str!("../../templates/moved.html")),
         ("site.html", include_str!("../../templates/site.html")),
+        ("tests.html", include_str!("../../templates/tests.html")),
     ] {
         env.add_template(name, source)
             .expect("bundled templates are valid");
@@ -269,7 +271,7 @@ pub fn project(p: &ProjectIndex) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod page_tests {
     use super::*;
     use crate::model::manifest::RunEntry;
     use crate::model::pointer::BranchEntry;

@@ -6,10 +6,13 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::model::changes::{TestEntry, TestIndex};
+use crate::model::signature;
 use crate::model::status::TestStatus;
 
 #[derive(Deserialize)]
 struct TestCase {
+    #[serde(default)]
+    uid: Option<String>,
     #[serde(rename = "historyId")]
     history_id: Option<String>,
     #[serde(default)]
@@ -22,6 +25,15 @@ struct TestCase {
     flaky: bool,
     #[serde(default)]
     hidden: bool,
+    #[serde(default)]
+    time: Option<Time>,
+    #[serde(rename = "statusMessage")]
+    status_message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Time {
+    duration: Option<u64>,
 }
 
 /// Every visible test of the report; an unreadable file is skipped.
@@ -43,7 +55,14 @@ pub fn parse_case(bytes: &[u8]) -> Option<TestEntry> {
     if c.hidden {
         return None;
     }
+    let failure = c
+        .status
+        .is_failing()
+        .then(|| signature::of(c.status_message.as_deref()));
     Some(TestEntry {
+        duration_ms: c.time.and_then(|t| t.duration),
+        uid: c.uid,
+        failure,
         id: c
             .history_id
             .unwrap_or_else(|| c.full_name.clone().unwrap_or_else(|| c.name.clone())),

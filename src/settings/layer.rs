@@ -158,6 +158,18 @@ layer! {
     /// action compares with its base branch.
     #[arg(long, value_name = "BRANCH")]
     compare_to: String => env "ALLURE_COMPARE_TO", file "compare_to", input Some("compare-to");
+    /// Runs of each trend line the branch's test history keeps (0: keep
+    /// none, and write no tests page) [default: 50].
+    #[arg(long, value_name = "N")]
+    test_history: u32 => env "ALLURE_TEST_HISTORY", file "test_history", input Some("test-history");
+    /// A test is flaky when it flips between passing and failing in at
+    /// least this share of its runs (0 to 1) [default: 0.2].
+    #[arg(long, value_name = "RATE")]
+    flaky_threshold: f64 => env "ALLURE_FLAKY_THRESHOLD", file "flaky_threshold", input Some("flaky-threshold");
+    /// A test is newly slower when its latest run took at least this many
+    /// times its median [default: 2].
+    #[arg(long, value_name = "RATIO")]
+    slower_threshold: f64 => env "ALLURE_SLOWER_THRESHOLD", file "slower_threshold", input Some("slower-threshold");
     /// Key that signs links to a private site (KEYID.SECRET, printed once by
     /// `infra setup`); prefer the variable, never allure-host.yml.
     #[arg(long, value_name = "KEY", hide = true)]
@@ -301,7 +313,8 @@ mod tests {
     fn every_listed_variable_and_file_key_reaches_its_field() {
         for k in KEYS {
             let value = match k.field {
-                "ttl_days" | "max_keep_runs" | "concurrency" | "link_days" => "7",
+                "ttl_days" | "max_keep_runs" | "concurrency" | "link_days" | "test_history" => "7",
+                "flaky_threshold" | "slower_threshold" => "0.5",
                 "allure_version" => "3",
                 "keep_analytics" | "unsafe_no_conditional_writes" => "true",
                 "meta" => "a=b",

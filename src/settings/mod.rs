@@ -14,6 +14,8 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use crate::model::manifest::RESERVED_KEYS;
+use crate::model::test_history::DEFAULT_WINDOW;
+use crate::model::test_scores::Thresholds;
 use crate::model::variant;
 use crate::model::web::{SiteUrl, WebError, WebLink};
 use crate::storage::s3::{S3Options, Sse};
@@ -70,11 +72,23 @@ pub enum SettingsError {
     AccessKeyInFile,
     #[error("--link-days must be between 1 and {MAX_LINK_DAYS}")]
     LinkDays,
+    #[error(
+        "--test-history must be at most {MAX_TEST_HISTORY} runs (0 turns the test history off)"
+    )]
+    TestHistory,
+    #[error(
+        "--flaky-threshold must be a share between 0 and 1 (0.2 is one flip in five runs), not {0}"
+    )]
+    FlakyThreshold(f64),
+    #[error("--slower-threshold must be a ratio above 1 (2 is twice the median), not {0}")]
+    SlowerThreshold(f64),
     #[error("--allure: {0}")]
     AllureVersion(#[from] UnknownEngine),
 }
 
 pub const DEFAULT_LINK_DAYS: u32 = 30;
+/// A line's history is rewritten at each publish: it stays bounded.
+pub const MAX_TEST_HISTORY: u32 = 500;
 pub const MAX_LINK_DAYS: u32 = 3650;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +118,7 @@ pub struct Settings {
     pub place: Place,
     pub report: ReportSettings,
     pub retention: Retention,
+    pub tests: TestHistorySettings,
     pub access: Access,
     pub ci: CiSettings,
     /// Uploads in flight at once.
@@ -137,6 +152,21 @@ pub struct ReportSettings {
     pub meta: BTreeMap<String, String>,
     pub commit: Option<String>,
     pub context_url: Option<WebLink>,
+}
+
+/// Every test's story across runs: how much is kept and what counts as
+/// flaky or slower.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestHistorySettings {
+    /// Runs each trend line keeps; 0 keeps no history.
+    pub window: usize,
+    pub thresholds: Thresholds,
+}
+
+impl TestHistorySettings {
+    pub fn on(&self) -> bool {
+        self.window > 0
+    }
 }
 
 /// How long the run's objects live.
@@ -269,6 +299,7 @@ pub fn resolve(
             ttl_days: nonzero(m.ttl_days, "--ttl-days")?,
             max_keep_runs: nonzero(m.max_keep_runs, "--max-keep-runs")?,
         },
+        tests: test_history(m.test_history, m.flaky_threshold, m.slower_threshold)?,
         access: Access {
             cloudfront,
             access_key: m
@@ -289,6 +320,30 @@ pub fn resolve(
         concurrency,
         summary_json: m.summary_json,
         accept_unconditional_writes: m.unsafe_no_conditional_writes.unwrap_or(false),
+    })
+}
+
+fn test_history(
+    window: Option<u32>,
+    flaky: Option<f64>,
+    slower: Option<f64>,
+) -> Result<TestHistorySettings, SettingsError> {
+    let d = Thresholds::default();
+    let window = window.unwrap_or(DEFAULT_WINDOW as u32);
+    if window > MAX_TEST_HISTORY {
+        return Err(SettingsError::TestHistory);
+    }
+    let flaky = flaky.unwrap_or(d.flaky);
+    if !(0.0..=1.0).contains(&flaky) {
+        return Err(SettingsError::FlakyThreshold(flaky));
+    }
+    let slower = slower.unwrap_or(d.slower);
+    if !(slower > 1.0 && slower.is_finite()) {
+        return Err(SettingsError::SlowerThreshold(slower));
+    }
+    Ok(TestHistorySettings {
+        window: window as usize,
+        thresholds: Thresholds { flaky, slower },
     })
 }
 

@@ -16,6 +16,7 @@ pub mod project;
 pub mod run_files;
 pub mod server;
 pub mod site_access;
+pub mod test_history;
 pub mod test_index;
 
 use crate::model::headers;
@@ -35,6 +36,13 @@ pub enum StateError {
     UnreadableManifest {
         location: String,
         source: ManifestError,
+    },
+    #[error(
+        "the test history {location} is unreadable ({source}); the run is published, but the tests page and flaky.json stay as they were: remove {location} to start the history again"
+    )]
+    UnreadableHistory {
+        location: String,
+        source: crate::model::test_history::HistoryError,
     },
     #[error(
         "run id {0:?} was published by another publisher while this one ran; choose another --run-id"

@@ -258,6 +258,13 @@ impl Step {
         self
     }
 
+    /// The workspace's allure-results folder (created), to write results into.
+    pub fn allure_results(&self) -> PathBuf {
+        let dest = self.workspace.path().join("allure-results");
+        std::fs::create_dir_all(&dest).unwrap();
+        dest
+    }
+
     /// Copy the example results into the workspace's allure-results.
     pub fn with_example_results(self) -> Self {
         let dest = self.workspace.path().join("allure-results");

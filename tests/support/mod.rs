@@ -3,9 +3,10 @@
 //! and helpers to run the real binary.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -446,3 +447,40 @@ pub fn generated_report() -> &'static Path {
     })
 }
 pub mod action;
+
+/// A running `allure-host serve` on a free port; stopped when dropped.
+pub struct Served {
+    child: Child,
+    pub base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+pub fn serve(site: &Path) -> Served {
+    serve_with(site, &[])
+}
+
+pub fn serve_with(site: &Path, extra: &[&str]) -> Served {
+    let mut args = vec!["serve", site.to_str().unwrap(), "--port", "0"];
+    args.extend_from_slice(extra);
+    let mut child = command_in(site.parent().unwrap(), &args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    // Keep reading, so the server never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    Served { child, base }
+}

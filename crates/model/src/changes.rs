@@ -289,7 +289,7 @@ mod tests {
             notes,
             [
                 ("test flaky", "flaky on main (failed 3 of last 6)", true),
-                ("test fresh", "not run on main lately", false),
+                ("test fresh", "new: not run on main lately", false),
                 ("test steady", "passed the last 6 runs on main", false),
             ]
         );

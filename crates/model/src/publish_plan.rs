@@ -4,8 +4,8 @@
 //!
 //! The order is the promise: the run is claimed, then wholly uploaded, then
 //! listed (the manifest and the pages made from it), then latest moves
-//! (never backwards), then the project page; only then goes what readers no
-//! longer need (another tool's copy under `latest/`, the runs retention
+//! (never backwards), then the project page, then the test history (and the
+//! tests page made from it); only then goes what readers no longer need (another tool's copy under `latest/`, the runs retention
 //! dropped).
 
 use std::fmt;
@@ -32,6 +32,8 @@ pub struct Facts<'a> {
     /// True when the branch's latest pointer is not ours (absent, or another
     /// tool's): its copy under `latest/` goes once ours has moved.
     pub foreign_latest: bool,
+    /// The branch keeps a test history (`--test-history` above 0).
+    pub test_history: bool,
 }
 
 /// One step of a publish.
@@ -65,6 +67,9 @@ pub enum Step {
     Latest { key: ObjectKey, leg: Option<String> },
     /// The branch's row on the project page.
     Project { keys: Vec<ObjectKey> },
+    /// The run's tests added to its line's history (the dropped runs
+    /// forgotten), and the tests page and flaky list made from it.
+    History { keys: Vec<ObjectKey> },
     /// Another tool's report copy under `latest/`, once the branch's
     /// pointer has moved to ours.
     ForeignLatest { prefix: String },
@@ -107,6 +112,11 @@ pub fn steps(f: &Facts) -> Vec<Step> {
     steps.push(Step::Project {
         keys: vec![l.project_index(), l.project_page()],
     });
+    if f.test_history {
+        steps.push(Step::History {
+            keys: vec![l.test_history(), l.tests_page(), l.flaky_list()],
+        });
+    }
     if f.foreign_latest {
         steps.push(Step::ForeignLatest {
             prefix: l.latest_prefix(),
@@ -157,6 +167,7 @@ impl Step {
             Step::Latest { leg: Some(_), .. } => ("move", "leg latest"),
             Step::Latest { leg: None, .. } => ("move", "latest"),
             Step::Project { .. } => ("write", "project page"),
+            Step::History { .. } => ("write", "test history"),
             Step::ForeignLatest { .. } => ("delete", "old latest copy"),
             Step::DeleteRuns { .. } => ("delete", "dropped runs"),
         }
@@ -180,7 +191,7 @@ impl Step {
                 format!("{} (unlisting {})", keys.join(", "), dropped.join(", "))
             }
             Step::Latest { key, .. } => format!("{key} (if this run is the newest)"),
-            Step::Project { keys } => keys.join(", "),
+            Step::Project { keys } | Step::History { keys } => keys.join(", "),
             Step::ForeignLatest { prefix } => {
                 format!("{prefix}* but our page (if latest moved to this run)")
             }
@@ -211,6 +222,7 @@ mod tests {
             bytes: 3456,
             dropped: Vec::new(),
             foreign_latest: false,
+            test_history: true,
         }
     }
 
@@ -231,7 +243,8 @@ mod tests {
                 "page assets",
                 "manifest",
                 "latest",
-                "project page"
+                "project page",
+                "test history"
             ]
         );
         assert_eq!(
@@ -263,6 +276,7 @@ mod tests {
                 "leg latest",
                 "latest",
                 "project page",
+                "test history",
                 "old latest copy",
                 "dropped runs"
             ]
@@ -276,7 +290,7 @@ mod tests {
         );
         assert_eq!(dropped, &["r1", "r2"]);
         assert_eq!(
-            steps[8].to_string(),
+            steps[9].to_string(),
             "delete dropped runs    2 run(s): r1, r2"
         );
     }

@@ -19,6 +19,8 @@ pub struct Timings {
     pub upload: f64,
     pub manifest: f64,
     pub latest: f64,
+    /// The test history, its page and flaky list.
+    pub tests: f64,
     pub total: f64,
 }
 
@@ -88,6 +90,8 @@ pub struct PublishSummary {
     /// What changed since the base branch (`--compare-to`, or a pull
     /// request's base), when there was a run to compare with.
     pub changes: Option<Changes>,
+    /// The branch's test history after this run, when it keeps one.
+    pub tests: Option<super::test_board::TestsSummary>,
     pub latest_moved: bool,
     pub pruned_runs: Vec<String>,
     /// The steps of the publish's plan, as carried out.

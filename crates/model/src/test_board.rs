@@ -79,7 +79,7 @@ impl Board {
     }
 }
 
-struct Scored<'h> {
+struct ScoredTest<'h> {
     line: &'h LineHistory,
     test: &'h TestRecord,
     score: Score,
@@ -87,11 +87,11 @@ struct Scored<'h> {
 
 /// Every list, `rows` long at most.
 pub fn board(h: &TestHistory, th: &Thresholds, rows: usize) -> Board {
-    let all: Vec<Scored> = h
+    let all: Vec<ScoredTest> = h
         .lines
         .iter()
         .flat_map(|line| {
-            line.tests.iter().map(move |test| Scored {
+            line.tests.iter().map(move |test| ScoredTest {
                 line,
                 test,
                 score: test_scores::score(line, test, th),
@@ -99,7 +99,7 @@ pub fn board(h: &TestHistory, th: &Thresholds, rows: usize) -> Board {
         })
         .collect();
     let pick = |keep: &dyn Fn(&Score) -> bool, order: &dyn Fn(&Score, &Score) -> Ordering| {
-        let mut chosen: Vec<&Scored> = all.iter().filter(|s| keep(&s.score)).collect();
+        let mut chosen: Vec<&ScoredTest> = all.iter().filter(|s| keep(&s.score)).collect();
         chosen
             .sort_by(|a, b| order(&a.score, &b.score).then_with(|| a.test.name.cmp(&b.test.name)));
         chosen.into_iter().take(rows).map(row).collect()
@@ -126,7 +126,7 @@ pub fn board(h: &TestHistory, th: &Thresholds, rows: usize) -> Board {
     }
 }
 
-fn row(s: &Scored) -> Row {
+fn row(s: &ScoredTest) -> Row {
     let (line, t) = (s.line, s.test);
     let start = line.runs.len().saturating_sub(STRIP);
     let strip = line.runs[start..]
@@ -180,8 +180,60 @@ fn failure_counts(t: &TestRecord) -> Vec<FailureCount> {
             c.count += 1;
         }
     }
-    counts.sort_by(|a, b| b.count.cmp(&a.count));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.count));
     counts
+}
+
+/// The test history in the summary JSON: counts, and each list's first
+/// rows with their scores (no strips).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TestsSummary {
+    pub page_url: String,
+    pub flaky_url: String,
+    pub tests: usize,
+    pub flaky: usize,
+    pub new_failures: Vec<Scored>,
+    pub flakiest: Vec<Scored>,
+    pub failing: Vec<Scored>,
+    pub slower: Vec<Scored>,
+    pub slowest: Vec<Scored>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scored {
+    pub line: String,
+    pub id: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub score: Score,
+}
+
+impl Scored {
+    pub fn of(r: &Row) -> Self {
+        Self {
+            line: r.line.clone(),
+            id: r.id.clone(),
+            name: r.name.clone(),
+            score: r.score.clone(),
+        }
+    }
+}
+
+impl TestsSummary {
+    pub fn of(b: &Board, page_url: String, flaky_url: String) -> Self {
+        let rows = |rows: &[Row]| rows.iter().take(SUMMARY_ROWS).map(Scored::of).collect();
+        Self {
+            page_url,
+            flaky_url,
+            tests: b.tests,
+            flaky: b.flaky_total,
+            new_failures: rows(&b.new_failures),
+            flakiest: rows(&b.flakiest),
+            failing: rows(&b.failing),
+            slower: rows(&b.slower),
+            slowest: rows(&b.slowest),
+        }
+    }
 }
 
 /// `<branch>/tests/flaky.json`: the tests over the flakiness threshold,
@@ -218,7 +270,7 @@ pub fn flaky_list(h: &TestHistory, branch: &str, th: &Thresholds) -> FlakyList {
             if !s.flaky {
                 continue;
             }
-            let r = row(&Scored {
+            let r = row(&ScoredTest {
                 line,
                 test: t,
                 score: s.clone(),

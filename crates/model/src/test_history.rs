@@ -15,6 +15,7 @@ use super::changes::{TestEntry, TestIndex};
 use super::engine::Engine;
 use super::signature::Failure;
 use super::status::TestStatus;
+use super::test_scores::Thresholds;
 
 pub const HISTORY_SCHEMA: u32 = 1;
 /// Runs each line keeps by default (`--test-history`).
@@ -39,6 +40,9 @@ pub struct TestHistory {
     pub schema: u32,
     /// Raised at each write; the pages made from it carry it.
     pub revision: u64,
+    /// Those of the last publish: a prune remakes the pages with them.
+    #[serde(default)]
+    pub thresholds: Thresholds,
     pub lines: Vec<LineHistory>,
 }
 
@@ -170,6 +174,7 @@ impl Default for TestHistory {
         Self {
             schema: HISTORY_SCHEMA,
             revision: 0,
+            thresholds: Thresholds::default(),
             lines: Vec::new(),
         }
     }

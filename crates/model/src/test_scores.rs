@@ -5,12 +5,13 @@
 //! absent outcomes are left out, so a test skipped between two passes has
 //! not flipped.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::test_history::{LineHistory, Outcome, TestRecord};
 
 /// The thresholds a team may set.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Thresholds {
     /// A test is flaky when its flip rate reaches this (and it flipped at
     /// least twice), or when it failed and passed on one commit.
@@ -139,7 +140,7 @@ fn durations(t: &TestRecord) -> (Option<u64>, Option<u64>) {
     }
     earlier.sort_unstable();
     let mid = earlier.len() / 2;
-    let median = if earlier.len() % 2 == 0 {
+    let median = if earlier.len().is_multiple_of(2) {
         (earlier[mid - 1] + earlier[mid]) / 2
     } else {
         earlier[mid]
@@ -211,7 +212,7 @@ impl OnBase {
             Self::FailedBefore { failed, of } => {
                 format!("failed {failed} of last {of} on {base}, passing lately")
             }
-            Self::Unknown => format!("not run on {base} lately"),
+            Self::Unknown => format!("new: not run on {base} lately"),
         }
     }
 }

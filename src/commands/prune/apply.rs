@@ -3,6 +3,8 @@
 //! row, then the files. A run published while the prune ran is listed after
 //! the plan was read, so it is in no plan and keeps its files.
 
+use std::collections::BTreeSet;
+
 use anyhow::{Context, Result};
 
 use super::plan::{BranchPlan, RunFolders};
@@ -28,6 +30,13 @@ pub async fn apply(store: &Store, plan: &BranchPlan) -> Result<Done> {
         state::project::forget_branch(store, layout).await?;
     } else if let Some(m) = left {
         state::project::refresh_branch(store, layout, m).await?;
+        let branch = state::test_history::Branch {
+            layout,
+            project: &plan.project,
+            branch: &plan.branch,
+        };
+        let gone: BTreeSet<String> = plan.runs.iter().map(|d| d.run_id.clone()).collect();
+        state::test_history::forget(store, branch, &gone).await?;
     }
     let runs = RunFolders::of(layout, &plan.runs);
     let (in_runs, branch_docs): (Vec<&Listed>, Vec<&Listed>) =

@@ -3,6 +3,7 @@
 //! the steps (and between uploads): nothing is listed, and latest never
 //! moves, after one.
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
@@ -16,9 +17,12 @@ use crate::model::manifest::{Manifest, RunEntry};
 use crate::model::pointer::{BranchEntry, LatestPointer};
 use crate::model::publish_plan::{self, Step};
 use crate::model::run_id::RunId;
+use crate::model::test_history::{LineKey, RunRef, TestHistory};
 use crate::output::Output;
 use crate::settings::Settings;
 use crate::state;
+use crate::state::StateError;
+use crate::state::test_history::{Branch, Record};
 use crate::stop::Stop;
 use crate::transfer::{self, Progress};
 
@@ -28,10 +32,13 @@ pub struct CommitTimings {
     pub upload: f64,
     pub manifest: f64,
     pub latest: f64,
+    pub tests: f64,
 }
 
 pub struct Committed {
     pub latest_moved: bool,
+    /// The branch's test history as this publish wrote it.
+    pub history: Option<TestHistory>,
     pub pruned_runs: Vec<String>,
     /// The steps carried out, as the plan named them (a conditional step
     /// that did not apply is left out).
@@ -44,6 +51,7 @@ impl Committed {
     pub fn nothing(pruned: Vec<String>) -> Self {
         Self {
             latest_moved: false,
+            history: None,
             pruned_runs: pruned,
             steps: Vec::new(),
             timings: CommitTimings::default(),
@@ -57,6 +65,7 @@ struct Found {
     manifest: Option<Manifest>,
     dropped: Vec<RunEntry>,
     latest_moved: bool,
+    history: Option<TestHistory>,
 }
 
 /// Carry out the plan, step by step, heeding a signal between them.
@@ -86,6 +95,7 @@ pub async fn commit(
     }
     Ok(Committed {
         latest_moved: found.latest_moved,
+        history: found.history,
         pruned_runs: found.dropped.into_iter().map(|r| r.run_id).collect(),
         steps: done,
         timings,
@@ -97,6 +107,7 @@ fn phase<'t>(t: &'t mut CommitTimings, step: &Step) -> &'t mut f64 {
     match step {
         Step::Claim { .. } | Step::Upload { .. } => &mut t.upload,
         Step::Assets { .. } | Step::Manifest { .. } => &mut t.manifest,
+        Step::History { .. } => &mut t.tests,
         _ => &mut t.latest,
     }
 }
@@ -144,6 +155,15 @@ async fn carry_out(
             let record =
                 state::project::record(&p.store, &p.layout, &settings.place.project, entry);
             within_stop(stop, Halt::Moving, async { Ok(record.await?) }).await?;
+        }
+        Step::History { .. } => {
+            let record = record_history(settings, p, s, &found.dropped);
+            // The run is listed and latest has moved: a history that cannot
+            // be written is a warning, not a failed publish.
+            match within_stop(stop, Halt::Moving, async { Ok(record.await) }).await? {
+                Ok(history) => found.history = Some(history),
+                Err(e) => out.warning(&format!("test history not updated: {e}")),
+            }
         }
         Step::ForeignLatest { .. } => {
             if !found.latest_moved {
@@ -273,6 +293,39 @@ async fn list_run(
         claim.published().await?;
     }
     Ok((manifest, pruned))
+}
+
+/// The run's tests into its line's history; the dropped runs forgotten.
+async fn record_history(
+    settings: &Settings,
+    p: &Prepared,
+    s: &Staged,
+    dropped: &[RunEntry],
+) -> Result<TestHistory, StateError> {
+    let dropped: BTreeSet<String> = dropped.iter().map(|r| r.run_id.clone()).collect();
+    let branch = Branch {
+        layout: &p.layout,
+        project: &settings.place.project,
+        branch: &settings.place.branch,
+    };
+    let record = Record {
+        line: LineKey {
+            job: settings.place.job.as_deref(),
+            variant: settings.place.variant.as_deref(),
+        },
+        run: RunRef {
+            id: p.run.to_string(),
+            build_order: p.build_order,
+            commit: settings.report.commit.clone(),
+            time: s.entry.time,
+            allure: s.entry.allure,
+        },
+        tests: &s.tests,
+        dropped: &dropped,
+        window: settings.tests.window,
+        thresholds: settings.tests.thresholds,
+    };
+    state::test_history::record(&p.store, branch, &record).await
 }
 
 fn pointer(settings: &Settings, p: &Prepared, leg: Option<&String>) -> LatestPointer {

@@ -9,6 +9,7 @@ use crate::model::changes::{self, Changes, TestIndex};
 use crate::model::engine::Engine;
 use crate::model::layout::Layout;
 use crate::model::legs::Line;
+use crate::model::test_history::{LineKey, TestHistory};
 use crate::output::Output;
 use crate::settings::Settings;
 use crate::state;
@@ -41,10 +42,36 @@ pub async fn compare(
         ));
         return Ok(None);
     }
-    let c = changes::compare(now, &found.index, base_branch, &found.run_id);
+    let history = base_history(p, &base, out).await;
+    let key = LineKey {
+        job: line.job,
+        variant: line.variant,
+    };
+    let c = changes::compare(
+        now,
+        &changes::Base {
+            branch: base_branch,
+            run: &found.run_id,
+            index: &found.index,
+            history: history.as_ref().and_then(|h| h.line_like(key)),
+            thresholds: settings.tests.thresholds,
+        },
+    );
     out.note(format_args!(
         "Since {base_branch} (run {}): {} new failures, {} fixed, {} still failing, {} flaky",
         found.run_id, c.new_failures.total, c.fixed.total, c.still_failing.total, c.flaky.total
     ));
     Ok(Some(c))
+}
+
+/// The base branch's test history; without one (or unreadable, which is
+/// said) new failures are compared with its run alone.
+async fn base_history(p: &Prepared, base: &Layout, out: &Output) -> Option<TestHistory> {
+    match state::test_history::read(&p.store, base).await {
+        Ok(h) => h,
+        Err(e) => {
+            out.warning(&format!("the base branch's test history is not used: {e}"));
+            None
+        }
+    }
 }

@@ -20,6 +20,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::model::summary::{PublishSummary, Timings};
+use crate::model::test_board::{self, SUMMARY_ROWS, TestsSummary};
 use crate::output::Output;
 use crate::settings::{Settings, Target};
 use crate::stop::Stop;
@@ -145,6 +146,10 @@ fn summarize(
         failed_tests: s.failed_tests,
         failed_tests_total: s.failed_tests_total,
         changes: s.changes,
+        tests: c.history.as_ref().map(|h| {
+            let board = test_board::board(h, &settings.tests.thresholds, SUMMARY_ROWS);
+            TestsSummary::of(&board, p.urls.tests.clone(), p.urls.flaky.clone())
+        }),
         latest_moved: c.latest_moved,
         pruned_runs: c.pruned_runs,
         steps: c.steps,
@@ -162,6 +167,7 @@ fn summarize(
             upload: c.timings.upload,
             manifest: c.timings.manifest,
             latest: c.timings.latest,
+            tests: c.timings.tests,
             total: secs(started),
         },
     }

@@ -36,6 +36,7 @@ pub async fn steps(settings: &Settings, p: &Prepared, s: &Staged) -> Result<Vec<
             .branch_pointer
             .pointer()
             .is_none_or(LatestPointer::is_foreign),
+        test_history: settings.tests.on(),
     }))
 }
 

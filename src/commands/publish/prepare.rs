@@ -28,6 +28,9 @@ pub struct Urls {
     pub latest: String,
     pub branch_latest: String,
     pub runs_index: String,
+    /// The branch's tests page and flaky list.
+    pub tests: String,
+    pub flaky: String,
 }
 
 pub struct Prepared {
@@ -185,6 +188,8 @@ fn urls(settings: &Settings, store: &Store, layout: &Layout, run: &RunId) -> Url
         },
         branch_latest,
         runs_index: url_for(settings, store, &layout.runs_page()),
+        tests: url_for(settings, store, &layout.tests_page()),
+        flaky: url_for(settings, store, &layout.flaky_list()),
     }
 }
 

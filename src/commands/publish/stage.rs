@@ -45,6 +45,8 @@ pub struct Staged {
     pub quality_gate: Option<QualityGate>,
     /// What changed since the base branch, when compared.
     pub changes: Option<Changes>,
+    /// The run's tests, for the branch's test history.
+    pub tests: TestIndex,
     /// The manifest row of this run (files and size of the upload).
     pub entry: RunEntry,
     pub timings: StageTimings,
@@ -75,6 +77,7 @@ pub async fn stage(settings: &Settings, p: &Prepared, out: &Output) -> Result<St
         failed_tests_total: read.failed_tests_total,
         quality_gate: read.quality_gate,
         changes,
+        tests: read.tests,
         entry,
         timings,
     })

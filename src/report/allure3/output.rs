@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::model::changes::{TestEntry, TestIndex};
 use crate::model::quality_gate::{QualityGate, RuleResult};
+use crate::model::signature;
 use crate::model::stats::Stats;
 use crate::model::status::TestStatus;
 use crate::model::summary::FailedTest;
@@ -69,6 +70,10 @@ pub fn parse_failing(test_results_json: &[u8], limit: usize) -> (Vec<(String, Li
 
 #[derive(Deserialize)]
 struct TestResult {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    duration: Option<u64>,
     #[serde(rename = "historyId")]
     history_id: Option<String>,
     #[serde(default)]
@@ -105,7 +110,14 @@ pub fn parse_test_entry(bytes: &[u8]) -> Option<TestEntry> {
     if t.is_retry {
         return None;
     }
+    let failure = t.status.is_failing().then(|| {
+        let message = t.error.as_ref().and_then(|e| e.message.as_deref());
+        signature::of(message.map(strip_ansi).as_deref())
+    });
     Some(TestEntry {
+        duration_ms: t.duration,
+        uid: t.id,
+        failure,
         id: t
             .history_id
             .unwrap_or_else(|| t.full_name.clone().unwrap_or_else(|| t.name.clone())),
