@@ -23,8 +23,7 @@ from pathlib import Path
 
 import boto3
 
-from bench import (ALLURE, BUCKET, CACHE, KEY, OUT, PUBLISHER, REGION, SECRET, Server,
-                   client_env, machine)
+from bench import ALLURE, BUCKET, CACHE, KEY, OUT, PUBLISHER, REGION, SECRET, Server, client_env, machine
 from count_proxy import WRITES, CountingProxy
 from gen_results import generate
 

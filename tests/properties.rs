@@ -638,3 +638,90 @@ fn meta() -> allure_host::storage::ObjectMeta {
         tagging: None,
     }
 }
+
+/// One change to a test history: a run of a line recorded with each test's
+/// outcome (a char of "PFBS-"), or a run forgotten.
+#[derive(Debug, Clone)]
+enum HistoryOp {
+    Record {
+        order: u64,
+        line: usize,
+        outcomes: Vec<char>,
+    },
+    Forget(u64),
+}
+
+fn history_op() -> impl Strategy<Value = HistoryOp> {
+    prop_oneof![
+        4 => (0u64..40, 0usize..2, prop::collection::vec(prop::sample::select(vec!['P', 'F', 'B', 'S', '-']), 4))
+            .prop_map(|(order, line, outcomes)| HistoryOp::Record { order, line, outcomes }),
+        1 => (0u64..40).prop_map(HistoryOp::Forget),
+    ]
+}
+
+proptest! {
+    #![proptest_config(cases(500))]
+
+    /// Whatever runs are recorded and forgotten, in whatever order, the
+    /// history is its model: per line the newest `window` runs recorded and
+    /// not forgotten, in build order, each test's outcome as recorded; it
+    /// reads back as written.
+    #[test]
+    fn a_test_history_is_the_model_of_its_records(
+        ops in prop::collection::vec(history_op(), 1..40),
+        window in 1usize..6,
+    ) {
+        use allure_host::model::changes::{TestEntry, TestIndex};
+        use allure_host::model::test_history::{LineKey, RunRef, TestHistory};
+        let lines = [LineKey { job: Some("unit"), variant: None }, LineKey { job: Some("e2e"), variant: Some("os=mac") }];
+        let mut h = TestHistory::default();
+        // run id -> (line, outcomes), as the model keeps them.
+        let mut model: BTreeMap<u64, (usize, Vec<char>)> = BTreeMap::new();
+        for op in &ops {
+            match op {
+                HistoryOp::Record { order, line, outcomes } => {
+                    let tests = outcomes.iter().enumerate().filter(|(_, c)| **c != '-').map(|(t, c)| TestEntry {
+                        id: format!("t{t}"),
+                        name: format!("t{t}"),
+                        status: match c { 'P' => "passed", 'F' => "failed", 'B' => "broken", _ => "skipped" }.into(),
+                        ..TestEntry::default()
+                    }).collect();
+                    let run = RunRef { id: format!("r{order:03}"), build_order: *order, commit: None, time: 0, allure: Engine::Allure2 };
+                    let added = h.record(lines[*line], run, &TestIndex::new(tests), window);
+                    prop_assert_eq!(added, !model.contains_key(order));
+                    if added {
+                        model.insert(*order, (*line, outcomes.clone()));
+                        let of_line: Vec<u64> = model.iter().filter(|(_, (l, _))| l == line).map(|(o, _)| *o).collect();
+                        for old in of_line.iter().take(of_line.len().saturating_sub(window)) {
+                            model.remove(old);
+                        }
+                    }
+                }
+                HistoryOp::Forget(order) => {
+                    let changed = h.forget(&BTreeSet::from([format!("r{order:03}")]));
+                    prop_assert_eq!(changed, model.remove(order).is_some());
+                }
+            }
+        }
+        let again = TestHistory::parse(&h.to_json());
+        prop_assert_eq!(again.as_ref(), Ok(&h));
+        for (i, key) in lines.iter().enumerate() {
+            let want: Vec<(&u64, &Vec<char>)> = model.iter().filter(|(_, (l, _))| *l == i).map(|(o, (_, c))| (o, c)).collect();
+            let Some(line) = h.line(*key) else {
+                prop_assert!(want.is_empty(), "line {} is missing", i);
+                continue;
+            };
+            let orders: Vec<u64> = line.runs.iter().map(|r| r.build_order).collect();
+            prop_assert_eq!(orders, want.iter().map(|(o, _)| **o).collect::<Vec<_>>());
+            for t in 0..4 {
+                let column: String = want.iter().map(|(_, c)| c[t]).collect();
+                let got = line.tests.iter().find(|r| r.id == format!("t{t}")).map(|r| r.s.clone());
+                if column.chars().all(|c| c == '-') {
+                    prop_assert_eq!(got, None, "a test not run in the window leaves");
+                } else {
+                    prop_assert_eq!(got, Some(column));
+                }
+            }
+        }
+    }
+}
