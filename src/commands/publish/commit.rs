@@ -59,9 +59,11 @@ impl Committed {
     }
 }
 
-/// What the steps done so far found.
+/// What the plan and the steps done so far found.
 #[derive(Default)]
 struct Found {
+    /// Listed runs whose folders are gone, read once by the plan.
+    gone: BTreeSet<String>,
     manifest: Option<Manifest>,
     dropped: Vec<RunEntry>,
     latest_moved: bool,
@@ -76,8 +78,12 @@ pub async fn commit(
     stop: &Stop,
     out: &Output,
 ) -> Result<Committed> {
-    let mut plan = super::plan::steps(settings, p, s).await?;
-    let (mut found, mut done) = (Found::default(), Vec::new());
+    let (mut plan, gone) = super::plan::steps(settings, p, s).await?;
+    let mut found = Found {
+        gone,
+        ..Found::default()
+    };
+    let mut done = Vec::new();
     let mut timings = CommitTimings::default();
     let mut i = 0;
     while i < plan.len() {
@@ -133,7 +139,7 @@ async fn carry_out(
         Step::Manifest { .. } => {
             heed(stop, Halt::Uploaded)?;
             let (manifest, dropped) =
-                within_stop(stop, Halt::Listing, list_run(settings, p, s)).await?;
+                within_stop(stop, Halt::Listing, list_run(settings, p, s, &found.gone)).await?;
             found.manifest = Some(manifest);
             found.dropped = dropped;
             stop_after_listing(p, stop, &found.dropped, out).await?;
@@ -270,6 +276,7 @@ async fn list_run(
     settings: &Settings,
     p: &Prepared,
     s: &Staged,
+    gone: &BTreeSet<String>,
 ) -> Result<(Manifest, Vec<RunEntry>)> {
     if let Some(claim) = &p.claim
         && !claim.still_held()
@@ -280,13 +287,12 @@ async fn list_run(
             crate::model::claim::LEASE_SECS
         );
     }
-    let gone = state::run_files::gone(&p.store, &p.layout, &p.manifest).await?;
     let (manifest, pruned) = state::manifest::add_run(
         &p.store,
         &p.layout,
         s.entry.clone(),
         &super::plan::rules(&settings.retention),
-        &gone,
+        gone,
     )
     .await?;
     if let Some(claim) = &p.claim {

@@ -3,6 +3,8 @@
 //! `model::publish_plan`. The commit carries the plan out; `--dry-run`
 //! prints it with what the deletions would free.
 
+use std::collections::BTreeSet;
+
 use anyhow::Result;
 
 use super::prepare::Prepared;
@@ -15,8 +17,13 @@ use crate::model::run_id::RunId;
 use crate::settings::{Retention, Settings};
 use crate::state;
 
-/// The steps of this publish.
-pub async fn steps(settings: &Settings, p: &Prepared, s: &Staged) -> Result<Vec<Step>> {
+/// The steps of this publish, and the listed runs whose folders are gone
+/// (read once: the manifest step drops them too).
+pub async fn steps(
+    settings: &Settings,
+    p: &Prepared,
+    s: &Staged,
+) -> Result<(Vec<Step>, BTreeSet<String>)> {
     let gone = state::run_files::gone(&p.store, &p.layout, &p.manifest).await?;
     let dropped = p
         .manifest
@@ -24,7 +31,7 @@ pub async fn steps(settings: &Settings, p: &Prepared, s: &Staged) -> Result<Vec<
         .into_iter()
         .map(|r| r.run_id)
         .collect();
-    Ok(publish_plan::steps(&Facts {
+    let steps = publish_plan::steps(&Facts {
         layout: &p.layout,
         run: &p.run,
         build_order: p.build_order,
@@ -37,7 +44,8 @@ pub async fn steps(settings: &Settings, p: &Prepared, s: &Staged) -> Result<Vec<
             .pointer()
             .is_none_or(LatestPointer::is_foreign),
         test_history: settings.tests.on(),
-    }))
+    });
+    Ok((steps, gone))
 }
 
 /// Retention at publish: `--max-keep-runs`, plus expired and gone runs.
@@ -51,7 +59,7 @@ pub fn rules(retention: &Retention) -> Rules {
 /// `--dry-run`: the steps, and the objects and bytes the deletion of
 /// dropped runs would free.
 pub async fn dry_run(settings: &Settings, p: &Prepared, s: &Staged) -> Result<PublishPlan> {
-    let steps = steps(settings, p, s).await?;
+    let (steps, _) = steps(settings, p, s).await?;
     let (mut objects, mut bytes) = (0u64, 0u64);
     for step in &steps {
         if let Step::DeleteRuns { runs } = step {
