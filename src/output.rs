@@ -287,8 +287,9 @@ impl Output {
         );
     }
 
-    /// Storage per branch, with a total per project.
-    /// One list of a branch's test history.
+    /// One list of a branch's test history. Names and lines come from test
+    /// results: control and direction characters are shown as `?`, so no
+    /// name can colour, move or relabel the terminal.
     pub fn tests(&self, heading: &str, rows: &[Scored], of: usize) {
         say!(self, "{heading}: {} of {of} tests", rows.len());
         if rows.is_empty() {
@@ -297,7 +298,7 @@ impl Output {
         say!(
             self,
             "{:>6} {:>9} {:>10} {:>8}  {}",
-            "FLIPS",
+            "FLIP%",
             "FAILED",
             "LATEST",
             "×MEDIAN",
@@ -308,7 +309,7 @@ impl Output {
             let line = if r.line.is_empty() {
                 String::new()
             } else {
-                format!("  [{}]", r.line)
+                format!("  [{}]", printable(&r.line))
             };
             say!(
                 self,
@@ -321,11 +322,12 @@ impl Output {
                 s.slower_ratio
                     .map(|r| format!("{r:.1}"))
                     .unwrap_or_else(|| "-".into()),
-                r.name
+                printable(&r.name)
             );
         }
     }
 
+    /// Storage per branch, with a total per project.
     pub fn usage(&self, lines: &[UsageLine]) {
         let day = |t: Option<i64>| {
             t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
@@ -389,6 +391,16 @@ impl Output {
         say!(self, "{}", serde_json::to_string_pretty(value)?);
         Ok(())
     }
+}
+
+/// `text` with control and bidirectional-override characters as `?`.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
+            if c.is_control() || bidi { '?' } else { c }
+        })
+        .collect()
 }
 
 /// An error already shown where its reader looks (the action's error

@@ -36,148 +36,274 @@
   apply();
 })();
 
-// The tests page's search: history.json is fetched on the first keystroke;
-// each matching test is scored as crates/model/src/test_scores.rs defines
-// (only passed, failed and broken count) and shown like the static rows.
+// The tests page's search: every test of history.json (beside the page,
+// fetched on the first keystroke), matched by name, each shown as the
+// page's lists show a test: its score, a strip of its last outcomes (each a
+// link to that run's report at the test) and its failures. The scores
+// follow crates/model/src/test_scores.rs; the words follow src/pages/tests.rs.
 (function () {
-  var finder = document.querySelector('section.finder');
+  var finder = document.querySelector('.finder[data-history]');
   if (!finder) return;
-  finder.hidden = false;
+  var d = finder.dataset;
   var input = finder.querySelector('input[type=search]');
   var count = finder.querySelector('output');
-  var table = finder.querySelector('table.found');
-  var d = finder.dataset;
-  var strip = +d.strip, max = +d.max, flakyAt = +d.flaky, slowerAt = +d.slower;
-  var medianRuns = +d.medianRuns, slowerBy = +d.slowerBy;
-  var folders = JSON.parse(d.runs || '{}');
-  var history = null, loading = null;
-  var words = { P: 'passed', F: 'failed', B: 'broken', S: 'skipped', U: 'unknown', '-': 'not run' };
+  var table = finder.querySelector('table');
+  var body = table.tBodies[0];
+  var th = { flaky: Number(d.flaky), slower: Number(d.slower) };
+  var medianRuns = Number(d.medianRuns);
+  var slowerBy = Number(d.slowerBy);
+  var stripLen = Number(d.strip);
+  var max = Number(d.max);
+  // The runs on the page's board whose folder is not their id (null: none
+  // to link to); any other run's folder is its id encoded as
+  // crates/model/src/segment.rs does (a name too long for a segment, whose
+  // folder name carries a hash, is linked only when listed here).
+  var folders = {};
+  try {
+    folders = JSON.parse(d.runs || '{}');
+  } catch {
+    folders = {};
+  }
+  var WORDS = { P: 'passed', F: 'failed', B: 'broken', S: 'skipped', U: 'unknown', '-': 'not run' };
+  var CLASSES = { P: 'passed', F: 'failed', B: 'broken', S: 'skipped', U: 'unknown', '-': 'absent' };
+  var CODES = '0123456789abcdefghijklmnopqrstuvwxyz';
+  // Where a long name may wrap: after / . :: [ ( (src/pages/tests.rs).
+  var BREAK = /(?<=[/.[(])(?=[\s\S])|(?<=:)(?=[^:])/;
+  var loading = null;
+  var many = false;
+  var seq = 0;
+  finder.hidden = false;
 
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  function ms(v) {
-    if (v < 1000) return v + ' ms';
-    if (v < 60000) return (Math.round(v / 100) / 10).toFixed(1) + ' s';
-    var m = Math.floor(v / 60000), s = Math.floor(v % 60000 / 1000);
-    return m + 'm ' + (s < 10 ? '0' : '') + s + 's';
-  }
-  // A run id as its folder (model/src/segment.rs): plain bytes kept, others
-  // ~XX; a name too long for a segment is looked up or not linked.
-  function folder(id) {
+  function folderOf(id) {
     if (Object.prototype.hasOwnProperty.call(folders, id)) return folders[id];
-    var bytes = new TextEncoder().encode(id), out = '';
+    if (!id) return null;
+    var bytes = new TextEncoder().encode(id);
     var dots = id === '.' || id === '..';
+    var out = '';
     for (var i = 0; i < bytes.length; i++) {
-      var b = bytes[i], c = String.fromCharCode(b);
-      var plain = /[A-Za-z0-9._-]/.test(c) && b < 128 && !(dots && c === '.');
+      var b = bytes[i];
+      var c = String.fromCharCode(b);
+      var plain = b < 128 && /[A-Za-z0-9._-]/.test(c) && !(dots && c === '.');
       out += plain ? c : '~' + (b < 16 ? '0' : '') + b.toString(16).toUpperCase();
     }
     return out.length <= 120 ? out : null;
   }
-  function score(line, t) {
-    var v = [], i;
-    for (i = 0; i < t.s.length; i++) {
-      var c = t.s[i];
-      if (c === 'P' || c === 'F' || c === 'B') v.push({ i: i, fail: c !== 'P' });
-    }
-    var failed = 0, flips = 0, rerun = false;
-    v.forEach(function (x, k) {
-      if (x.fail) failed++;
-      if (k > 0 && v[k - 1].fail !== x.fail) flips++;
-    });
-    v.forEach(function (x) {
-      var commit = line.runs[x.i].commit;
-      if (!x.fail || !commit) return;
-      v.forEach(function (y) { if (!y.fail && line.runs[y.i].commit === commit) rerun = true; });
-    });
-    var rate = v.length > 1 ? flips / (v.length - 1) : 0;
-    var last = t.d.length - 1, latest = last >= 0 ? t.d[last] : null;
-    var earlier = t.d.slice(0, Math.max(last, 0)).filter(function (x) { return x !== null; })
-      .sort(function (a, b) { return a - b; });
-    var median = null;
-    if (earlier.length >= medianRuns) {
-      var mid = earlier.length >> 1;
-      median = earlier.length % 2 ? earlier[mid] : Math.floor((earlier[mid - 1] + earlier[mid]) / 2);
-    }
-    var ratio = latest !== null && median ? latest / median : null;
-    return {
-      runs: v.length, failed: failed, rate: rate, rerun: rerun,
-      flaky: rerun || (flips >= 2 && rate >= flakyAt), latest: latest, median: median,
-      slower: ratio !== null && ratio >= slowerAt && latest >= median + slowerBy, ratio: ratio
-    };
-  }
-  function row(h, line, t) {
-    var s = score(line, t), tr = el('tr');
-    var name = el('td', 'test');
-    name.appendChild(el('span', 'name', t.name));
-    if (h.lines.length > 1) {
-      var label = [line.job, line.variant].filter(Boolean).join(' · ');
-      if (label) name.appendChild(el('span', 'line', label));
-    }
-    tr.appendChild(name);
-    var sc = el('td', 'score');
-    if (s.flaky) sc.appendChild(el('span', 'b flaky', 'flaky'));
-    if (s.rerun) sc.appendChild(el('span', 'b flaky', 'failed and passed on one commit'));
-    if (s.runs > 0) sc.appendChild(el('span', s.failed ? 'failed' : '', 'failed ' + s.failed + ' of ' + s.runs));
-    if (s.runs > 1) sc.appendChild(el('span', s.flaky ? 'flaky' : '', 'flip rate ' + Math.round(s.rate * 100) + '%'));
-    if (s.latest !== null) sc.appendChild(el('span', '', 'latest ' + ms(s.latest)));
-    if (s.median !== null) sc.appendChild(el('span', '', 'median ' + ms(s.median)));
-    if (s.slower) sc.appendChild(el('span', 'slower', (Math.round(s.ratio * 10) / 10).toFixed(1) + '× its median'));
-    tr.appendChild(sc);
-    var cells = el('td', 'strip');
-    for (var i = Math.max(0, line.runs.length - strip); i < line.runs.length; i++) {
-      var run = line.runs[i], c = t.s[i], cls = 'o ' + words[c].replace('not run', 'absent');
-      var title = run.id + ': ' + words[c] + (t.d[i] !== null && c !== '-' ? ', ' + ms(t.d[i]) : '');
-      var f = c !== '-' && t.u[i] ? folder(run.id) : null, cell;
-      if (f) {
-        cell = el('a', cls);
-        cell.href = '../' + f + '/index.html' + (run.allure === 3 ? '#' : '#testresult/') + t.u[i];
-      } else {
-        cell = el('span', cls);
-      }
-      cell.title = title;
-      cells.appendChild(cell);
-    }
-    tr.appendChild(cells);
-    var fails = el('td', 'fails');
-    (t.failures || []).forEach(function (f, k) {
-      var code = '0123456789abcdefghijklmnopqrstuvwxyz'[k], n = t.f.split(code).length - 1;
-      if (!n) return;
-      var p = el('p');
-      p.appendChild(el('b', '', n + '×'));
-      p.appendChild(document.createTextNode(' '));
-      p.appendChild(el('code', '', f.message || '(no message)'));
-      p.appendChild(el('span', 'muted', ' since ' + f.first_seen));
-      fails.appendChild(p);
-    });
-    tr.appendChild(fails);
-    return tr;
-  }
-  function search() {
-    var q = input.value.trim().toLowerCase(), body = table.tBodies[0];
-    while (body.firstChild) body.removeChild(body.firstChild);
-    if (!q) { table.hidden = true; count.textContent = ''; return; }
-    var found = 0;
-    history.lines.forEach(function (line) {
+
+  function index(h) {
+    var all = [];
+    many = h.lines.length > 1;
+    h.lines.forEach(function (line, n) {
+      var label = [line.job, line.variant].filter(function (x) { return x != null; }).join(' · ');
+      var runs = line.runs.map(function (r) {
+        var f = folderOf(r.id);
+        return {
+          id: r.id,
+          commit: r.commit == null ? null : r.commit,
+          href: f == null ? null : '../' + f + '/index.html' + (r.allure === 3 ? '#' : '#testresult/'),
+        };
+      });
+      var ctx = { label: label, runs: runs, n: n };
       line.tests.forEach(function (t) {
-        if (t.name.toLowerCase().indexOf(q) < 0) return;
-        if (found++ < max) body.appendChild(row(history, line, t));
+        all.push({ lower: t.name.toLowerCase(), line: ctx, t: t });
       });
     });
-    table.hidden = found === 0;
-    count.textContent = found > max ? 'first ' + max + ' of ' + found + ' matching tests'
-      : found + ' matching test' + (found === 1 ? '' : 's');
+    all.sort(function (a, b) {
+      return a.t.name < b.t.name ? -1 : a.t.name > b.t.name ? 1 : a.line.n - b.line.n;
+    });
+    return all;
   }
-  input.addEventListener('input', function () {
-    if (history) return search();
-    count.textContent = 'loading every test…';
-    loading = loading || fetch(d.history, { credentials: 'same-origin' })
-      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (h) { history = h; search(); })
-      .catch(function (e) { loading = null; count.textContent = 'could not load the tests (' + e.message + ')'; });
-  });
+
+  function load() {
+    if (!loading) {
+      loading = fetch(d.history, { cache: 'no-cache' })
+        .then(function (r) {
+          if (!r.ok) throw new Error('HTTP ' + r.status);
+          return r.json();
+        })
+        .then(index);
+      loading.catch(function () { loading = null; });
+    }
+    return loading;
+  }
+
+  function isFailing(c) { return c === 'F' || c === 'B'; }
+
+  function score(line, t) {
+    var v = [];
+    for (var i = 0; i < t.s.length; i++) {
+      var c = t.s[i];
+      if (c === 'P' || isFailing(c)) v.push([i, isFailing(c)]);
+    }
+    var runs = v.length;
+    var failed = 0;
+    var flips = 0;
+    v.forEach(function (x, k) {
+      if (x[1]) failed++;
+      if (k > 0 && v[k - 1][1] !== x[1]) flips++;
+    });
+    var flipRate = runs > 1 ? flips / (runs - 1) : 0;
+    var commit = function (i) { return line.runs[i] ? line.runs[i].commit : null; };
+    var rerunFlip = v.some(function (x) {
+      var c = commit(x[0]);
+      return x[1] && c != null && v.some(function (y) { return !y[1] && commit(y[0]) === c; });
+    });
+    var latest = t.s.length ? t.s[t.s.length - 1] : '-';
+    var latestMs = null;
+    var medianMs = null;
+    var last = t.d.length - 1;
+    if (last >= 0) {
+      latestMs = t.d[last] == null ? null : t.d[last];
+      // Only verdicts' durations: a skipped run's few ms say nothing.
+      var earlier = t.d.slice(0, last).filter(function (x, i) {
+        return x != null && /[PFB]/.test(t.s.charAt(i));
+      });
+      if (earlier.length >= medianRuns) {
+        earlier.sort(function (a, b) { return a - b; });
+        var mid = earlier.length >> 1;
+        medianMs = earlier.length % 2 === 0 ? Math.floor((earlier[mid - 1] + earlier[mid]) / 2) : earlier[mid];
+      }
+    }
+    var ratio = latestMs != null && medianMs != null && medianMs > 0 ? latestMs / medianMs : null;
+    return {
+      runs: runs,
+      failed: failed,
+      flipRate: flipRate,
+      rerunFlip: rerunFlip,
+      flaky: rerunFlip || (flips >= 2 && flipRate >= th.flaky),
+      newFailure: isFailing(latest) && (v.length < 2 || !v[v.length - 2][1]),
+      latestMs: latestMs,
+      medianMs: medianMs,
+      ratio: ratio,
+      slower: ratio != null && ratio >= th.slower && latestMs >= medianMs + slowerBy,
+    };
+  }
+
+  function ms(n) {
+    if (n < 1000) return n + ' ms';
+    if (n < 60000) return (Math.round(n / 100) / 10).toFixed(1) + ' s';
+    var s = Math.floor((n % 60000) / 1000);
+    return Math.floor(n / 60000) + 'm ' + (s < 10 ? '0' : '') + s + 's';
+  }
+
+  function facts(s) {
+    var out = [];
+    if (s.newFailure) out.push(['b failed', 'new failure']);
+    if (s.flaky) out.push(['b flaky', 'flaky']);
+    if (s.rerunFlip) out.push(['b flaky', 're-run flip', 'failed and passed on one commit']);
+    if (s.runs > 0) out.push([s.failed > 0 ? 'failed' : '', 'failed ' + s.failed + ' of ' + s.runs]);
+    if (s.runs > 1) out.push([s.flaky ? 'flaky' : '', 'flip rate ' + Math.round(s.flipRate * 100) + '%']);
+    if (s.latestMs != null) out.push(['', 'latest ' + ms(s.latestMs)]);
+    if (s.medianMs != null) out.push(['', 'median ' + ms(s.medianMs)]);
+    if (s.slower) out.push(['slower', (Math.round(s.ratio * 10) / 10).toFixed(1) + '× its median']);
+    return out;
+  }
+
+  function failures(t) {
+    var seen = t.failures || [];
+    var counts = seen.map(function (f) {
+      return { signature: f.signature, message: f.message, first: f.first_seen, count: 0 };
+    });
+    for (var i = 0; i < t.f.length; i++) {
+      var k = CODES.indexOf(t.f[i]);
+      if (k < 0 || k >= seen.length) continue;
+      for (var j = 0; j < counts.length; j++) {
+        if (counts[j].signature === seen[k].signature) {
+          counts[j].count++;
+          break;
+        }
+      }
+    }
+    counts.sort(function (a, b) { return b.count - a.count; });
+    return counts.filter(function (c) { return c.count > 0; });
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+
+  function rowOf(m) {
+    var t = m.t;
+    var runs = m.line.runs;
+    var tr = document.createElement('tr');
+    var name = tr.appendChild(el('td', 'test'));
+    var parts = name.appendChild(el('span', 'name'));
+    t.name.split(BREAK).forEach(function (p, k) {
+      if (k) parts.appendChild(document.createElement('wbr'));
+      parts.appendChild(document.createTextNode(p));
+    });
+    if (many && m.line.label) name.appendChild(el('span', 'line', m.line.label));
+    var sc = tr.appendChild(el('td', 'score'));
+    facts(score(m.line, t)).forEach(function (f) {
+      var span = sc.appendChild(el('span', f[0], f[1]));
+      if (f[2]) span.title = f[2];
+    });
+    var strip = tr.appendChild(el('td', 'strip'));
+    for (var col = Math.max(0, runs.length - stripLen); col < runs.length; col++) {
+      var c = t.s[col];
+      var run = runs[col];
+      var title = run.id + ': ' + (WORDS[c] || 'unknown');
+      if (c !== '-' && t.d[col] != null) title += ', ' + ms(t.d[col]);
+      var link = c !== '-' && t.u[col] != null && run.href != null;
+      var o = el(link ? 'a' : 'span', 'o ' + (CLASSES[c] || 'unknown'));
+      o.title = title;
+      if (link) {
+        o.setAttribute('href', run.href + t.u[col]);
+      }
+      strip.appendChild(o);
+    }
+    var fails = tr.appendChild(el('td', 'fails'));
+    var all = failures(t);
+    all.slice(0, 3).forEach(function (f) {
+      var p = fails.appendChild(el('p'));
+      p.appendChild(el('b', null, f.count + '×'));
+      p.appendChild(document.createTextNode(' '));
+      p.appendChild(el('code', null, f.message || '(no message)'));
+      p.appendChild(document.createTextNode(' '));
+      p.appendChild(el('span', 'muted', 'since ' + f.first));
+    });
+    if (all.length > 3) fails.appendChild(el('p', 'muted', 'and ' + (all.length - 3) + ' more'));
+    return tr;
+  }
+
+  function search() {
+    var q = input.value.trim().toLowerCase();
+    var mine = ++seq;
+    if (!q) {
+      table.hidden = true;
+      body.textContent = '';
+      count.textContent = '';
+      finder.removeAttribute('data-shown');
+      return;
+    }
+    if (!loading) count.textContent = 'Loading every test…';
+    load().then(function (all) {
+      if (mine !== seq) return;
+      var found = [];
+      var n = 0;
+      for (var i = 0; i < all.length; i++) {
+        if (all[i].lower.indexOf(q) < 0) continue;
+        n++;
+        if (found.length < max) found.push(all[i]);
+      }
+      var rows = document.createDocumentFragment();
+      found.forEach(function (m) { rows.appendChild(rowOf(m)); });
+      body.textContent = '';
+      body.appendChild(rows);
+      table.hidden = n === 0;
+      count.textContent = n === 0 ? 'No test matches.'
+        : n > found.length ? 'The first ' + found.length + ' of ' + n + ' matching tests'
+          : n + ' matching test' + (n === 1 ? '' : 's');
+      // What a measurement or a test waits for.
+      finder.setAttribute('data-shown', q);
+    }, function (e) {
+      if (mine !== seq) return;
+      count.textContent = 'Could not load the tests (' + e.message + ').';
+    });
+  }
+
+  input.addEventListener('input', search);
+  if (input.value) search();
 })();

@@ -23,6 +23,9 @@ fn every_input_reaches_a_setting_and_every_output_is_declared() {
             "ttl-days" => "42".into(),
             "link-days" => "43".into(),
             "keep-days" => "44".into(),
+            "test-history" => "45".into(),
+            "flaky-threshold" => "0.46".into(),
+            "slower-threshold" => "4.7".into(),
             "allure-version" => "3".into(),
             "mode" => "cleanup".into(),
             "access-key" => format!("k7.{}", "c".repeat(64)),
@@ -59,6 +62,9 @@ fn every_input_reaches_a_setting_and_every_output_is_declared() {
             "fail-on" => "fail_on: Broken".to_string(),
             "mode" => "mode: Cleanup".to_string(),
             "allure-version" => "allure_version: Some(3)".to_string(),
+            "test-history" => "test_history: Some(45)".to_string(),
+            "flaky-threshold" => "flaky_threshold: Some(0.46)".to_string(),
+            "slower-threshold" => "slower_threshold: Some(4.7)".to_string(),
             "unsafe-no-conditional-writes" => {
                 "unsafe_no_conditional_writes: Some(true)".to_string()
             }
@@ -529,7 +535,8 @@ async fn fail_on_fails_the_step_after_publishing() {
         r.log
     );
     assert!(
-        r.log.contains("none, failed, broken or quality-gate"),
+        r.log
+            .contains("none, failed, broken, quality-gate or new-failures"),
         "{}",
         r.log
     );
@@ -668,10 +675,13 @@ async fn a_pull_request_says_what_changed_since_its_base_branch() {
         pr.summary
     );
     assert!(pr.summary.contains("| 2 | 1 | 2 | 0 |"), "{}", pr.summary);
-    assert!(
-        pr.summary
-            .contains("**New failures:** Cart total in EUR, Login rejects a wrong password")
-    );
+    // Each new failure says what main's test history says of it.
+    for line in [
+        "- Cart total in EUR: passed its last run on main",
+        "- Login rejects a wrong password: passed its last run on main",
+    ] {
+        assert!(pr.summary.contains(line), "{line}\n{}", pr.summary);
+    }
     assert!(
         pr.summary
             .contains("**Fixed:** Login with valid credentials")
@@ -683,7 +693,7 @@ async fn a_pull_request_says_what_changed_since_its_base_branch() {
     let comments = mock.comments();
     let body = comments[0]["body"].as_str().unwrap();
     assert!(
-        body.contains("**New failures:** Cart total in EUR, Login rejects a wrong password"),
+        body.contains("- Cart total in EUR: passed its last run on main"),
         "{body}"
     );
     assert!(

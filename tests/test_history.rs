@@ -395,4 +395,41 @@ fn allure3_on_a_local_directory_keeps_the_history_and_the_cli_reads_it() {
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["run-3", "run-4"]);
+
+    // A history a newer version wrote is left as it is, and does not stop
+    // a prune halfway: the run goes, with a warning saying why.
+    let path = branch.join("tests/history.json");
+    let newer = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen("\"schema\":1", "\"schema\":2", 1);
+    std::fs::write(&path, &newer).unwrap();
+    let out = run_in(
+        tmp.path(),
+        &[
+            "prune",
+            "--local-dir",
+            site.to_str().unwrap(),
+            "--project",
+            "shop",
+            "--keep",
+            "1",
+            "--yes",
+        ],
+    );
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the test history still lists them")
+            && stderr.contains("upgrade allure-host"),
+        "{stderr}"
+    );
+    assert!(
+        !branch.join("run-3").exists(),
+        "the pruned run's files are gone"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        newer,
+        "the newer history is untouched"
+    );
 }

@@ -148,7 +148,7 @@ fn new_failures_reason(summary: &PublishSummary) -> String {
         .new_failures_on_base
         .iter()
         .filter(|k| !k.flaky)
-        .map(|k| format!("{} ({})", k.name, k.note))
+        .map(|k| format!("{} ({})", plain(&k.name), k.note))
         .collect();
     format!(
         "{} new failures not known flaky on {}: {}",
@@ -156,6 +156,12 @@ fn new_failures_reason(summary: &PublishSummary) -> String {
         c.base_branch,
         named.join("; ")
     )
+}
+
+/// A test name for an annotation: one line, no control characters, cut.
+fn plain(name: &str) -> String {
+    let text: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The title and text of the error that fails the step.

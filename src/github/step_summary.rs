@@ -82,7 +82,8 @@ pub fn icon(status: &str) -> &'static str {
 }
 
 /// Escape Markdown and HTML so text shows as text, on one line, cut to `max`
-/// characters.
+/// characters: `@` is followed by a zero-width space (no one is mentioned), and
+/// control and direction-override characters are dropped.
 pub fn md(text: &str, max: usize) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut cut: String = one_line.chars().take(max).collect();
@@ -95,6 +96,9 @@ pub fn md(text: &str, max: usize) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
+            '@' => out.push_str("@\u{200B}"),
+            c if c.is_control()
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') => {}
             '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' | '!' => {
                 out.push('\\');
                 out.push(c);
@@ -364,6 +368,14 @@ mod tests {
             quality_gate: None,
             timings: Timings::default(),
         }
+    }
+
+    #[test]
+    fn names_mention_no_one_and_cannot_turn_the_text_around() {
+        assert_eq!(
+            md("@octocat \u{202E}flaky\u{1b}[31m", 100),
+            "@\u{200B}octocat flaky\\[31m"
+        );
     }
 
     #[test]

@@ -34,6 +34,8 @@ struct ListView<'b> {
 #[derive(Serialize)]
 struct RowView<'b> {
     name: &'b str,
+    /// The name in pieces a line may break after (`<wbr>` between them).
+    name_parts: Vec<&'b str>,
     id: &'b str,
     line: &'b str,
     facts: Vec<Fact>,
@@ -47,6 +49,8 @@ struct RowView<'b> {
 struct Fact {
     class: &'static str,
     text: String,
+    /// What a short text means, on hover.
+    title: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -79,7 +83,11 @@ fn percent(rate: f64) -> String {
 
 /// What a score says, in words (pages.js says the same of a searched test).
 fn facts(s: &Score) -> Vec<Fact> {
-    let fact = |class, text: String| Fact { class, text };
+    let fact = |class, text: String| Fact {
+        class,
+        text,
+        title: None,
+    };
     let mut out = Vec::new();
     if s.new_failure {
         out.push(fact("b failed", "new failure".into()));
@@ -88,7 +96,10 @@ fn facts(s: &Score) -> Vec<Fact> {
         out.push(fact("b flaky", "flaky".into()));
     }
     if s.rerun_flip {
-        out.push(fact("b flaky", "failed and passed on one commit".into()));
+        out.push(Fact {
+            title: Some("failed and passed on one commit"),
+            ..fact("b flaky", "re-run flip".into())
+        });
     }
     if s.runs > 0 {
         out.push(fact(
@@ -117,6 +128,24 @@ fn facts(s: &Score) -> Vec<Fact> {
     out
 }
 
+/// `tests/test_cart.py::TestCart::test_pay[visa]` in pieces ending after
+/// `/`, `.`, `::`, `[` and `(`: long names wrap there rather than anywhere.
+fn name_parts(name: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut chars = name.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        let breaks = matches!(c, '/' | '.' | '[' | '(') || (c == ':' && next != Some(':'));
+        if breaks && next.is_some() {
+            parts.push(&name[start..i + c.len_utf8()]);
+            start = i + c.len_utf8();
+        }
+    }
+    parts.push(&name[start..]);
+    parts
+}
+
 fn outcome_class(o: Outcome) -> &'static str {
     match o {
         Outcome::Passed => "passed",
@@ -143,6 +172,7 @@ fn cell(c: &Cell) -> CellView {
 fn row(r: &Row) -> RowView<'_> {
     RowView {
         name: &r.name,
+        name_parts: name_parts(&r.name),
         id: &r.id,
         line: &r.line,
         facts: facts(&r.score),
@@ -168,8 +198,10 @@ fn row(r: &Row) -> RowView<'_> {
     }
 }
 
-/// Each run on the board and its folder (None: it has none to link to),
-/// for the search's links: a run's folder is not always its id.
+/// The runs on the board whose folder is not their id, and that folder
+/// (None: it has none to link to), for the search's links. pages.js encodes
+/// any other id as a segment is encoded; a long id's shortened folder
+/// carries a hash it does not make.
 fn run_folders(board: &Board) -> BTreeMap<&str, Option<String>> {
     board
         .lists()
@@ -177,6 +209,7 @@ fn run_folders(board: &Board) -> BTreeMap<&str, Option<String>> {
         .flat_map(|(_, _, rows)| rows.iter())
         .flat_map(|r| r.strip.iter())
         .map(|c| (c.run.as_str(), Layout::run_segment(&c.run).ok()))
+        .filter(|(id, folder)| folder.as_deref() != Some(*id))
         .collect()
 }
 
@@ -279,7 +312,7 @@ mod checks {
         let b = board(&h, &Thresholds::default(), PAGE_ROWS);
         let html = html_of(&h);
         for (key, _, rows) in b.lists() {
-            let text = section(&html, key);
+            let text = section(&html, key).replace("<wbr>", "");
             let mut at = 0;
             for r in rows {
                 let name = format!("<span class=\"name\">{}</span>", escaped(&r.name));
@@ -321,10 +354,9 @@ mod checks {
         // search is told so.
         assert!(breaks.contains(r#"href="../12~2Fa/index.html#testresult/u12""#));
         assert!(
-            html.contains("&quot;12/a&quot;:&quot;12~2Fa&quot;"),
-            "{html}"
+            html.contains(r#"data-runs="{&quot;12/a&quot;:&quot;12~2Fa&quot;}""#),
+            "only the run whose folder is not its id: {html}"
         );
-        assert!(html.contains("&quot;8-1&quot;:&quot;8-1&quot;"));
     }
 
     #[test]
@@ -340,7 +372,10 @@ mod checks {
     fn names_are_escaped_and_the_page_has_no_inline_script_or_handler() {
         let html = html_of(&history(None));
         assert!(!html.contains("<script>alert"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;"));
+        assert!(
+            html.replace("<wbr>", "")
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;")
+        );
         assert!(html.contains("feat/&lt;x&gt;"));
         // Every script element is an external file with an empty body.
         for (i, _) in html.match_indices("<script") {
@@ -393,11 +428,49 @@ mod checks {
     }
 
     #[test]
+    fn the_runs_and_latest_pages_link_here() {
+        use crate::model::manifest::{Manifest, RunEntry};
+        let mut m = Manifest::empty("p", "main");
+        let leg = |id: &str, v: &str| RunEntry {
+            variant: Some(v.into()),
+            build_order: Some(1),
+            ..RunEntry::example(id)
+        };
+        m.runs = vec![leg("2-b", "py=3.11"), leg("2-a", "py=3.10")];
+        // runs/index.html, latest/index.html (a choice of legs) and
+        // variants/<leg>/latest/index.html, each to <branch>/tests/.
+        assert!(crate::pages::runs(&m).contains(r#"href="../tests/index.html""#));
+        let latest = crate::pages::branch_latest(&m).unwrap();
+        assert!(!latest.contains("http-equiv=\"refresh\""));
+        assert!(latest.contains(r#"href="../tests/index.html">Tests</a>"#));
+        let leg_page = crate::pages::leg_latest(&m, "py=3.10").unwrap();
+        assert!(leg_page.contains(r#"href="../../../tests/index.html""#));
+    }
+
+    #[test]
     fn an_empty_board_says_so() {
         let html = html_of(&TestHistory::default());
         for (key, _, _) in board(&TestHistory::default(), &Thresholds::default(), 1).lists() {
             assert!(section(&html, key).contains("None"));
         }
+    }
+
+    #[test]
+    fn long_names_break_after_their_separators() {
+        assert_eq!(
+            name_parts("tests/test_cart.py::TestCart::test_pay[visa]"),
+            [
+                "tests/",
+                "test_cart.",
+                "py::",
+                "TestCart::",
+                "test_pay[",
+                "visa]"
+            ]
+        );
+        assert_eq!(name_parts("plain"), ["plain"]);
+        assert_eq!(name_parts("ends."), ["ends."]);
+        assert_eq!(name_parts(""), [""]);
     }
 
     #[test]

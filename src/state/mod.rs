@@ -37,12 +37,11 @@ pub enum StateError {
         location: String,
         source: ManifestError,
     },
-    #[error(
-        "the test history {location} is unreadable ({source}); the run is published, but the tests page and flaky.json stay as they were: remove {location} to start the history again"
-    )]
+    /// Not the error's source: its text already says it, with the fix.
+    #[error("the test history {location} is left as it is: {problem}")]
     UnreadableHistory {
         location: String,
-        source: crate::model::test_history::HistoryError,
+        problem: crate::model::test_history::HistoryError,
     },
     #[error(
         "run id {0:?} was published by another publisher while this one ran; choose another --run-id"

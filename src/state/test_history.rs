@@ -11,7 +11,7 @@ use super::{StateError, no_cache};
 use crate::model::changes::TestIndex;
 use crate::model::layout::Layout;
 use crate::model::test_board::{self, PAGE_ROWS};
-use crate::model::test_history::{HistoryError, LineKey, RunRef, TestHistory};
+use crate::model::test_history::{HistoryError, LineKey, MAX_REVISION, RunRef, TestHistory};
 use crate::model::test_scores::Thresholds;
 
 use crate::pages;
@@ -25,14 +25,14 @@ pub async fn read(store: &Store, layout: &Layout) -> Result<Option<TestHistory>,
         None => Ok(None),
         Some(obj) => TestHistory::parse(&obj.body)
             .map(Some)
-            .map_err(|source| unreadable(store, layout, source)),
+            .map_err(|problem| unreadable(store, layout, problem)),
     }
 }
 
-fn unreadable(store: &Store, layout: &Layout, source: HistoryError) -> StateError {
+fn unreadable(store: &Store, layout: &Layout, problem: HistoryError) -> StateError {
     StateError::UnreadableHistory {
         location: store.location(&layout.test_history()),
-        source,
+        problem,
     }
 }
 
@@ -90,26 +90,56 @@ pub async fn forget(
     write_derived(store, b, &h).await
 }
 
-/// Read, change, write back unless the change left it as it was.
+/// Read, change, write back unless the change left it as it was. A new
+/// history starts above the revision of the page and list already there
+/// (left by a history that was removed), so they follow it at once.
 async fn change(
     store: &Store,
     layout: &Layout,
     apply: impl Fn(&mut TestHistory) -> bool,
 ) -> Result<TestHistory, StateError> {
     let key = layout.test_history();
-    let h = cas::update(store, &key, &no_cache(&key), |current| {
-        let mut h = match current {
-            Some(bytes) => TestHistory::parse(bytes).map_err(|e| unreadable(store, layout, e))?,
-            None => TestHistory::default(),
-        };
-        Ok::<_, StateError>(if apply(&mut h) {
-            Step::Write(h.to_json(), h)
-        } else {
-            Step::Keep(h)
+    let mut floor: Option<u64> = None;
+    loop {
+        let changed = cas::update(store, &key, &no_cache(&key), |current| {
+            let mut h = match (current, floor) {
+                (Some(bytes), _) => {
+                    TestHistory::parse(bytes).map_err(|e| unreadable(store, layout, e))?
+                }
+                (None, Some(revision)) => TestHistory {
+                    revision,
+                    ..TestHistory::default()
+                },
+                (None, None) => return Ok(Step::Keep(None)),
+            };
+            Ok::<_, StateError>(if apply(&mut h) {
+                Step::Write(h.to_json(), Some(h))
+            } else {
+                Step::Keep(Some(h))
+            })
         })
-    })
-    .await?;
-    Ok(h)
+        .await?;
+        match changed {
+            Some(h) => return Ok(h),
+            None => floor = Some(derived_revision(store, layout).await?),
+        }
+    }
+}
+
+/// The newest revision the tests page or flaky.json carries (0: none).
+async fn derived_revision(store: &Store, layout: &Layout) -> Result<u64, StateError> {
+    #[derive(serde::Deserialize)]
+    struct Revision {
+        revision: u64,
+    }
+    let page = store.get(&layout.tests_page()).await?;
+    let list = store.get(&layout.flaky_list()).await?;
+    let of_page = page.and_then(|p| pages::revision_of(&p.body));
+    let of_list = list.and_then(|l| serde_json::from_slice::<Revision>(&l.body).ok());
+    Ok(of_page
+        .max(of_list.map(|r| r.revision))
+        .unwrap_or(0)
+        .min(MAX_REVISION / 2))
 }
 
 /// The tests page and `flaky.json`, from the history as written.

@@ -145,7 +145,10 @@ pub fn compare(now: &TestIndex, base: &Base) -> Changes {
         .collect();
     let on_base: Vec<(&TestEntry, OnBase)> = new_failures
         .iter()
-        .map(|t| (*t, OnBase::of(base.history, &t.id, &base.thresholds)))
+        .map(|t| {
+            let on_base = OnBase::of(base.history, &t.id, t.failure.as_ref(), &base.thresholds);
+            (*t, on_base)
+        })
         .collect();
     Changes {
         new_failures_on_base: on_base

@@ -23,6 +23,8 @@ pub struct Failure {
 /// numbers, a quoted value holds anything.
 static RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     [
+        // Terminal colours (Allure 2 keeps them, Allure 3 strips them).
+        (r"\x1b\[[0-9;?]*[ -/]*[@-~]", ""),
         (r#""[^"]*"|'[^']*'|`[^`]*`"#, "<str>"),
         (
             r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
@@ -88,6 +90,7 @@ mod tests {
             ("commit deadbeef12 is bad", "commit <hex> is bad"),
             ("took 1.25s, limit 1,000 ms", "took <n>s, limit <n> ms"),
             ("Timeout  after\t30 s", "Timeout after <n> s"),
+            ("\u{1b}[31mboom\u{1b}[0m 7", "boom <n>"),
         ];
         for (raw, want) in cases {
             assert_eq!(normalise(raw), want, "{raw}");

@@ -23,14 +23,21 @@ pub const DEFAULT_WINDOW: usize = 50;
 /// Distinct failures kept per test: one character each in `f`.
 const FAILURE_CODES: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 const NO_FAILURE: char = '-';
+/// Revisions go up by one a publish; one this high is damage (and would
+/// overflow, or lose precision in the page's script).
+pub const MAX_REVISION: u64 = 1 << 53;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HistoryError {
-    #[error("it is not a test history this version reads: {0}")]
+    #[error(
+        "it is not a test history this version reads ({0}); remove it to start the history again"
+    )]
     Unreadable(String),
-    #[error("it has schema {0}, newer than this version's {HISTORY_SCHEMA}; upgrade allure-host")]
+    #[error(
+        "a newer allure-host wrote it (schema {0}; this one reads {HISTORY_SCHEMA}); upgrade allure-host to update it"
+    )]
     Newer(u32),
-    #[error("line {line}: {what}")]
+    #[error("line {line:?}: {what}; remove it to start the history again")]
     Inconsistent { line: String, what: String },
 }
 
@@ -195,6 +202,19 @@ impl TestHistory {
         }
         let h: Self =
             serde_json::from_slice(bytes).map_err(|e| HistoryError::Unreadable(e.to_string()))?;
+        if h.revision > MAX_REVISION {
+            return Err(HistoryError::Unreadable(format!(
+                "revision {} is beyond any a publish reaches",
+                h.revision
+            )));
+        }
+        let th = h.thresholds;
+        let sane = (0.0..=1.0).contains(&th.flaky) && th.slower > 1.0 && th.slower.is_finite();
+        if !sane {
+            return Err(HistoryError::Unreadable(format!(
+                "thresholds {th:?} are out of range"
+            )));
+        }
         h.lines.iter().try_for_each(LineHistory::check)?;
         Ok(h)
     }
@@ -717,5 +737,9 @@ mod tests {
             Err(HistoryError::Newer(2))
         );
         assert!(TestHistory::parse(b"{").is_err());
+        let huge = br#"{"schema":1,"revision":18446744073709551615,"lines":[]}"#;
+        assert!(TestHistory::parse(huge).is_err());
+        let bad = br#"{"schema":1,"revision":1,"thresholds":{"flaky":-3,"slower":-1},"lines":[]}"#;
+        assert!(TestHistory::parse(bad).is_err());
     }
 }

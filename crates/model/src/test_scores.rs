@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::signature::Failure;
 use super::test_history::{LineHistory, Outcome, TestRecord};
 
 /// The thresholds a team may set.
@@ -65,10 +66,16 @@ pub struct Score {
 }
 
 pub fn score(line: &LineHistory, t: &TestRecord, th: &Thresholds) -> Score {
+    score_from(line, t, th, 0)
+}
+
+/// The score over the columns from `start` on.
+fn score_from(line: &LineHistory, t: &TestRecord, th: &Thresholds, start: usize) -> Score {
     let outcomes: Vec<Outcome> = t.outcomes().collect();
     let verdicts: Vec<(usize, bool)> = outcomes
         .iter()
         .enumerate()
+        .skip(start)
         .filter(|(_, o)| o.is_verdict())
         .map(|(i, o)| (i, o.is_failing()))
         .collect();
@@ -88,7 +95,7 @@ pub fn score(line: &LineHistory, t: &TestRecord, th: &Thresholds) -> Score {
             .rev()
             .nth(1)
             .is_none_or(|(_, failing)| !failing);
-    let (latest_ms, median_ms) = durations(t);
+    let (latest_ms, median_ms) = durations(t, &outcomes);
     let slower_ratio = match (latest_ms, median_ms) {
         (Some(l), Some(m)) if m > 0 => Some(l as f64 / m as f64),
         _ => None,
@@ -128,13 +135,19 @@ fn rerun_flip(line: &LineHistory, verdicts: &[(usize, bool)]) -> bool {
 }
 
 /// The latest run's duration (when it ran) and the median of the earlier
-/// ones (when there are `MEDIAN_RUNS`).
-fn durations(t: &TestRecord) -> (Option<u64>, Option<u64>) {
+/// verdicts' (when there are `MEDIAN_RUNS`): a skipped run's few
+/// milliseconds say nothing of how long the test takes.
+fn durations(t: &TestRecord, outcomes: &[Outcome]) -> (Option<u64>, Option<u64>) {
     let Some(last) = t.d.len().checked_sub(1) else {
         return (None, None);
     };
     let latest = t.d[last];
-    let mut earlier: Vec<u64> = t.d[..last].iter().flatten().copied().collect();
+    let mut earlier: Vec<u64> = t.d[..last]
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, o)| o.is_verdict())
+        .filter_map(|(d, _)| *d)
+        .collect();
     if earlier.len() < MEDIAN_RUNS {
         return (latest, None);
     }
@@ -152,8 +165,14 @@ fn durations(t: &TestRecord) -> (Option<u64>, Option<u64>) {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "on_base", rename_all = "snake_case")]
 pub enum OnBase {
-    /// Flaky there (its score says so); `failed` of its last `of` verdicts.
-    Flaky { failed: u32, of: u32 },
+    /// Flaky there over its last `of` verdicts (`failed` of them failed);
+    /// `same_failure`: it failed there with the signature it fails with
+    /// here (or either has none), so the flakiness explains this failure.
+    Flaky {
+        failed: u32,
+        of: u32,
+        same_failure: bool,
+    },
     /// Its last verdict there failed too.
     AlsoFailing { failed: u32, of: u32 },
     /// Passed every one of its last `of` verdicts there.
@@ -165,27 +184,48 @@ pub enum OnBase {
 }
 
 impl OnBase {
-    pub fn of(line: Option<&LineHistory>, test_id: &str, th: &Thresholds) -> Self {
+    /// What `line` says of test `test_id`, failing here with `failure`,
+    /// judged on its last `VERDICT_RUNS` verdicts there.
+    pub fn of(
+        line: Option<&LineHistory>,
+        test_id: &str,
+        failure: Option<&Failure>,
+        th: &Thresholds,
+    ) -> Self {
         let Some((line, t)) =
             line.and_then(|l| l.tests.iter().find(|t| t.id == test_id).map(|t| (l, t)))
         else {
             return Self::Unknown;
         };
-        let recent: Vec<Outcome> = t
-            .outcomes()
+        let all: Vec<Outcome> = t.outcomes().collect();
+        let recent: Vec<(usize, Outcome)> = all
+            .into_iter()
+            .enumerate()
             .rev()
-            .filter(|o| o.is_verdict())
+            .filter(|(_, o)| o.is_verdict())
             .take(VERDICT_RUNS)
             .collect();
-        let Some(last) = recent.first() else {
+        let (Some((_, last)), Some((start, _))) = (recent.first(), recent.last()) else {
             return Self::Unknown;
         };
         let (of, failed) = (
             recent.len() as u32,
-            recent.iter().filter(|o| o.is_failing()).count() as u32,
+            recent.iter().filter(|(_, o)| o.is_failing()).count() as u32,
         );
-        if score(line, t, th).flaky {
-            Self::Flaky { failed, of }
+        if score_from(line, t, th, *start).flaky {
+            let seen: Vec<&str> = (*start..t.s.chars().count())
+                .filter_map(|col| t.failure_at(col))
+                .map(|f| f.failure.signature.as_str())
+                .collect();
+            let same_failure = match failure {
+                Some(f) => seen.is_empty() || seen.contains(&f.signature.as_str()),
+                None => true,
+            };
+            Self::Flaky {
+                failed,
+                of,
+                same_failure,
+            }
         } else if last.is_failing() {
             Self::AlsoFailing { failed, of }
         } else if failed == 0 {
@@ -195,15 +235,29 @@ impl OnBase {
         }
     }
 
-    /// Known flaky on the base: not a failure this change brought.
+    /// Known flaky on the base, with this failure: not one this change
+    /// brought.
     pub fn is_flaky(&self) -> bool {
-        matches!(self, Self::Flaky { .. })
+        matches!(
+            self,
+            Self::Flaky {
+                same_failure: true,
+                ..
+            }
+        )
     }
 
     /// "flaky on main (failed 4 of last 30)".
     pub fn describe(&self, base: &str) -> String {
         match self {
-            Self::Flaky { failed, of } => format!("flaky on {base} (failed {failed} of last {of})"),
+            Self::Flaky {
+                failed,
+                of,
+                same_failure: true,
+            } => format!("flaky on {base} (failed {failed} of last {of})"),
+            Self::Flaky { failed, of, .. } => format!(
+                "flaky on {base} (failed {failed} of last {of}), but never with this failure"
+            ),
             Self::AlsoFailing { failed, of } => {
                 format!("also failing on {base} (failed {failed} of last {of})")
             }
@@ -334,9 +388,16 @@ mod tests {
         let th = Thresholds::default();
         let v = |codes: &str| {
             let l = line(codes, &[], &[]);
-            OnBase::of(Some(&l), "t", &th)
+            OnBase::of(Some(&l), "t", None, &th)
         };
-        assert_eq!(v("PFPFPF"), OnBase::Flaky { failed: 3, of: 6 });
+        assert_eq!(
+            v("PFPFPF"),
+            OnBase::Flaky {
+                failed: 3,
+                of: 6,
+                same_failure: true
+            }
+        );
         assert_eq!(v(&"P".repeat(40)), OnBase::Passing { of: 30 });
         assert_eq!(v("PPPFF"), OnBase::AlsoFailing { failed: 2, of: 5 });
         assert_eq!(
@@ -344,14 +405,71 @@ mod tests {
             OnBase::FailedBefore { failed: 6, of: 16 }
         );
         assert_eq!(v("SS"), OnBase::Unknown);
-        assert_eq!(OnBase::of(None, "t", &th), OnBase::Unknown);
+        assert_eq!(OnBase::of(None, "t", None, &th), OnBase::Unknown);
         assert_eq!(
-            OnBase::Flaky { failed: 4, of: 30 }.describe("main"),
+            OnBase::Flaky {
+                failed: 4,
+                of: 30,
+                same_failure: true
+            }
+            .describe("main"),
             "flaky on main (failed 4 of last 30)"
         );
         assert_eq!(
             OnBase::Passing { of: 30 }.describe("main"),
             "passed the last 30 runs on main"
         );
+    }
+
+    #[test]
+    fn flakiness_long_ago_does_not_excuse_a_failure_now() {
+        // Alternated in its first 10 runs, then passed 31 in a row.
+        let codes = format!("{}{}", "PF".repeat(5), "P".repeat(31));
+        let l = line(&codes, &[], &[]);
+        let v = OnBase::of(Some(&l), "t", None, &Thresholds::default());
+        assert_eq!(v, OnBase::Passing { of: 30 });
+        assert!(!v.is_flaky());
+    }
+
+    #[test]
+    fn a_flaky_test_excuses_only_a_failure_it_had() {
+        use crate::signature;
+        let mut h = TestHistory::default();
+        for i in 0..6u64 {
+            let failing = i % 2 == 1;
+            let e = TestEntry {
+                id: "t".into(),
+                name: "t".into(),
+                status: if failing { "failed" } else { "passed" }.into(),
+                failure: failing.then(|| signature::of(Some("TimeoutError: 30 s"))),
+                ..TestEntry::default()
+            };
+            let run = RunRef {
+                id: format!("r{i}"),
+                build_order: i,
+                commit: None,
+                time: 0,
+                allure: Engine::Allure2,
+            };
+            h.record(LINE, run, &TestIndex::new(vec![e]), 50);
+        }
+        let th = Thresholds::default();
+        let timeout = signature::of(Some("TimeoutError: 31 s"));
+        let assertion = signature::of(Some("AssertionError: total is 0"));
+        assert!(OnBase::of(h.line(LINE), "t", Some(&timeout), &th).is_flaky());
+        let other = OnBase::of(h.line(LINE), "t", Some(&assertion), &th);
+        assert!(!other.is_flaky());
+        assert_eq!(
+            other.describe("main"),
+            "flaky on main (failed 3 of last 6), but never with this failure"
+        );
+    }
+
+    #[test]
+    fn skipped_runs_durations_are_not_in_the_median() {
+        let l = line("PSSSP", &[500, 1, 1, 1, 500], &[]);
+        let s = score(&l, &l.tests[0], &Thresholds::default());
+        assert_eq!(s.median_ms, None, "one earlier verdict is too few");
+        assert!(!s.slower);
     }
 }

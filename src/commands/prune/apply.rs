@@ -1,7 +1,8 @@
 //! A plan carried out in the order that keeps readers safe: the manifest
 //! stops listing the runs (and its pages follow), then the project page's
-//! row, then the files. A run published while the prune ran is listed after
-//! the plan was read, so it is in no plan and keeps its files.
+//! row, then the files, then the test history forgets them. A run
+//! published while the prune ran is listed after the plan was read, so it
+//! is in no plan and keeps its files.
 
 use std::collections::BTreeSet;
 
@@ -19,6 +20,18 @@ pub struct Done {
     /// The branch was to go whole, but runs were published meanwhile: only
     /// the planned runs went. Their ids.
     pub kept_new: Vec<String>,
+    /// Why the test history still names the pruned runs, if it does.
+    pub history_problem: Option<String>,
+}
+
+async fn forget_in_history(store: &Store, plan: &BranchPlan) -> Result<(), state::StateError> {
+    let branch = state::test_history::Branch {
+        layout: &plan.layout,
+        project: &plan.project,
+        branch: &plan.branch,
+    };
+    let gone: BTreeSet<String> = plan.runs.iter().map(|d| d.run_id.clone()).collect();
+    state::test_history::forget(store, branch, &gone).await
 }
 
 pub async fn apply(store: &Store, plan: &BranchPlan) -> Result<Done> {
@@ -30,13 +43,6 @@ pub async fn apply(store: &Store, plan: &BranchPlan) -> Result<Done> {
         state::project::forget_branch(store, layout).await?;
     } else if let Some(m) = left {
         state::project::refresh_branch(store, layout, m).await?;
-        let branch = state::test_history::Branch {
-            layout,
-            project: &plan.project,
-            branch: &plan.branch,
-        };
-        let gone: BTreeSet<String> = plan.runs.iter().map(|d| d.run_id.clone()).collect();
-        state::test_history::forget(store, branch, &gone).await?;
     }
     let runs = RunFolders::of(layout, &plan.runs);
     let (in_runs, branch_docs): (Vec<&Listed>, Vec<&Listed>) =
@@ -61,7 +67,18 @@ pub async fn apply(store: &Store, plan: &BranchPlan) -> Result<Done> {
                 )
             })?;
     }
+    // The test history follows the files, and cannot stop the prune: its
+    // runs are already unlisted and deleted.
+    let history_problem = if whole {
+        None
+    } else {
+        forget_in_history(store, plan)
+            .await
+            .err()
+            .map(|e| e.to_string())
+    };
     Ok(Done {
+        history_problem,
         runs: plan.runs.len(),
         objects,
         bytes,

@@ -123,6 +123,12 @@ pub async fn execute(site: &Site, plans: &[BranchPlan], out: &Output) -> Result<
                 done.kept_new.join(", ")
             ));
         }
+        if let Some(problem) = &done.history_problem {
+            out.warning(&format!(
+                "{} / {}: the runs were pruned, but the test history still lists them: {problem}",
+                plan.project, plan.branch
+            ));
+        }
         (runs, objects, bytes) = (runs + done.runs, objects + done.objects, bytes + done.bytes);
     }
     let requests: Vec<String> = site

@@ -168,7 +168,9 @@ async fn carry_out(
             // be written is a warning, not a failed publish.
             match within_stop(stop, Halt::Moving, async { Ok(record.await) }).await? {
                 Ok(history) => found.history = Some(history),
-                Err(e) => out.warning(&format!("test history not updated: {e}")),
+                Err(e) => out.warning(&format!(
+                    "the run is published, but the test history, tests page and flaky.json were not updated: {e}"
+                )),
             }
         }
         Step::ForeignLatest { .. } => {

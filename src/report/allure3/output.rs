@@ -72,8 +72,9 @@ pub fn parse_failing(test_results_json: &[u8], limit: usize) -> (Vec<(String, Li
 struct TestResult {
     #[serde(default)]
     id: Option<String>,
+    /// Read leniently: a negative duration must not drop the test.
     #[serde(default)]
-    duration: Option<u64>,
+    duration: serde_json::Value,
     #[serde(rename = "historyId")]
     history_id: Option<String>,
     #[serde(default)]
@@ -115,7 +116,7 @@ pub fn parse_test_entry(bytes: &[u8]) -> Option<TestEntry> {
         signature::of(message.map(strip_ansi).as_deref())
     });
     Some(TestEntry {
-        duration_ms: t.duration,
+        duration_ms: t.duration.as_u64(),
         uid: t.id,
         failure,
         id: t
