@@ -262,6 +262,13 @@ async fn twelve_runs_tell_each_tests_story_and_a_pull_request_reads_it() {
     assert_eq!(pr.outputs["new-failures"], "1");
 }
 
+/// `allure-host <command> --local-dir SITE --project shop <args>` in `dir`.
+fn on_site(dir: &Path, command: &str, site: &Path, args: &[&str]) -> std::process::Output {
+    let site = site.to_str().unwrap();
+    let argv = [&[command, "--local-dir", site, "--project", "shop"], args].concat();
+    run_in(dir, &argv)
+}
+
 #[test]
 fn allure3_on_a_local_directory_keeps_the_history_and_the_cli_reads_it() {
     let tmp = tempfile::tempdir().unwrap();
@@ -270,16 +277,13 @@ fn allure3_on_a_local_directory_keeps_the_history_and_the_cli_reads_it() {
         let results = tmp.path().join(format!("r{i}"));
         std::fs::create_dir_all(&results).unwrap();
         main_run(&results, i);
-        let out = run_in(
+        let out = on_site(
             tmp.path(),
+            "publish",
+            &site,
             &[
-                "publish",
                 "--results",
                 results.to_str().unwrap(),
-                "--local-dir",
-                site.to_str().unwrap(),
-                "--project",
-                "shop",
                 "--branch",
                 "main",
                 "--run-id",
@@ -320,51 +324,25 @@ fn allure3_on_a_local_directory_keeps_the_history_and_the_cli_reads_it() {
     assert!(branch.join("tests/index.html").is_file());
 
     // `allure-host tests` reads the lists back.
-    let out = run_in(
+    let out = on_site(
         tmp.path(),
-        &[
-            "tests",
-            "--local-dir",
-            site.to_str().unwrap(),
-            "--project",
-            "shop",
-            "--branch",
-            "main",
-            "--flaky",
-            "--json",
-        ],
+        "tests",
+        &site,
+        &["--branch", "main", "--flaky", "--json"],
     );
     let rows: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
     assert_eq!(rows[0]["name"], "alternating");
     assert_eq!(rows[0]["flaky"], true);
-    let out = run_in(
+    let out = on_site(
         tmp.path(),
-        &[
-            "tests",
-            "--local-dir",
-            site.to_str().unwrap(),
-            "--project",
-            "shop",
-            "--branch",
-            "main",
-            "--failing",
-        ],
+        "tests",
+        &site,
+        &["--branch", "main", "--failing"],
     );
     let table = ok(&out);
     assert!(table.contains("Most failing: 1 of 4 tests"), "{table}");
     // A branch without a history is an error that says what to do.
-    let out = run_in(
-        tmp.path(),
-        &[
-            "tests",
-            "--local-dir",
-            site.to_str().unwrap(),
-            "--project",
-            "shop",
-            "--branch",
-            "nope",
-        ],
-    );
+    let out = on_site(tmp.path(), "tests", &site, &["--branch", "nope"]);
     assert!(
         failed(&out).contains("has no test history"),
         "{}",
@@ -372,19 +350,7 @@ fn allure3_on_a_local_directory_keeps_the_history_and_the_cli_reads_it() {
     );
 
     // A prune forgets the runs it removes.
-    let out = run_in(
-        tmp.path(),
-        &[
-            "prune",
-            "--local-dir",
-            site.to_str().unwrap(),
-            "--project",
-            "shop",
-            "--keep",
-            "2",
-            "--yes",
-        ],
-    );
+    let out = on_site(tmp.path(), "prune", &site, &["--keep", "2", "--yes"]);
     ok(&out);
     let h: serde_json::Value =
         serde_json::from_slice(&std::fs::read(branch.join("tests/history.json")).unwrap()).unwrap();
@@ -403,19 +369,7 @@ fn allure3_on_a_local_directory_keeps_the_history_and_the_cli_reads_it() {
         .unwrap()
         .replacen("\"schema\":1", "\"schema\":2", 1);
     std::fs::write(&path, &newer).unwrap();
-    let out = run_in(
-        tmp.path(),
-        &[
-            "prune",
-            "--local-dir",
-            site.to_str().unwrap(),
-            "--project",
-            "shop",
-            "--keep",
-            "1",
-            "--yes",
-        ],
-    );
+    let out = on_site(tmp.path(), "prune", &site, &["--keep", "1", "--yes"]);
     ok(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

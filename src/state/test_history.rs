@@ -128,18 +128,22 @@ async fn change(
 
 /// The newest revision the tests page or flaky.json carries (0: none).
 async fn derived_revision(store: &Store, layout: &Layout) -> Result<u64, StateError> {
+    let page = store.get(&layout.tests_page()).await?;
+    let list = store.get(&layout.flaky_list()).await?;
+    let of_page = page.and_then(|p| pages::revision_of(&p.body));
+    let of_list = list.and_then(|l| flaky_revision(&l.body));
+    Ok(of_page.max(of_list).unwrap_or(0).min(MAX_REVISION / 2))
+}
+
+/// The history revision a stored `flaky.json` was made from.
+fn flaky_revision(bytes: &[u8]) -> Option<u64> {
     #[derive(serde::Deserialize)]
     struct Revision {
         revision: u64,
     }
-    let page = store.get(&layout.tests_page()).await?;
-    let list = store.get(&layout.flaky_list()).await?;
-    let of_page = page.and_then(|p| pages::revision_of(&p.body));
-    let of_list = list.and_then(|l| serde_json::from_slice::<Revision>(&l.body).ok());
-    Ok(of_page
-        .max(of_list.map(|r| r.revision))
-        .unwrap_or(0)
-        .min(MAX_REVISION / 2))
+    serde_json::from_slice::<Revision>(bytes)
+        .ok()
+        .map(|r| r.revision)
 }
 
 /// The tests page and `flaky.json`, from the history as written.
@@ -157,16 +161,12 @@ async fn write_flaky_if_newer(
     layout: &Layout,
     flaky: &test_board::FlakyList,
 ) -> Result<(), StateError> {
-    #[derive(serde::Deserialize)]
-    struct Revision {
-        revision: u64,
-    }
     let key = layout.flaky_list();
     let bytes = serde_json::to_vec_pretty(flaky).expect("the flaky list serialises");
     cas::update(store, &key, &no_cache(&key), |current| {
         let newer_there = current
-            .and_then(|b| serde_json::from_slice::<Revision>(b).ok())
-            .is_some_and(|r| r.revision >= flaky.revision);
+            .and_then(flaky_revision)
+            .is_some_and(|r| r >= flaky.revision);
         Ok::<_, std::convert::Infallible>(if newer_there {
             Step::Keep(())
         } else {
