@@ -4,6 +4,7 @@
 pub mod allure3;
 pub mod allure_cli;
 pub mod analytics;
+pub mod completed;
 pub mod engine_process;
 pub mod executor;
 pub mod failures;

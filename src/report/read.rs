@@ -48,14 +48,15 @@ struct Reader {
     summary_file: &'static str,
     parse_summary: fn(&[u8]) -> Result<ReportSummary, serde_json::Error>,
     test_index: fn(&Path) -> TestIndex,
-    failing: fn(&Path, usize) -> (Vec<FailedTest>, usize),
+    /// (the report, the folder with its tests' details, limit)
+    failing: fn(&Path, &Path, usize) -> (Vec<FailedTest>, usize),
 }
 
 const ALLURE2: Reader = Reader {
     summary_file: ALLURE2_SUMMARY,
     parse_summary: summary::parse,
     test_index: test_index::read,
-    failing: failures::read,
+    failing: |dir, _, limit| failures::read(dir, limit),
 };
 
 const ALLURE3: Reader = Reader {
@@ -65,7 +66,10 @@ const ALLURE3: Reader = Reader {
     failing: allure3::read_failing,
 };
 
-pub fn read(dir: &Path, failed_listed: usize) -> Result<ReadReport> {
+/// `details`: where the tests' own files are (`data/...`); the report
+/// folder, except for a single-file report whose tests the driver wrote
+/// aside.
+pub fn read(dir: &Path, details: &Path, failed_listed: usize) -> Result<ReadReport> {
     let engine = engine_of(dir)?;
     let reader = match engine {
         Engine::Allure2 => ALLURE2,
@@ -76,8 +80,8 @@ pub fn read(dir: &Path, failed_listed: usize) -> Result<ReadReport> {
         .with_context(|| format!("cannot read the report's {file}"))?;
     let summary = (reader.parse_summary)(&bytes)
         .with_context(|| format!("the report's {file} is not valid"))?;
-    let tests = (reader.test_index)(dir);
-    let (failed_tests, failed_tests_total) = (reader.failing)(dir, failed_listed);
+    let tests = (reader.test_index)(details);
+    let (failed_tests, failed_tests_total) = (reader.failing)(dir, details, failed_listed);
     Ok(ReadReport {
         engine,
         summary,

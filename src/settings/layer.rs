@@ -182,6 +182,10 @@ layer! {
     // ALLURE_VERSION reaches serde as `version`.
     #[serde(alias = "version")]
     allure_version: u8 => env "ALLURE_VERSION", file "allure_version", input Some("allure-version");
+    /// Allure 3's single-file report: one HTML file holding every result
+    /// and attachment, which a reader downloads whole (docs/allure3.md).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    single_file: bool => env "ALLURE_SINGLE_FILE", file "single_file", input Some("single-file");
 }
 
 /// The settings that say where the reports are: the flags prune and usage
@@ -316,7 +320,7 @@ mod tests {
                 "ttl_days" | "max_keep_runs" | "concurrency" | "link_days" | "test_history" => "7",
                 "flaky_threshold" | "slower_threshold" => "0.5",
                 "allure_version" => "3",
-                "keep_analytics" | "unsafe_no_conditional_writes" => "true",
+                "keep_analytics" | "unsafe_no_conditional_writes" | "single_file" => "true",
                 "meta" => "a=b",
                 _ => "x",
             };

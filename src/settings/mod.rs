@@ -48,6 +48,10 @@ pub enum SettingsError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "--single-file is a report Allure 3 makes from results: use it with --allure 3 and --results, or drop it"
+    )]
+    SingleFile,
     #[error("both a bucket and a local directory are set; choose one (--bucket or --local-dir)")]
     BucketAndDir,
     #[error("--sse-kms-key-id needs --sse aws:kms, not AES256")]
@@ -148,6 +152,8 @@ pub struct ReportSettings {
     pub source: Source,
     /// Which Allure generates the report.
     pub engine: Engine,
+    /// Allure 3's single-file report instead of its folder report.
+    pub single_file: bool,
     pub keep_analytics: bool,
     pub meta: BTreeMap<String, String>,
     pub commit: Option<String>,
@@ -271,6 +277,10 @@ pub fn resolve(
         None if cwd.allurerc.is_some() => Engine::Allure3,
         None => Engine::Allure2,
     };
+    let single_file = m.single_file.unwrap_or(false);
+    if single_file && (engine.is_allure2() || matches!(source, Source::Report(_))) {
+        return Err(SettingsError::SingleFile);
+    }
     let project = m.project.unwrap_or_else(|| {
         cwd.path
             .file_name()
@@ -290,6 +300,7 @@ pub fn resolve(
         report: ReportSettings {
             source,
             engine,
+            single_file,
             keep_analytics: m.keep_analytics.unwrap_or(false),
             meta,
             commit: m.commit,

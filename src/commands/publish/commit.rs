@@ -24,7 +24,7 @@ use crate::state;
 use crate::state::StateError;
 use crate::state::test_history::{Branch, Record};
 use crate::stop::Stop;
-use crate::transfer::{self, Progress};
+use crate::transfer::{self, Feed, Progress, Upload};
 
 /// Seconds spent in each write phase.
 #[derive(Debug, Default, Clone, Copy)]
@@ -68,6 +68,8 @@ struct Found {
     dropped: Vec<RunEntry>,
     latest_moved: bool,
     history: Option<TestHistory>,
+    /// The uploads begun while the report was made; the upload step ends them.
+    feed: Option<Feed>,
 }
 
 /// Carry out the plan, step by step, heeding a signal between them.
@@ -75,12 +77,14 @@ pub async fn commit(
     settings: &Settings,
     p: &Prepared,
     s: &mut Staged,
+    feed: Feed,
     stop: &Stop,
     out: &Output,
 ) -> Result<Committed> {
     let (mut plan, gone) = super::plan::steps(settings, p, s).await?;
     let mut found = Found {
         gone,
+        feed: Some(feed),
         ..Found::default()
     };
     let mut done = Vec::new();
@@ -131,7 +135,10 @@ async fn carry_out(
     match step {
         // Held since `prepare`, before the report was made.
         Step::Claim { .. } => {}
-        Step::Upload { .. } => upload(settings, p, s, stop, out).await?,
+        Step::Upload { .. } => {
+            let feed = found.feed.take().expect("one upload step");
+            upload(p, s, feed, stop, out).await?
+        }
         Step::Assets { .. } => {
             heed(stop, Halt::Uploaded)?;
             state::assets::ensure(&p.store, &p.layout).await?;
@@ -239,36 +246,66 @@ async fn within_stop<T>(stop: &Stop, at: Halt, step: impl Future<Output = Result
     }
 }
 
-/// The whole run, before anything points at it.
-async fn upload(
-    settings: &Settings,
-    p: &Prepared,
-    s: &mut Staged,
-    stop: &Stop,
-    out: &Output,
-) -> Result<()> {
-    let uploads = std::mem::take(&mut s.uploads);
-    let files = uploads.len();
-    let progress = Progress::new(files as u64, s.entry.size, out);
-    let done = transfer::upload_all(&p.store, uploads, settings.concurrency, &progress, stop).await;
+/// The whole run, before anything points at it: what the report's making
+/// did not already send, then what it wrote again (after the first copies
+/// landed), then the strays it sent and moved or removed are deleted.
+async fn upload(p: &Prepared, s: &mut Staged, feed: Feed, stop: &Stop, out: &Output) -> Result<()> {
+    let total = s.entry.files as usize;
+    if s.streamed > 0 {
+        out.note(format_args!(
+            "{} of {total} report files were sent while the report was made",
+            s.streamed
+        ));
+    }
+    let rest = std::mem::take(&mut s.uploads);
+    let again = std::mem::take(&mut s.again);
+    let (pending_files, pending_bytes) = feed.pending();
+    let files = rest.len() + again.len() + pending_files as usize;
+    let bytes: u64 = rest.iter().chain(&again).map(|u| u.size).sum();
+    let progress = Progress::new(files as u64, bytes + pending_bytes, out);
+    let mut done = send_all(feed, rest, Some(progress)).await;
+    if !again.is_empty() && done.stopped.is_none() && done.failures.is_empty() {
+        let feed = Feed::start(&p.store, again.len(), stop);
+        let second = send_all(feed, again, None).await;
+        done.landed += second.landed;
+        done.failures.extend(second.failures);
+        done.stopped = second.stopped;
+    }
     if let Some(signal) = done.stopped {
-        return Err(Halted {
-            signal,
-            at: Halt::Uploading {
-                landed: done.landed,
-                total: files,
-            },
-        }
-        .into());
+        let at = Halt::Uploading {
+            landed: done.landed,
+            total,
+        };
+        return Err(Halted { signal, at }.into());
     }
     if let Some((key, err)) = done.failures.first() {
         bail!(
-            "{} of {files} report files failed to upload (first: {key}: {err}); the manifest and latest were not changed, so publish again to complete run {}",
+            "{} of {total} report files failed to upload (first: {key}: {err}); the manifest and latest were not changed, so publish again to complete run {}",
             done.failures.len(),
             p.run
         );
     }
+    let strays: Vec<String> = s.strays.iter().map(|k| k.as_str().to_string()).collect();
+    if !strays.is_empty() {
+        p.store.delete(strays).await?;
+    }
     Ok(())
+}
+
+async fn send_all(
+    feed: Feed,
+    uploads: Vec<Upload>,
+    progress: Option<Progress>,
+) -> transfer::Uploaded {
+    if let Some(progress) = progress {
+        feed.show(progress);
+    }
+    for upload in uploads {
+        if !feed.send(upload).await {
+            break;
+        }
+    }
+    feed.finish().await
 }
 
 /// Add the run to the manifest (and its pages) while the claim still holds,

@@ -10,24 +10,37 @@ use anyhow::{Context, Result};
 use super::prepare::Prepared;
 use super::secs;
 use super::stage::StageTimings;
+use super::stream::{During, Streamed};
 use crate::model::engine::{Engine, HISTORY_JSONL};
 use crate::output::Output;
 use crate::report::allure_cli::{self, AllureCli};
 use crate::report::allure3::{self, Allure3};
+use crate::report::completed::{self, Announcer};
 use crate::report::executor::{self, ExecutorInput};
 use crate::report::results_view;
 use crate::settings::Settings;
 use crate::state::history;
 
+/// What generating came to: the report folder, the seconds spent, the files
+/// uploaded meanwhile, and (single-file) where its tests were written.
+pub struct Generated {
+    pub report: PathBuf,
+    pub timings: StageTimings,
+    pub streamed: Streamed,
+    pub details: Option<PathBuf>,
+}
+
 /// Results -> report, with the history of the run it continues and our
-/// executor.
+/// executor; its files uploaded as Allure closes them, where it can be
+/// watched.
 pub async fn allure2(
     settings: &Settings,
     p: &Prepared,
     results: &Path,
     work: &Path,
+    during: Option<&During<'_>>,
     out: &Output,
-) -> Result<(PathBuf, StageTimings)> {
+) -> Result<Generated> {
     let extra = work.join("extra");
     let t = Instant::now();
     let from = p.history_from.as_ref();
@@ -52,13 +65,34 @@ pub async fn allure2(
         "Generating the report with {} (history: {history})",
         cli.path.display()
     ));
-    cli.generate(&[view.dir.as_path(), extra.as_path()], &report)
-        .await?;
-    let timings = StageTimings {
-        history: history_secs,
-        generate: secs(t),
+    let inputs = [view.dir.as_path(), extra.as_path()];
+    let generation = cli.generate(&inputs, &report);
+    let (generated, streamed) = match during.zip(watch(&report)) {
+        Some((during, watch)) => during.run(generation, watch, &report).await,
+        None => (generation.await, Streamed::default()),
     };
-    Ok((report, timings))
+    generated?;
+    Ok(Generated {
+        report,
+        timings: StageTimings {
+            history: history_secs,
+            generate: secs(t),
+        },
+        streamed,
+        details: None,
+    })
+}
+
+/// A watch on the report Allure 2 is about to make; none where the system
+/// has no inotify (or refuses one): then the files go after it is done.
+#[cfg(target_os = "linux")]
+fn watch(report: &Path) -> Option<Announcer> {
+    completed::Watch::new(report).ok().map(Announcer::Watch)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn watch(_report: &Path) -> Option<Announcer> {
+    None
 }
 
 /// Our executor.json in `extra`, adopting the name and build link of the
@@ -95,14 +129,16 @@ fn our_executor(
 }
 
 /// Results -> Allure 3 report, its JSONL history carried from the run it
-/// continues and grown by this run, whose URL each new entry links to.
+/// continues and grown by this run, whose URL each new entry links to; each
+/// file uploaded as soon as the driver names it written.
 pub async fn allure3(
     settings: &Settings,
     p: &Prepared,
     results: &Path,
     work: &Path,
+    during: Option<&During<'_>>,
     out: &Output,
-) -> Result<(PathBuf, StageTimings)> {
+) -> Result<Generated> {
     let t = Instant::now();
     let carried_dir = work.join("history");
     let from = p.history_from.as_ref();
@@ -126,26 +162,48 @@ pub async fn allure3(
     let history_file = carried_dir.join(HISTORY_JSONL);
     let name = format!("{} ({})", settings.place.project, settings.place.branch);
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
-    allure
-        .generate(&allure3::Job {
-            results: &[view.dir.as_path(), extra.as_path()],
-            output: &report,
-            history: &history_file,
-            base_url: p.urls.run.trim_end_matches("index.html"),
-            name: &name,
-            cwd: &cwd,
-        })
-        .await?;
+    let socket = match during {
+        Some(_) => Some(
+            completed::Socket::bind(work).context("cannot open a socket for Allure 3's files")?,
+        ),
+        None => None,
+    };
+    let announce = socket.as_ref().map(|s| s.path().to_path_buf());
+    let details = settings.report.single_file.then(|| work.join("details"));
+    let job = allure3::Job {
+        results: &[view.dir.as_path(), extra.as_path()],
+        output: &report,
+        history: &history_file,
+        base_url: p.urls.run.trim_end_matches("index.html"),
+        name: &name,
+        cwd: &cwd,
+        announce: announce.as_deref(),
+        single_file: details.as_deref(),
+    };
+    let generation = allure.generate(&job);
+    let (generated, streamed) = match during.zip(socket) {
+        Some((during, socket)) => {
+            during
+                .run(generation, Announcer::Socket(socket), &report)
+                .await
+        }
+        None => (generation.await, Streamed::default()),
+    };
+    generated?;
     // The grown history travels with the run, for the next run to continue.
     let kept = report.join("history");
     std::fs::create_dir_all(&kept)?;
     std::fs::copy(&history_file, kept.join(HISTORY_JSONL))
         .context("Allure 3 wrote no history file")?;
-    let timings = StageTimings {
-        history: history_secs,
-        generate: secs(t),
-    };
-    Ok((report, timings))
+    Ok(Generated {
+        report,
+        timings: StageTimings {
+            history: history_secs,
+            generate: secs(t),
+        },
+        streamed,
+        details,
+    })
 }
 
 async fn find_or_install_allure3(out: &Output) -> Result<Allure3> {

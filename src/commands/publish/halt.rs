@@ -18,6 +18,8 @@ use crate::stop::{Signal, Stopped};
 pub enum Halt {
     /// Before the first upload (the report was being made).
     BeforeUpload,
+    /// While the report was being made, `landed` of its files uploaded.
+    Generating { landed: usize },
     /// During the upload: `landed` of `total` files had landed.
     Uploading { landed: usize, total: usize },
     /// Uploaded whole, not yet listed.
@@ -40,6 +42,8 @@ pub struct Halted {
 
 /// Time to remove what an unlisted run uploaded.
 const REMOVE: Duration = Duration::from_secs(3);
+/// Time to remove what a run whose report failed had uploaded.
+const REMOVE_AFTER_FAILURE: Duration = Duration::from_secs(60);
 /// Time to mark the claim abandoned.
 const GIVE_UP: Duration = Duration::from_secs(2);
 
@@ -72,6 +76,9 @@ fn where_(at: Halt) -> String {
         Halt::Uploading { landed, total } => {
             format!("during the upload ({landed} of {total} files had landed)")
         }
+        Halt::Generating { landed } => {
+            format!("while the report was being made ({landed} of its files had been uploaded)")
+        }
         Halt::Uploaded => "after the upload, before the run was listed".into(),
         _ => "before the upload".into(),
     }
@@ -84,9 +91,28 @@ async fn withdraw(p: &mut Prepared) -> String {
     let Some(claim) = p.claim.take() else {
         return format!("nothing was written; run {run} was not published");
     };
+    let files = remove_files(p, REMOVE).await;
+    let id = match tokio::time::timeout(GIVE_UP, claim.abandon()).await {
+        Ok(Ok(())) => format!("publish again with --run-id {run} now"),
+        Ok(Err(e)) => given_up_failed(&run.to_string(), &e.to_string()),
+        Err(_) => given_up_failed(&run.to_string(), "the store did not answer in time"),
+    };
+    format!("run {run} was not published and nothing of it is listed; {files}; {id}")
+}
+
+/// A run that failed before it was listed: its uploaded files removed (the
+/// claim is given up after, by the failed publish). No signal is waiting,
+/// so the removal has longer than a stop's.
+pub async fn remove_unlisted(p: &Prepared) -> String {
+    let files = remove_files(p, REMOVE_AFTER_FAILURE).await;
+    format!("Run {} was not published: {files}", p.run)
+}
+
+async fn remove_files(p: &Prepared, within: Duration) -> String {
+    let run = &p.run;
     let removed =
-        tokio::time::timeout(REMOVE, state::run_files::delete(&p.store, &p.layout, &run)).await;
-    let files = match removed {
+        tokio::time::timeout(within, state::run_files::delete(&p.store, &p.layout, run)).await;
+    match removed {
         Ok(Ok(0)) => "nothing of it had been written".to_string(),
         Ok(Ok(n)) => format!("the {n} files it had uploaded were removed"),
         Ok(Err(e)) => format!(
@@ -94,15 +120,9 @@ async fn withdraw(p: &mut Prepared) -> String {
         ),
         Err(_) => format!(
             "its uploaded files were not all removed within {} s and go when run id {run} is published again",
-            REMOVE.as_secs()
+            within.as_secs()
         ),
-    };
-    let id = match tokio::time::timeout(GIVE_UP, claim.abandon()).await {
-        Ok(Ok(())) => format!("publish again with --run-id {run} now"),
-        Ok(Err(e)) => given_up_failed(&run.to_string(), &e.to_string()),
-        Err(_) => given_up_failed(&run.to_string(), "the store did not answer in time"),
-    };
-    format!("run {run} was not published and nothing of it is listed; {files}; {id}")
+    }
 }
 
 /// Stopped while the store had not answered the run id's claim: whether it

@@ -14,6 +14,7 @@ mod halt;
 mod plan;
 mod prepare;
 mod stage;
+mod stream;
 
 use std::time::Instant;
 
@@ -24,7 +25,7 @@ use crate::model::test_board::{self, SUMMARY_ROWS, TestsSummary};
 use crate::output::Output;
 use crate::settings::{Settings, Target};
 use crate::stop::Stop;
-use crate::transfer::DRAIN;
+use crate::transfer::{DRAIN, Feed};
 
 use commit::Committed;
 use halt::{Halt, Halted};
@@ -89,21 +90,50 @@ async fn stage_and_write(
     stop: &Stop,
     out: &Output,
 ) -> Result<(Staged, Committed)> {
-    // Making the report writes nothing to the store: a signal cuts it short.
-    let mut staged = tokio::select! {
-        staged = stage::stage(settings, prepared, out) => staged?,
-        signal = stop.asked() => {
-            return Err(Halted { signal, at: Halt::BeforeUpload }.into());
-        }
+    // The report's files go as they are made, into a run folder nothing
+    // lists yet; a signal cuts the making short.
+    let feed = (!dry_run).then(|| Feed::start(&prepared.store, settings.concurrency, stop));
+    let staged = tokio::select! {
+        staged = stage::stage(settings, prepared, feed.as_ref(), out) => staged,
+        signal = stop.asked() => Err(Halted { signal, at: Halt::BeforeUpload }.into()),
     };
-    let committed = if dry_run {
-        let plan = plan::dry_run(settings, prepared, &staged).await?;
-        out.plan(&plan);
-        Committed::nothing(plan.dropped())
-    } else {
-        commit::commit(settings, prepared, &mut staged, stop, out).await?
+    let mut staged = match staged {
+        Ok(staged) => staged,
+        Err(e) => return Err(unmade(prepared, feed, e, out).await),
+    };
+    let committed = match feed {
+        None => {
+            let plan = plan::dry_run(settings, prepared, &staged).await?;
+            out.plan(&plan);
+            Committed::nothing(plan.dropped())
+        }
+        Some(feed) => commit::commit(settings, prepared, &mut staged, feed, stop, out).await?,
     };
     Ok((staged, committed))
+}
+
+/// The report could not be made (or a signal stopped it): what went while
+/// it was being made is cut off, and removed unless a signal's stop does
+/// that (`halt::settle`).
+async fn unmade(p: &Prepared, feed: Option<Feed>, e: anyhow::Error, out: &Output) -> anyhow::Error {
+    let landed = match feed {
+        Some(feed) => feed.cancel().await.landed,
+        None => 0,
+    };
+    match e.downcast::<Halted>() {
+        Ok(mut halted) => {
+            if landed > 0 {
+                halted.at = Halt::Generating { landed };
+            }
+            halted.into()
+        }
+        Err(e) => {
+            if landed > 0 {
+                out.note(format_args!("{}", halt::remove_unlisted(p).await));
+            }
+            e
+        }
+    }
 }
 
 /// Seconds since `since`, to the millisecond.

@@ -10,8 +10,9 @@ use chrono::Utc;
 use crate::model::time::DAY_SECS;
 use tempfile::TempDir;
 
-use super::generate;
+use super::generate::{self, Generated};
 use super::prepare::Prepared;
+use super::stream::{During, Stamp, Streamed, Verdict};
 use crate::model::changes::{Changes, TestIndex};
 use crate::model::engine::Engine;
 use crate::model::headers;
@@ -25,7 +26,7 @@ use crate::report::summary::ReportSummary;
 use crate::report::{self, analytics};
 use crate::settings::{Retention, Settings, Source};
 use crate::storage::ObjectMeta;
-use crate::transfer::{Body, Upload};
+use crate::transfer::{Body, Feed, Upload};
 
 /// Seconds spent before anything is uploaded.
 #[derive(Debug, Default, Clone, Copy)]
@@ -37,7 +38,16 @@ pub struct StageTimings {
 pub struct Staged {
     /// Holds the generated report until the upload is done.
     _work: TempDir,
+    /// The uploads not yet handed to the feed.
     pub uploads: Vec<Upload>,
+    /// Files sent while the report was made, then written again: they go
+    /// once every earlier upload has landed.
+    pub again: Vec<Upload>,
+    /// Files sent while the report was made that it does not hold: deleted
+    /// once every upload has landed.
+    pub strays: Vec<crate::storage::ObjectKey>,
+    /// Files sent while the report was made, as they are in the report.
+    pub streamed: usize,
     pub report: ReportSummary,
     pub failed_tests: Vec<FailedTest>,
     pub failed_tests_total: usize,
@@ -52,26 +62,64 @@ pub struct Staged {
     pub timings: StageTimings,
 }
 
-pub async fn stage(settings: &Settings, p: &Prepared, out: &Output) -> Result<Staged> {
+/// Make the report (its files going to `feed` as they are completed, when
+/// there is one) and everything the plan needs to know of it.
+pub async fn stage(
+    settings: &Settings,
+    p: &Prepared,
+    feed: Option<&Feed>,
+    out: &Output,
+) -> Result<Staged> {
     let work = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let (report_dir, timings) = match &settings.report.source {
-        Source::Report(dir) => (dir.clone(), StageTimings::default()),
-        Source::Results(results) => match settings.report.engine {
-            Engine::Allure2 => generate::allure2(settings, p, results, work.path(), out).await?,
-            Engine::Allure3 => generate::allure3(settings, p, results, work.path(), out).await?,
+    let engine = settings.report.engine;
+    let made = Uploads::new(settings, p, engine);
+    let upload = |rel: &str, path: &Path, stamp: Stamp| {
+        made.streamable(rel)
+            .then(|| made.upload(rel, path.to_path_buf(), stamp.size))
+    };
+    let during = feed.map(|feed| During {
+        feed,
+        upload: &upload,
+    });
+    let generated = match &settings.report.source {
+        Source::Report(dir) => Generated {
+            report: dir.clone(),
+            timings: StageTimings::default(),
+            streamed: Streamed::default(),
+            details: None,
+        },
+        Source::Results(results) => match engine {
+            Engine::Allure2 => {
+                generate::allure2(settings, p, results, work.path(), during.as_ref(), out).await?
+            }
+            Engine::Allure3 => {
+                generate::allure3(settings, p, results, work.path(), during.as_ref(), out).await?
+            }
         },
     };
-    let read = report::read::read(&report_dir, FAILED_TESTS_LISTED)?;
-    let mut files = scan(&report_dir)?;
+    let report_dir = &generated.report;
+    let details = generated.details.as_deref().unwrap_or(report_dir);
+    let read = report::read::read(report_dir, details, FAILED_TESTS_LISTED)?;
+    let mut files = scan(report_dir)?;
     // Ours is rewritten from the report itself.
     files.retain(|f| f.rel != TEST_INDEX);
-    let mut uploads = uploads(settings, p, read.engine, &files)?;
+    let made = Uploads::new(settings, p, read.engine);
+    let mut uploads = files
+        .iter()
+        .map(|f| made.of_file(f))
+        .collect::<Result<Vec<_>>>()?;
     uploads.push(index_upload(&settings.retention, p, &read.tests));
-    let changes = super::compare::compare(settings, p, read.engine, &read.tests, out).await?;
     let entry = run_entry(settings, p, &uploads, &read);
+    let sorted = sort_out(&generated.streamed, &files, uploads, |rel| {
+        p.layout.run_file(&p.run, rel)
+    });
+    let changes = super::compare::compare(settings, p, read.engine, &read.tests, out).await?;
     Ok(Staged {
         _work: work,
-        uploads,
+        uploads: sorted.send,
+        again: sorted.again,
+        strays: sorted.strays,
+        streamed: sorted.sent,
         report: read.summary,
         failed_tests: read.failed_tests,
         failed_tests_total: read.failed_tests_total,
@@ -79,8 +127,42 @@ pub async fn stage(settings: &Settings, p: &Prepared, out: &Output) -> Result<St
         changes,
         tests: read.tests,
         entry,
-        timings,
+        timings: generated.timings,
     })
+}
+
+/// The uploads of the finished report, against what went while it was made.
+struct Sorted {
+    send: Vec<Upload>,
+    again: Vec<Upload>,
+    strays: Vec<crate::storage::ObjectKey>,
+    sent: usize,
+}
+
+/// `uploads`: one per file of `files`, in order, then ours.
+fn sort_out(
+    streamed: &Streamed,
+    files: &[ReportFile],
+    uploads: Vec<Upload>,
+    key: impl Fn(&str) -> crate::storage::ObjectKey,
+) -> Sorted {
+    let mut sorted = Sorted {
+        send: Vec::new(),
+        again: Vec::new(),
+        strays: Vec::new(),
+        sent: 0,
+    };
+    let mut verdicts = files.iter().map(|f| streamed.verdict(&f.rel, f.stamp));
+    for upload in uploads {
+        match verdicts.next().unwrap_or(Verdict::Send) {
+            Verdict::Send => sorted.send.push(upload),
+            Verdict::SendAgain => sorted.again.push(upload),
+            Verdict::Sent => sorted.sent += 1,
+        }
+    }
+    let holds: std::collections::HashSet<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+    sorted.strays = streamed.strays(&holds).map(key).collect();
+    sorted
 }
 
 /// The run's test index, beside its report.
@@ -103,6 +185,7 @@ struct ReportFile {
     rel: String,
     path: PathBuf,
     size: u64,
+    stamp: Stamp,
 }
 
 /// Every file of the report, by path relative to its root ('/'-separated).
@@ -121,10 +204,12 @@ fn scan(dir: &Path) -> Result<Vec<ReportFile>> {
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
+        let meta = entry.metadata()?;
         files.push(ReportFile {
             rel: rel.join("/"),
             path: entry.path().to_path_buf(),
-            size: entry.metadata()?.len(),
+            size: meta.len(),
+            stamp: Stamp::of(&meta),
         });
     }
     if files.is_empty() {
@@ -133,39 +218,56 @@ fn scan(dir: &Path) -> Result<Vec<ReportFile>> {
     Ok(files)
 }
 
-/// One upload per file, with its headers; the report page loses Allure's
-/// analytics script unless asked to keep it.
-fn uploads(
-    settings: &Settings,
-    p: &Prepared,
+/// How a report file becomes an upload: its key and headers; the report
+/// page loses Allure's analytics script unless asked to keep it.
+struct Uploads<'a> {
+    p: &'a Prepared,
     engine: Engine,
-    files: &[ReportFile],
-) -> Result<Vec<Upload>> {
-    let tagging = settings.retention.ttl_days.map(|n| format!("ttl-days={n}"));
-    let mut uploads = Vec::with_capacity(files.len());
-    for f in files {
-        let key = p.layout.run_file(&p.run, &f.rel);
-        let meta = ObjectMeta {
-            content_type: headers::content_type(&key),
-            cache_control: headers::run_file_cache_control(engine, &key),
-            tagging: tagging.clone(),
-        };
-        let (body, size) = if f.rel == "index.html" && !settings.report.keep_analytics {
+    strip_analytics: bool,
+    tagging: Option<String>,
+}
+
+impl<'a> Uploads<'a> {
+    fn new(settings: &Settings, p: &'a Prepared, engine: Engine) -> Self {
+        Self {
+            p,
+            engine,
+            strip_analytics: !settings.report.keep_analytics,
+            tagging: settings.retention.ttl_days.map(|n| format!("ttl-days={n}")),
+        }
+    }
+
+    /// False for the files that wait for the end: the page rewritten
+    /// without analytics, and our test index (made from the whole report).
+    fn streamable(&self, rel: &str) -> bool {
+        rel != TEST_INDEX && !(rel == "index.html" && self.strip_analytics)
+    }
+
+    /// A file sent as it is on disk.
+    fn upload(&self, rel: &str, path: PathBuf, size: u64) -> Upload {
+        let key = self.p.layout.run_file(&self.p.run, rel);
+        Upload {
+            meta: ObjectMeta {
+                content_type: headers::content_type(&key),
+                cache_control: headers::run_file_cache_control(self.engine, &key),
+                tagging: self.tagging.clone(),
+            },
+            key,
+            body: Body::File(path),
+            size,
+        }
+    }
+
+    fn of_file(&self, f: &ReportFile) -> Result<Upload> {
+        let mut upload = self.upload(&f.rel, f.path.clone(), f.size);
+        if f.rel == "index.html" && self.strip_analytics {
             let html = std::fs::read_to_string(&f.path)?;
             let bytes = analytics::strip(&html).into_bytes();
-            let len = bytes.len() as u64;
-            (Body::Bytes(bytes), len)
-        } else {
-            (Body::File(f.path.clone()), f.size)
-        };
-        uploads.push(Upload {
-            key,
-            body,
-            size,
-            meta,
-        });
+            upload.size = bytes.len() as u64;
+            upload.body = Body::Bytes(bytes);
+        }
+        Ok(upload)
     }
-    Ok(uploads)
 }
 
 fn run_entry(settings: &Settings, p: &Prepared, uploads: &[Upload], read: &ReadReport) -> RunEntry {

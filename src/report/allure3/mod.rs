@@ -54,6 +54,11 @@ pub struct Job<'a> {
     pub name: &'a str,
     /// Where the project's allurerc is looked for.
     pub cwd: &'a Path,
+    /// The socket each report file is named on once written.
+    pub announce: Option<&'a Path>,
+    /// Allure's single-file report: one HTML file with every result and
+    /// attachment in it; its tests are written under `details`.
+    pub single_file: Option<&'a Path>,
 }
 
 #[derive(Serialize)]
@@ -67,6 +72,9 @@ struct DriverArgs<'a> {
     history_limit: u32,
     history_base_url: &'a str,
     name: &'a str,
+    announce: Option<&'a Path>,
+    single_file: bool,
+    details: Option<&'a Path>,
 }
 
 fn is_installed(home: &Path) -> bool {
@@ -147,6 +155,9 @@ impl Allure3 {
             history_limit: HISTORY_LIMIT,
             history_base_url: job.base_url,
             name: job.name,
+            announce: job.announce,
+            single_file: job.single_file.is_some(),
+            details: job.single_file,
         };
         let mut cmd = Command::new(&self.node);
         cmd.arg(&driver)

@@ -129,7 +129,7 @@ pub fn parse_test_entry(bytes: &[u8]) -> Option<TestEntry> {
 }
 
 /// The report's failed tests; an unreadable report gives none.
-pub fn read_failing(report_dir: &Path, limit: usize) -> (Vec<FailedTest>, usize) {
+pub fn read_failing(report_dir: &Path, details: &Path, limit: usize) -> (Vec<FailedTest>, usize) {
     let Ok(bytes) = std::fs::read(report_dir.join("test-results.json")) else {
         return (Vec::new(), 0);
     };
@@ -138,7 +138,7 @@ pub fn read_failing(report_dir: &Path, limit: usize) -> (Vec<FailedTest>, usize)
         .into_iter()
         .map(|(id, listed)| {
             let (full_name, message) =
-                std::fs::read(report_dir.join(format!("data/test-results/{id}.json")))
+                std::fs::read(details.join(format!("data/test-results/{id}.json")))
                     .map(|b| parse_test_detail(&b))
                     .unwrap_or_default();
             FailedTest {

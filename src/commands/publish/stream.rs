@@ -1,0 +1,219 @@
+//! Report files uploaded while the engine is still making the others: each
+//! file it names as complete (`report::completed`) goes to the feed at
+//! once, stamped with the size and time it had when it went. Once the
+//! engine is done, every file of the report is checked against those
+//! stamps: one never named, named twice, or changed since goes again
+//! (`Streamed::sent_as_is`), so the run is uploaded whole whatever the
+//! engine's hints missed.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::SystemTime;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::report::completed::{Announcer, Named, Rel};
+use crate::transfer::{Feed, Upload};
+
+/// A file as it was when it went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub size: u64,
+    pub modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    pub fn of(meta: &std::fs::Metadata) -> Self {
+        Self {
+            size: meta.len(),
+            modified: meta.modified().ok(),
+        }
+    }
+}
+
+/// A file of the finished report, against what went while it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Never sent: it goes now.
+    Send,
+    /// In the store as it is.
+    Sent,
+    /// Sent, then written again: it goes once the first upload landed.
+    SendAgain,
+}
+
+/// What went while the report was being made.
+#[derive(Debug, Default)]
+pub struct Streamed {
+    sent: HashMap<Rel, Stamp>,
+    /// Named again after it went: the engine rewrote it.
+    again: HashSet<Rel>,
+}
+
+impl Streamed {
+    /// Record `rel` as gone with `stamp`; false when it had gone before.
+    pub fn record(&mut self, rel: &str, stamp: Stamp) -> bool {
+        if self.sent.contains_key(rel) {
+            self.again.insert(rel.to_string());
+            return false;
+        }
+        self.sent.insert(rel.to_string(), stamp);
+        true
+    }
+
+    /// What becomes of a file of the finished report.
+    pub fn verdict(&self, rel: &str, now: Stamp) -> Verdict {
+        if !self.sent.contains_key(rel) {
+            Verdict::Send
+        } else if self.sent_as_is(rel, now) {
+            Verdict::Sent
+        } else {
+            Verdict::SendAgain
+        }
+    }
+
+    /// True when the store already has `rel` as it is now on disk. A file
+    /// whose time cannot be read is never taken as unchanged.
+    fn sent_as_is(&self, rel: &str, now: Stamp) -> bool {
+        now.modified.is_some() && !self.again.contains(rel) && self.sent.get(rel) == Some(&now)
+    }
+
+    /// The files sent that the finished report does not hold.
+    pub fn strays<'a>(&'a self, holds: &'a HashSet<&str>) -> impl Iterator<Item = &'a str> + 'a {
+        self.sent
+            .keys()
+            .map(String::as_str)
+            .filter(|rel| !holds.contains(rel))
+    }
+}
+
+/// Uploads started while the report is made: the feed, and how a report
+/// file becomes an upload (None: it waits for the end).
+pub struct During<'a> {
+    pub feed: &'a Feed,
+    pub upload: &'a (dyn Fn(&str, &Path, Stamp) -> Option<Upload> + Sync),
+}
+
+impl During<'_> {
+    /// `generate`, with the files `announcer` names uploaded meanwhile.
+    pub async fn run<T>(
+        &self,
+        generate: impl Future<Output = T>,
+        announcer: Announcer,
+        report: &Path,
+    ) -> (T, Streamed) {
+        alongside(generate, announcer, report, self.feed, self.upload).await
+    }
+}
+
+/// Run `generate` while the files `announcer` names go to `feed`.
+pub async fn alongside<T>(
+    generate: impl Future<Output = T>,
+    announcer: Announcer,
+    report: &Path,
+    feed: &Feed,
+    upload: impl Fn(&str, &Path, Stamp) -> Option<Upload>,
+) -> (T, Streamed) {
+    // Names wait here while the feed is full: a few hundred paths at most.
+    let (tx, rx) = mpsc::channel(256);
+    let (exited, done) = oneshot::channel();
+    let generate = async {
+        let generated = generate.await;
+        let _ = exited.send(());
+        generated
+    };
+    let (generated, (), streamed) = tokio::join!(
+        generate,
+        announcer.forward(tx, done),
+        forward(rx, report, feed, upload)
+    );
+    (generated, streamed)
+}
+
+/// Hand each completed file named on `rx` to `feed`, as `upload` makes it
+/// (None: a file that waits for the end, such as the page we rewrite).
+/// Returns when `rx` closes; the feed refusing more (a signal) stops the
+/// uploads, not the reading.
+pub async fn forward(
+    mut rx: mpsc::Receiver<Named>,
+    report: &Path,
+    feed: &Feed,
+    upload: impl Fn(&str, &Path, Stamp) -> Option<Upload>,
+) -> Streamed {
+    let mut streamed = Streamed::default();
+    let mut open = true;
+    while let Some(Named { rel, now }) = rx.recv().await {
+        if !open {
+            continue;
+        }
+        let path = report.join(&now);
+        // Only a regular file inside the report, never what a link points at.
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.file_type().is_file() {
+            continue;
+        }
+        let stamp = Stamp::of(&meta);
+        let Some(item) = upload(&rel, &path, stamp) else {
+            continue;
+        };
+        if streamed.record(&rel, stamp) {
+            open = feed.send(item).await;
+        }
+    }
+    streamed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn stamp(size: u64, secs: u64) -> Stamp {
+        Stamp {
+            size,
+            modified: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
+        }
+    }
+
+    #[test]
+    fn a_file_goes_again_unless_it_went_as_it_is_now() {
+        let mut s = Streamed::default();
+        assert!(s.record("a.json", stamp(10, 1)));
+        assert!(s.record("b.json", stamp(5, 1)));
+        assert_eq!(s.verdict("a.json", stamp(10, 1)), Verdict::Sent);
+        // Grown, or touched after it went.
+        assert_eq!(s.verdict("a.json", stamp(11, 1)), Verdict::SendAgain);
+        assert_eq!(s.verdict("a.json", stamp(10, 2)), Verdict::SendAgain);
+        // Never named.
+        assert_eq!(s.verdict("c.json", stamp(1, 1)), Verdict::Send);
+        // Named twice: rewritten, so it goes again even if it looks the same.
+        assert!(!s.record("b.json", stamp(5, 1)));
+        assert_eq!(s.verdict("b.json", stamp(5, 1)), Verdict::SendAgain);
+    }
+
+    #[test]
+    fn no_time_is_no_proof() {
+        let mut s = Streamed::default();
+        let unknown = Stamp {
+            size: 3,
+            modified: None,
+        };
+        s.record("x", unknown);
+        assert_eq!(s.verdict("x", unknown), Verdict::SendAgain);
+        assert_eq!(s.verdict("x", stamp(3, 1)), Verdict::SendAgain);
+    }
+
+    #[test]
+    fn a_file_sent_that_the_report_does_not_hold_is_a_stray() {
+        let mut s = Streamed::default();
+        s.record("awesome/summary.json", stamp(1, 1));
+        s.record("data/a.json", stamp(1, 1));
+        let holds: HashSet<&str> = ["data/a.json", "index.html"].into();
+        assert_eq!(
+            s.strays(&holds).collect::<Vec<_>>(),
+            ["awesome/summary.json"]
+        );
+    }
+}
