@@ -5,7 +5,9 @@
 // plugins' work (report.done()) and, inside it, the awaited file writes
 // (config.reportFiles.addFile, which every plugin writes through),
 // JSON.stringify/parse, result-file reads and GC pauses. Prints a table and
-// a histogram of when writes complete over done().
+// when writes complete over done(): a histogram, and per directory (paths
+// as written, under the plugin's id: core moves a lone plugin's directory
+// up to the output root at the end of done()).
 // Run it under `node --cpu-prof --cpu-prof-dir=DIR` for a CPU profile, and
 // sum that profile's self time by category with --aggregate.
 // Usage (Node.js 22, engines/allure3/node_modules/.bin/node):
@@ -125,10 +127,9 @@ async function run(resultsDir, mode) {
 
   let phase = 'setup';
   const acc = {};
-  const add = (key, t, n = 1) => {
+  const add = (key, t) => {
     const a = (acc[`${phase}.${key}`] ??= { n: 0, ms: 0 });
-    a.n += n;
-    a.ms += t;
+    Object.assign(a, { n: a.n + 1, ms: a.ms + t });
   };
   // JSON.stringify / JSON.parse, timed (named so a CPU profile can tell).
   const { stringify, parse } = JSON;

@@ -318,6 +318,7 @@ fn settings() -> Settings {
         report: ReportSettings {
             source: Source::Results(PathBuf::from("allure-results")),
             engine: Engine::Allure2,
+            single_file: false,
             keep_analytics: false,
             meta: BTreeMap::new(),
             commit: None,

@@ -77,8 +77,11 @@ pub async fn stage(
         made.streamable(rel)
             .then(|| made.upload(rel, path.to_path_buf(), stamp.size))
     };
+    let links = work.path().join("sent");
+    std::fs::create_dir(&links).context("cannot create a temporary directory")?;
     let during = feed.map(|feed| During {
         feed,
+        links: &links,
         upload: &upload,
     });
     let generated = match &settings.report.source {

@@ -91,6 +91,9 @@ impl Streamed {
 /// file becomes an upload (None: it waits for the end).
 pub struct During<'a> {
     pub feed: &'a Feed,
+    /// An empty folder on the report's file system, for the links that
+    /// hold each file as it was sent.
+    pub links: &'a Path,
     pub upload: &'a (dyn Fn(&str, &Path, Stamp) -> Option<Upload> + Sync),
 }
 
@@ -102,7 +105,7 @@ impl During<'_> {
         announcer: Announcer,
         report: &Path,
     ) -> (T, Streamed) {
-        alongside(generate, announcer, report, self.feed, self.upload).await
+        alongside(generate, announcer, report, self, self.upload).await
     }
 }
 
@@ -111,7 +114,7 @@ pub async fn alongside<T>(
     generate: impl Future<Output = T>,
     announcer: Announcer,
     report: &Path,
-    feed: &Feed,
+    during: &During<'_>,
     upload: impl Fn(&str, &Path, Stamp) -> Option<Upload>,
 ) -> (T, Streamed) {
     // Names wait here while the feed is full: a few hundred paths at most.
@@ -125,42 +128,52 @@ pub async fn alongside<T>(
     let (generated, (), streamed) = tokio::join!(
         generate,
         announcer.forward(tx, done),
-        forward(rx, report, feed, upload)
+        forward(rx, report, during, upload)
     );
     (generated, streamed)
 }
 
-/// Hand each completed file named on `rx` to `feed`, as `upload` makes it
+/// Hand each completed file named on `rx` to the feed, as `upload` makes it
 /// (None: a file that waits for the end, such as the page we rewrite).
-/// Returns when `rx` closes; the feed refusing more (a signal) stops the
-/// uploads, not the reading.
-pub async fn forward(
+/// What goes is a hard link to the file, so the engine moving or removing
+/// it cannot take it from under its upload. Returns when `rx` closes; the
+/// feed refusing more (a signal) stops the uploads, not the reading.
+async fn forward(
     mut rx: mpsc::Receiver<Named>,
     report: &Path,
-    feed: &Feed,
+    during: &During<'_>,
     upload: impl Fn(&str, &Path, Stamp) -> Option<Upload>,
 ) -> Streamed {
     let mut streamed = Streamed::default();
     let mut open = true;
+    let mut n = 0u64;
     while let Some(Named { rel, now }) = rx.recv().await {
         if !open {
             continue;
         }
-        let path = report.join(&now);
-        // Only a regular file inside the report, never what a link points at.
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if !meta.file_type().is_file() {
+        if streamed.sent.contains_key(&rel) {
+            streamed.again.insert(rel);
             continue;
         }
+        n += 1;
+        let held = during.links.join(n.to_string());
+        // Only a regular file inside the report (a hard link to a symbolic
+        // link would hold the link, which the check below refuses).
+        if std::fs::hard_link(report.join(&now), &held).is_err() {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(&held) else {
+            continue;
+        };
         let stamp = Stamp::of(&meta);
-        let Some(item) = upload(&rel, &path, stamp) else {
-            continue;
-        };
-        if streamed.record(&rel, stamp) {
-            open = feed.send(item).await;
-        }
+        let item = meta
+            .file_type()
+            .is_file()
+            .then(|| upload(&rel, &held, stamp))
+            .flatten();
+        let Some(item) = item else { continue };
+        streamed.record(&rel, stamp);
+        open = during.feed.send(item).await;
     }
     streamed
 }
