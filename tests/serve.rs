@@ -7,7 +7,6 @@ mod support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::Command;
 
 use support::*;
 
@@ -50,23 +49,6 @@ fn header<'a>(text: &'a str, name: &str) -> Option<&'a str> {
         let (k, v) = l.split_once(':')?;
         k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
     })
-}
-
-/// Run a browser script of tests/support with `args`; what it saw, as JSON.
-fn browse(script: &str, args: &[&str]) -> serde_json::Value {
-    let out = Command::new("node")
-        .arg(repo().join("tests/support").join(script))
-        .args(args)
-        .output()
-        .expect(
-            "node runs the browser script (bash .ci/run installs playwright-core and chromium)",
-        );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Three runs of the example into a local site.

@@ -448,6 +448,23 @@ pub fn generated_report() -> &'static Path {
 }
 pub mod action;
 
+/// Run a browser script of tests/support with `args`; what it saw, as JSON.
+pub fn browse(script: &str, args: &[&str]) -> serde_json::Value {
+    let out = Command::new("node")
+        .arg(repo().join("tests/support").join(script))
+        .args(args)
+        .output()
+        .expect(
+            "node runs the browser script (bash .ci/run installs playwright-core and chromium)",
+        );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// A running `allure-host serve` on a free port; stopped when dropped.
 pub struct Served {
     child: Child,
