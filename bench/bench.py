@@ -52,7 +52,11 @@ GEN_VERSION = 1
 # runs beside it on the same footing.
 REPORT_TOOLS = ["allure-host", "s5cmd", "aws s3 cp"]
 RESULTS_TOOLS = ["allure-host (from results)", "pytest-allure-host",
-                 "allure-host --allure 3 (from results)", "allure-report-publisher"]
+                 "allure-host --allure 3 (from results)", "allure-report-publisher",
+                 "allure-host --allure 3 --single-file (from results)"]
+# With --baseline BIN: the same publishes by an earlier allure-host build.
+BASELINE_TOOLS = ["baseline (from results)", "baseline --allure 3 (from results)"]
+BASELINE: Path | None = None
 # Tools whose upload is the Allure 2 report of bench's inputs, file for file.
 ALLURE2_TOOLS = REPORT_TOOLS + ["allure-host (from results)", "pytest-allure-host"]
 
@@ -182,6 +186,13 @@ def argv_for(tool: str, inp: Input, endpoint: str, project: str, run_id: str,
         return publish + ["--results", inp.results]
     if tool == "allure-host --allure 3 (from results)":
         return publish + ["--results", inp.results, "--allure", "3"]
+    if tool == "allure-host --allure 3 --single-file (from results)":
+        return publish + ["--results", inp.results, "--allure", "3", "--single-file"]
+    if tool.startswith("baseline"):
+        engine = ["--allure", "3"] if "--allure 3" in tool else []
+        argv = [BASELINE] + publish[1:] + ["--results", inp.results] + engine
+        argv[argv.index("--prefix") + 1] = "baseline"
+        return argv
     if tool == "allure-report-publisher":
         # It reads the endpoint from the environment; --debug logs its phases.
         return ["/usr/bin/env", f"AWS_ENDPOINT={endpoint}", "AWS_FORCE_PATH_STYLE=true",
@@ -225,7 +236,7 @@ def own_timings(tool: str, summary: Path) -> dict | None:
     if not summary.exists():
         return None
     t = json.loads(summary.read_text())["timings"]
-    if tool.startswith("allure-host"):
+    if tool.startswith(("allure-host", "baseline")):
         return {"generate": t["generate"], "upload": t["upload"],
                 "promote": t["manifest"] + t["latest"], "total": t["total"]}
     return {"generate": t["generate"], "upload": t["upload_run"],
@@ -250,7 +261,7 @@ class Runner:
 
     def run(self, tool: str, inp: Input, endpoint: str, project: str) -> tuple[float, int, dict | None]:
         """Run one tool once; returns (seconds, peak RSS in KiB, its own timings)."""
-        warm(inp.results if tool in RESULTS_TOOLS else inp.report)
+        warm(inp.report if tool in REPORT_TOOLS else inp.results)
         self.serial += 1
         run_id = f"r{self.serial:05d}"
         with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
@@ -505,6 +516,9 @@ def main() -> int:
                     help="tools to run, comma-separated [all]")
     ap.add_argument("--smoke", action="store_true",
                     help="a tiny size, one round, 3 runs deep: proves the benchmark works")
+    ap.add_argument("--baseline", type=Path, metavar="BIN",
+                    help="an earlier allure-host build: adds the baseline tools "
+                         "(bench/baseline.sh COMMIT builds one)")
     ap.add_argument("--render", type=Path, metavar="JSON",
                     help="print the tables of a saved run (bench/out/*.json) and exit")
     args = ap.parse_args()
@@ -513,6 +527,10 @@ def main() -> int:
         return 0
     if args.smoke:
         args.sizes, args.reps, args.deep_runs = "60", 1, 3
+    global BASELINE
+    BASELINE = args.baseline.resolve() if args.baseline else None
+    if BASELINE is None and any(t.startswith("baseline") for t in args.tools.split(",")):
+        ap.error("the baseline tools need --baseline BIN")
     sizes = [int(s) for s in args.sizes.split(",")]
     CACHE.mkdir(exist_ok=True)
     OUT.mkdir(exist_ok=True)
