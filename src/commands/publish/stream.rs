@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::report::completed::{Announcer, Named, Rel};
-use crate::transfer::{Feed, Upload};
+use crate::transfer::{Body, Feed, Upload};
 
 /// A file as it was when it went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,9 +135,10 @@ pub async fn alongside<T>(
 
 /// Hand each completed file named on `rx` to the feed, as `upload` makes it
 /// (None: a file that waits for the end, such as the page we rewrite).
-/// What goes is a hard link to the file, so the engine moving or removing
-/// it cannot take it from under its upload. Returns when `rx` closes; the
-/// feed refusing more (a signal) stops the uploads, not the reading.
+/// What goes is the file as it was named (`hold`), so the engine moving or
+/// removing it cannot take it from under its upload. Returns when `rx`
+/// closes; the feed refusing more (a signal) stops the uploads, not the
+/// reading.
 async fn forward(
     mut rx: mpsc::Receiver<Named>,
     report: &Path,
@@ -156,26 +157,61 @@ async fn forward(
             continue;
         }
         n += 1;
-        let held = during.links.join(n.to_string());
-        // Only a regular file inside the report (a hard link to a symbolic
-        // link would hold the link, which the check below refuses).
-        if std::fs::hard_link(report.join(&now), &held).is_err() {
-            continue;
-        }
-        let Ok(meta) = std::fs::symlink_metadata(&held) else {
+        let link = during.links.join(n.to_string());
+        let Some((held, stamp)) = hold(&report.join(&now), &link) else {
             continue;
         };
-        let stamp = Stamp::of(&meta);
-        let item = meta
-            .file_type()
-            .is_file()
-            .then(|| upload(&rel, &held, stamp))
-            .flatten();
-        let Some(item) = item else { continue };
+        let Some(mut item) = upload(&rel, &link, stamp) else {
+            continue;
+        };
+        if let Held::Bytes(bytes) = held {
+            item.size = bytes.len() as u64;
+            item.body = Body::Bytes(bytes);
+        }
         streamed.record(&rel, stamp);
         open = during.feed.send(item).await;
     }
     streamed
+}
+
+/// Files up to this size go from memory, sparing a link to make and
+/// remove; the feed holds at most twice its concurrency of them.
+const IN_MEMORY: u64 = 256 * 1024;
+
+/// A report file as it was when named.
+enum Held {
+    Bytes(Vec<u8>),
+    /// A hard link at the path given to `hold`.
+    Link,
+}
+
+/// Hold the regular file at `path` as it is now, with its stamp: read when
+/// small, else hard-linked at `link`. None for anything else: a symbolic
+/// link is never followed (`O_NOFOLLOW`; a hard link to one would hold
+/// the link, which the type check refuses).
+fn hold(path: &Path, link: &Path) -> Option<(Held, Stamp)> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.file_type().is_file() {
+        return None;
+    }
+    if meta.len() <= IN_MEMORY {
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.read_to_end(&mut bytes).ok()?;
+        return Some((Held::Bytes(bytes), Stamp::of(&meta)));
+    }
+    drop(file);
+    std::fs::hard_link(path, link).ok()?;
+    let meta = std::fs::symlink_metadata(link).ok()?;
+    meta.file_type()
+        .is_file()
+        .then(|| (Held::Link, Stamp::of(&meta)))
 }
 
 #[cfg(test)]
