@@ -6,7 +6,8 @@ one). For each image, --reps times: a new container of the image (with
 buildah's vfs driver that copies the image, as a runner unpacks a pulled
 one), then the action run in it as the runner runs it (GITHUB_* variables,
 the workspace mounted, the inputs as action.yml passes them), publishing
-the 500-file results to the benchmark's s3s-fs server. The action's own
+the 500-file results to the benchmark's s3s-fs server, with each engine of
+--engines (Allure 2, Allure 3's folder report, its single file). The action's own
 summary gives its phases; "start" is the rest of the run's wall time
 (container and process start, settings, the results check). Beside each
 image its size and its compressed size (its layers gzipped, what a runner
@@ -74,12 +75,21 @@ def action_env(endpoint: str) -> dict[str, str]:
     return env
 
 
-def cold_run(image: str, results: Path, endpoint: str, project: str) -> dict:
+# The engines a cold run can take, as the action's inputs reach the image.
+ENGINES = {
+    "2": {},
+    "3": {"ALLURE_VERSION": "3"},
+    "3-single-file": {"ALLURE_VERSION": "3", "ALLURE_SINGLE_FILE": "true"},
+}
+
+
+def cold_run(image: str, results: Path, endpoint: str, project: str,
+             engine: str = "2") -> dict:
     with tempfile.TemporaryDirectory(dir=CACHE) as ws, \
             tempfile.TemporaryDirectory(dir=CACHE) as files:
         subprocess.run(["cp", "-r", str(results), f"{ws}/allure-results"], check=True)
         Path(files, "event.json").write_text("{}")
-        env = dict(action_env(endpoint), ALLURE_PROJECT=project)
+        env = dict(action_env(endpoint), ALLURE_PROJECT=project, **ENGINES[engine])
         argv = ["run", "--isolation", "chroot",
                 "--workingdir", "/github/workspace",
                 "-v", f"{ws}:/github/workspace", "-v", f"{files}:/github/file_commands"]
@@ -111,30 +121,37 @@ def main() -> int:
     ap.add_argument("images", nargs="+", help="image tags (buildah, vfs storage)")
     ap.add_argument("--size", type=int, default=500, help="report files [500]")
     ap.add_argument("--reps", type=int, default=1, help="cold runs per image [1]")
+    ap.add_argument("--engines", default="2",
+                    help=f"comma-separated, of {', '.join(ENGINES)} [2]")
     args = ap.parse_args()
     inp = prepare(args.size)
     server = Server("s3s-fs")
+    engines = args.engines.split(",")
+    unknown = [e for e in engines if e not in ENGINES]
+    if unknown:
+        ap.error(f"unknown engine {unknown[0]!r}: use {', '.join(ENGINES)}")
     lines = [
-        "| image | size | compressed | pull at 100 MB/4.5 s | new container | "
+        "| image | engine | size | compressed | pull at 100 MB/4.5 s | new container | "
         + " | ".join(PHASES) + " | start to outputs |",
-        "|---|---:|---:|---:|---:|" + "---:|" * len(PHASES) + "---:|",
+        "|---|---|---:|---:|---:|---:|" + "---:|" * len(PHASES) + "---:|",
     ]
     try:
         for i, image in enumerate(args.images):
             size, packed = sizes(image)
-            runs = [cold_run(image, inp.results, server.url, f"cold{i}-{n}")
-                    for n in range(args.reps)]
-            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-            lines.append(
-                f"| {image} | {size / 1e6:.0f} MB | {packed / 1e6:.0f} MB "
-                f"| {packed / 1e6 / PULL_MB_PER_S:.1f} s | {med['create']:.1f} s | "
-                + " | ".join(f"{med[p]:.2f} s" for p in PHASES)
-                + f" | {med['wall']:.2f} s |")
-            print(lines[-1], flush=True)
+            for engine in engines:
+                runs = [cold_run(image, inp.results, server.url, f"cold{i}-{engine}-{n}", engine)
+                        for n in range(args.reps)]
+                med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                lines.append(
+                    f"| {image} | {engine} | {size / 1e6:.0f} MB | {packed / 1e6:.0f} MB "
+                    f"| {packed / 1e6 / PULL_MB_PER_S:.1f} s | {med['create']:.1f} s | "
+                    + " | ".join(f"{med[p]:.2f} s" for p in PHASES)
+                    + f" | {med['wall']:.2f} s |")
+                print(lines[-1], flush=True)
     finally:
         server.stop()
     text = "\n".join(lines + ["", f"{inp.files} report files from {args.size}-file results; "
-                              f"median of {args.reps} cold run(s) per image"]) + "\n"
+                              f"median of {args.reps} cold run(s) per image and engine"]) + "\n"
     OUT.mkdir(exist_ok=True)
     (OUT / "coldpath.md").write_text(text)
     print(text)

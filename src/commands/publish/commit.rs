@@ -137,7 +137,7 @@ async fn carry_out(
         Step::Claim { .. } => {}
         Step::Upload { .. } => {
             let feed = found.feed.take().expect("one upload step");
-            upload(p, s, feed, stop, out).await?
+            upload(p, s, (feed, settings.concurrency), stop, out).await?
         }
         Step::Assets { .. } => {
             heed(stop, Halt::Uploaded)?;
@@ -249,7 +249,14 @@ async fn within_stop<T>(stop: &Stop, at: Halt, step: impl Future<Output = Result
 /// The whole run, before anything points at it: what the report's making
 /// did not already send, then what it wrote again (after the first copies
 /// landed), then the strays it sent and moved or removed are deleted.
-async fn upload(p: &Prepared, s: &mut Staged, feed: Feed, stop: &Stop, out: &Output) -> Result<()> {
+/// `feed`: the one the report's making started, and its concurrency.
+async fn upload(
+    p: &Prepared,
+    s: &mut Staged,
+    (feed, concurrency): (Feed, usize),
+    stop: &Stop,
+    out: &Output,
+) -> Result<()> {
     let total = s.entry.files as usize;
     if s.streamed > 0 {
         out.note(format_args!(
@@ -265,7 +272,7 @@ async fn upload(p: &Prepared, s: &mut Staged, feed: Feed, stop: &Stop, out: &Out
     let progress = Progress::new(files as u64, bytes + pending_bytes, out);
     let mut done = send_all(feed, rest, Some(progress)).await;
     if !again.is_empty() && done.stopped.is_none() && done.failures.is_empty() {
-        let feed = Feed::start(&p.store, again.len(), stop);
+        let feed = Feed::start(&p.store, concurrency, stop);
         let second = send_all(feed, again, None).await;
         done.landed += second.landed;
         done.failures.extend(second.failures);

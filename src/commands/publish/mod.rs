@@ -116,9 +116,11 @@ async fn stage_and_write(
 /// it was being made is cut off, and removed unless a signal's stop does
 /// that (`halt::settle`).
 async fn unmade(p: &Prepared, feed: Option<Feed>, e: anyhow::Error, out: &Output) -> anyhow::Error {
-    let landed = match feed {
-        Some(feed) => feed.cancel().await.landed,
-        None => 0,
+    // A cut-off upload may still have been stored: anything handed over
+    // counts as possibly in the run folder.
+    let (handed, landed) = match feed {
+        Some(feed) => (feed.sent().0, feed.cancel().await.landed),
+        None => (0, 0),
     };
     match e.downcast::<Halted>() {
         Ok(mut halted) => {
@@ -128,7 +130,7 @@ async fn unmade(p: &Prepared, feed: Option<Feed>, e: anyhow::Error, out: &Output
             halted.into()
         }
         Err(e) => {
-            if landed > 0 {
+            if handed > 0 {
                 out.note(format_args!("{}", halt::remove_unlisted(p).await));
             }
             e

@@ -202,9 +202,15 @@ fn hold(path: &Path, link: &Path) -> Option<(Held, Stamp)> {
         return None;
     }
     if meta.len() <= IN_MEMORY {
+        // Never more than the bound, even when the file grew since.
         let mut bytes = Vec::with_capacity(meta.len() as usize);
-        file.read_to_end(&mut bytes).ok()?;
-        return Some((Held::Bytes(bytes), Stamp::of(&meta)));
+        (&mut file)
+            .take(IN_MEMORY + 1)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        if bytes.len() as u64 <= IN_MEMORY {
+            return Some((Held::Bytes(bytes), Stamp::of(&meta)));
+        }
     }
     drop(file);
     std::fs::hard_link(path, link).ok()?;
