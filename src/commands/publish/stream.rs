@@ -248,6 +248,84 @@ mod tests {
         assert_eq!(s.verdict("b.json", stamp(5, 1)), Verdict::SendAgain);
     }
 
+    proptest::proptest! {
+        /// Against a model: a file counts as in the store only when it went
+        /// once, with a known time, and is now exactly as it went; every
+        /// file that went and the report no longer holds is a stray.
+        #[test]
+        fn sent_only_when_it_went_once_and_is_unchanged(
+            events in proptest::collection::vec((0u8..6, 0u64..3, proptest::option::of(0u64..3)), 0..40),
+            finals in proptest::collection::vec((0u8..6, 0u64..3, proptest::option::of(0u64..3)), 0..6),
+        ) {
+            let at = |size, secs: Option<u64>| Stamp {
+                size,
+                modified: secs.map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s)),
+            };
+            let mut s = Streamed::default();
+            let mut went: HashMap<String, (Stamp, usize)> = HashMap::new();
+            for (f, size, secs) in &events {
+                let rel = format!("f{f}");
+                let stamp = at(*size, *secs);
+                let first = s.record(&rel, stamp);
+                let seen = went.entry(rel).or_insert((stamp, 0));
+                seen.1 += 1;
+                proptest::prop_assert_eq!(first, seen.1 == 1);
+            }
+            for (f, size, secs) in &finals {
+                let rel = format!("f{f}");
+                let now = at(*size, *secs);
+                let expected = match went.get(&rel) {
+                    None => Verdict::Send,
+                    Some((first, 1)) if *first == now && now.modified.is_some() => Verdict::Sent,
+                    Some(_) => Verdict::SendAgain,
+                };
+                proptest::prop_assert_eq!(s.verdict(&rel, now), expected);
+            }
+            let names: Vec<String> = finals.iter().map(|(f, _, _)| format!("f{f}")).collect();
+            let holds: HashSet<&str> = names.iter().map(String::as_str).collect();
+            let mut strays: Vec<&str> = s.strays(&holds).collect();
+            strays.sort_unstable();
+            let mut model: Vec<&str> = went
+                .keys()
+                .map(String::as_str)
+                .filter(|r| !holds.contains(r))
+                .collect();
+            model.sort_unstable();
+            proptest::prop_assert_eq!(strays, model);
+        }
+    }
+
+    #[test]
+    fn small_files_are_read_large_ones_linked_and_symbolic_links_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small.json");
+        std::fs::write(&small, b"{}").unwrap();
+        let large = dir.path().join("large.png");
+        std::fs::write(&large, vec![7u8; IN_MEMORY as usize + 1]).unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::write(&outside, b"secret").unwrap();
+        let sneaky = dir.path().join("sneaky.txt");
+        std::os::unix::fs::symlink(&outside, &sneaky).unwrap();
+
+        let (held, stamp) = hold(&small, &dir.path().join("1")).unwrap();
+        assert!(matches!(held, Held::Bytes(ref b) if b == b"{}"));
+        assert_eq!(stamp.size, 2);
+        assert!(!dir.path().join("1").exists(), "a small file needs no link");
+
+        let link = dir.path().join("2");
+        let (held, stamp) = hold(&large, &link).unwrap();
+        assert!(matches!(held, Held::Link));
+        assert_eq!(stamp.size, IN_MEMORY + 1);
+        assert_eq!(std::fs::read(&link).unwrap().len() as u64, IN_MEMORY + 1);
+
+        assert!(hold(&sneaky, &dir.path().join("3")).is_none());
+        assert!(
+            hold(dir.path(), &dir.path().join("4")).is_none(),
+            "a folder"
+        );
+        assert!(hold(&dir.path().join("gone"), &dir.path().join("5")).is_none());
+    }
+
     #[test]
     fn no_time_is_no_proof() {
         let mut s = Streamed::default();
