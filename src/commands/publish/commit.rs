@@ -137,7 +137,7 @@ async fn carry_out(
         Step::Claim { .. } => {}
         Step::Upload { .. } => {
             let feed = found.feed.take().expect("one upload step");
-            upload(p, s, (feed, settings.concurrency), stop, out).await?
+            upload(p, s, feed, settings.concurrency, stop, out).await?
         }
         Step::Assets { .. } => {
             heed(stop, Halt::Uploaded)?;
@@ -249,11 +249,13 @@ async fn within_stop<T>(stop: &Stop, at: Halt, step: impl Future<Output = Result
 /// The whole run, before anything points at it: what the report's making
 /// did not already send, then what it wrote again (after the first copies
 /// landed), then the strays it sent and moved or removed are deleted.
-/// `feed`: the one the report's making started, and its concurrency.
+/// `feed`: the one the report's making started; the second runs at the
+/// same `concurrency`.
 async fn upload(
     p: &Prepared,
     s: &mut Staged,
-    (feed, concurrency): (Feed, usize),
+    feed: Feed,
+    concurrency: usize,
     stop: &Stop,
     out: &Output,
 ) -> Result<()> {
