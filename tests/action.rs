@@ -30,6 +30,9 @@ fn every_input_reaches_a_setting_and_every_output_is_declared() {
             "mode" => "cleanup".into(),
             "access-key" => format!("k7.{}", "c".repeat(64)),
             "pr-comment" | "summary" => "false".into(),
+            "check-run" => "true".into(),
+            "notify" => "https://hooks.example.com/v-notify".into(),
+            "notify-on" => "change".into(),
             "unsafe-no-conditional-writes" | "single-file" => "true".into(),
             "fail-on" => "broken".into(),
             "sse" => "aws:kms".into(),
@@ -59,6 +62,7 @@ fn every_input_reaches_a_setting_and_every_output_is_declared() {
         let shown = match name.as_str() {
             "pr-comment" => "pr_comment: false".to_string(),
             "summary" => "summary: false".to_string(),
+            "check-run" => "check_run: true".to_string(),
             "fail-on" => "fail_on: Broken".to_string(),
             "mode" => "mode: Cleanup".to_string(),
             "allure-version" => "allure_version: Some(3)".to_string(),

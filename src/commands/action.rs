@@ -10,12 +10,13 @@ use crate::github::api::GitHub;
 use crate::github::context::{ActionInputs, ActionMode, FailOn, Runner, with_input_fallbacks};
 use crate::github::extract::Budget;
 use crate::github::step_summary;
-use crate::github::{append_file, artifacts, oidc, outputs, pr_comment};
+use crate::github::{append_file, artifacts, check_run, oidc, outputs, pr_comment};
 use crate::model::changes::Changes;
-use crate::model::layout::Layout;
 use crate::model::summary::{PublishSummary, SignedLinks};
+use crate::notify;
 use crate::output::{self, Mode, Output, Reported};
 use crate::settings::{self, Layer, Settings, Source, Target};
+use crate::sticky;
 use crate::stop::Stopped;
 
 /// Ok(false): published, but the quality gate (`fail-on`) failed the step;
@@ -39,6 +40,12 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
     // Masked before anything can print it, even when it came from a plain variable.
     if let Some(key) = settings::layer::lookup(vars, "ALLURE_ACCESS_KEY") {
         out.mask(&key);
+    }
+    // Each webhook URL too, whole and entry by entry.
+    if let Some(urls) = settings::layer::lookup(vars, "ALLURE_NOTIFY") {
+        for secret in notify_secrets(&urls) {
+            out.mask(secret);
+        }
     }
     let runner = Runner::from_vars(vars);
     let inputs = ActionInputs::from_vars(vars)?;
@@ -118,6 +125,14 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
         out.warning_titled(title, &format!("{e:#}. {hint}"));
     }
 
+    notify::send_all(&settings.notify, &summary, out).await;
+    if inputs.check_run
+        && let Err(e) = check_run(&gh, &runner, &inputs, &summary, out).await
+    {
+        let hint = "The job needs `permissions: checks: write` for a check run.";
+        out.warning_titled("allure-host: check run", &format!("{e:#}. {hint}"));
+    }
+
     // Annotations put the failed tests on the run's summary page.
     for t in &summary.failed_tests {
         let title = format!("{} test: {}", t.status, t.name);
@@ -133,6 +148,23 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
         return Ok(false);
     }
     Ok(true)
+}
+
+/// What to mask of a `notify` value: the whole, each entry, and each
+/// entry's URL without its `KIND:`.
+fn notify_secrets(value: &str) -> Vec<&str> {
+    let entries = value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|e| !e.is_empty());
+    let urls = entries.clone().filter_map(|e| {
+        e.find("://")
+            .and_then(|i| e[..i].rfind(':').map(|k| &e[k + 1..]))
+    });
+    std::iter::once(value.trim())
+        .chain(entries)
+        .chain(urls)
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Which new failures failed the step, and what the base branch says.
@@ -312,6 +344,24 @@ async fn download(
     Ok(())
 }
 
+async fn check_run(
+    gh: &GitHub,
+    runner: &Runner,
+    inputs: &ActionInputs,
+    summary: &PublishSummary,
+    out: &Output,
+) -> Result<()> {
+    let (owner, name) = runner.repo()?;
+    let sha = runner
+        .head_sha()
+        .context("GITHUB_SHA is not set; a check run needs the commit")?;
+    let repo = format!("{owner}/{name}");
+    let (id, updated) = check_run::publish(gh, &repo, &sha, summary, inputs.fail_on).await?;
+    let done = if updated { "updated" } else { "created" };
+    out.line(format_args!("Check run {id} {done} on {sha}"));
+    Ok(())
+}
+
 async fn comment(
     gh: &GitHub,
     runner: &Runner,
@@ -321,21 +371,14 @@ async fn comment(
     out: &Output,
 ) -> Result<()> {
     let (owner, name) = runner.repo()?;
-    let layout = Layout::new(
-        &settings.place.prefix,
-        &settings.place.project,
-        &settings.place.branch,
-    )?;
     let store = super::open_store(&settings.target, true, out).await?;
-    let thread = pr_comment::Thread {
-        store: &store,
-        state_key: layout.pull_request_state(pr),
-        marker: pr_comment::marker(layout.project_segment()),
+    let thread = sticky::Thread::new(&store, &settings.place, pr, sticky::Flavor::GitHub)?;
+    let forge = pr_comment::PullRequest {
+        gh,
         repo: format!("{owner}/{name}"),
         pr,
-        project: settings.place.project.clone(),
     };
-    let id = pr_comment::publish(gh, &thread, pr_comment::Section::from_summary(summary)).await?;
+    let id = sticky::publish(&forge, &thread, sticky::Section::from_summary(summary)).await?;
     out.line(format_args!(
         "Pull request #{pr}: comment {id} is up to date"
     ));

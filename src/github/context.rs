@@ -82,6 +82,7 @@ struct RawInputs {
     role_session_name: Option<String>,
     github_token: Option<String>,
     pr_comment: Option<bool>,
+    check_run: Option<bool>,
     fail_on: Option<String>,
     summary: Option<bool>,
     max_artifact_bytes: Option<u64>,
@@ -108,6 +109,8 @@ pub struct ActionInputs {
     pub role_session_name: Option<String>,
     pub github_token: Option<String>,
     pub pr_comment: bool,
+    /// A check run per project, job and leg on the commit.
+    pub check_run: bool,
     pub fail_on: FailOn,
     pub summary: bool,
     /// Cap on the bytes extracted from all artifacts together.
@@ -135,6 +138,7 @@ impl ActionInputs {
             role_session_name: raw.role_session_name,
             github_token: raw.github_token,
             pr_comment: raw.pr_comment.unwrap_or(true),
+            check_run: raw.check_run.unwrap_or(false),
             fail_on: FailOn::parse(raw.fail_on.as_deref().unwrap_or(""))?,
             summary: raw.summary.unwrap_or(true),
             max_artifact_bytes: raw.max_artifact_bytes.unwrap_or(DEFAULT_MAX_ARTIFACT_BYTES),
@@ -158,6 +162,7 @@ const ACTION_INPUTS: &[(&str, &str)] = &[
     ("role-to-assume", "ALLURE_ROLE_TO_ASSUME"),
     ("github-token", "ALLURE_GITHUB_TOKEN"),
     ("pr-comment", "ALLURE_PR_COMMENT"),
+    ("check-run", "ALLURE_CHECK_RUN"),
     ("fail-on", "ALLURE_FAIL_ON"),
     ("summary", "ALLURE_SUMMARY"),
     ("mode", "ALLURE_MODE"),
@@ -196,6 +201,8 @@ pub struct Runner {
     pub event_name: Option<String>,
     pub event_path: Option<PathBuf>,
     pub git_ref: Option<String>,
+    /// `GITHUB_SHA`: on a pull request, the merge commit GitHub made.
+    pub sha: Option<String>,
     pub output: Option<PathBuf>,
     pub step_summary: Option<PathBuf>,
     pub workspace: Option<PathBuf>,
@@ -213,6 +220,7 @@ impl Runner {
             event_name: get("GITHUB_EVENT_NAME"),
             event_path: get("GITHUB_EVENT_PATH").map(PathBuf::from),
             git_ref: get("GITHUB_REF"),
+            sha: get("GITHUB_SHA"),
             output: get("GITHUB_OUTPUT").map(PathBuf::from),
             step_summary: get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             workspace: get("GITHUB_WORKSPACE").map(PathBuf::from),
@@ -252,6 +260,19 @@ impl Runner {
     fn payload(&self) -> Option<serde_json::Value> {
         let bytes = std::fs::read(self.event_path.as_ref()?).ok()?;
         serde_json::from_slice(&bytes).ok()
+    }
+
+    /// The commit a check run belongs to: a pull request's head (where
+    /// GitHub shows it), else `GITHUB_SHA`.
+    pub fn head_sha(&self) -> Option<String> {
+        let head = self.pull_request().and_then(|_| {
+            self.payload()?
+                .pointer("/pull_request/head/sha")?
+                .as_str()
+                .map(str::to_string)
+        });
+        head.or_else(|| self.sha.clone())
+            .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit()))
     }
 
     /// The pull request number on `pull_request` events: from the event

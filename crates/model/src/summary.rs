@@ -58,6 +58,16 @@ pub struct ReaderUrls<'a> {
     pub runs_index: &'a str,
 }
 
+/// The run a trend line (job and leg) had before this one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreviousRun {
+    pub run_id: String,
+    /// Its tests' status (`Stats::status`).
+    pub status: &'static str,
+    /// Failed or broken tests.
+    pub red: bool,
+}
+
 /// What `--summary-json` writes.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublishSummary {
@@ -106,6 +116,8 @@ pub struct PublishSummary {
     pub allure: Engine,
     /// Allure 3's quality gate, when the project's allurerc has rules.
     pub quality_gate: Option<QualityGate>,
+    /// The previous run of this job and leg on the branch, when there is one.
+    pub previous: Option<PreviousRun>,
     /// Seconds.
     pub timings: Timings,
 }
@@ -137,6 +149,11 @@ impl PublishSummary {
 
     /// The site opens only with signed links and this publish has none: its
     /// plain URLs would only ask for access.
+    /// Failed or broken tests, or a failed quality gate.
+    pub fn red(&self) -> bool {
+        self.stats.failing() > 0 || self.quality_gate.as_ref().is_some_and(|g| !g.passed())
+    }
+
     pub fn private_without_links(&self) -> bool {
         self.access.as_deref() == Some("link") && self.links.is_none()
     }

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::model::summary::{PublishSummary, Timings};
+use crate::model::summary::{PreviousRun, PublishSummary, Timings};
 use crate::model::test_board::{self, SUMMARY_ROWS, TestsSummary};
 use crate::output::Output;
 use crate::settings::{Settings, Target};
@@ -143,6 +143,17 @@ fn secs(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
 }
 
+/// The run this one continues, as the manifest listed it.
+fn previous_run(p: &Prepared) -> Option<PreviousRun> {
+    let id = p.history_from.as_ref()?;
+    let entry = p.manifest.runs.iter().find(|e| e.run_id == id.as_str())?;
+    Some(PreviousRun {
+        run_id: entry.run_id.clone(),
+        status: entry.stats.status(),
+        red: entry.stats.failing() > 0,
+    })
+}
+
 fn summarize(
     settings: &Settings,
     p: &Prepared,
@@ -193,6 +204,7 @@ fn summarize(
         links: p.links.clone(),
         allure: s.entry.allure,
         quality_gate: s.quality_gate,
+        previous: previous_run(p),
         timings: Timings {
             history: s.timings.history,
             generate: s.timings.generate,

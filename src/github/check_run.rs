@@ -1,0 +1,151 @@
+//! A GitHub check run per project, job and leg (`check-run: true`, needs
+//! `checks: write`): its conclusion from `fail-on`, the job summary's text
+//! as its summary, the report as its details link. A re-run of the job
+//! finds the check run of the same name on the same commit and updates it.
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::api::GitHub;
+use super::context::FailOn;
+use super::step_summary;
+use crate::model::summary::PublishSummary;
+use crate::notify::message::one_line;
+
+/// GitHub's limit on a check run's output summary.
+const MAX_SUMMARY: usize = 65_535;
+
+/// "Allure: payments (test, py=3.12)".
+pub fn name(s: &PublishSummary) -> String {
+    let parts: Vec<&str> = [s.job.as_deref(), s.variant.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let tail = match parts.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", parts.join(", ")),
+    };
+    one_line(&format!("Allure: {}{tail}", s.project), 100)
+}
+
+/// success, failure (as `fail-on` says), or neutral when no test ran.
+pub fn conclusion(s: &PublishSummary, fail_on: FailOn) -> &'static str {
+    if fail_on.trips(&s.stats, s.quality_gate.as_ref(), s.changes.as_ref()) {
+        "failure"
+    } else if s.stats.total == 0 {
+        "neutral"
+    } else {
+        "success"
+    }
+}
+
+/// The body GitHub takes, without `head_sha` (set on create only).
+pub fn body(s: &PublishSummary, fail_on: FailOn) -> Value {
+    let st = &s.stats;
+    let mut title = format!(
+        "{} passed, {} failed, {} broken, {} skipped of {}",
+        st.passed, st.failed, st.broken, st.skipped, st.total
+    );
+    if let Some(gate) = &s.quality_gate {
+        title.push_str(&format!(" · quality gate {}", gate.verdict()));
+    }
+    if let Some(c) = &s.changes {
+        title.push_str(&format!(
+            " · {} new failures, {} fixed since {}",
+            c.new_failures.total,
+            c.fixed.total,
+            one_line(&c.base_branch, 60)
+        ));
+    }
+    let mut summary = step_summary::render(s);
+    if summary.len() > MAX_SUMMARY {
+        let mut end = MAX_SUMMARY - 3;
+        while !summary.is_char_boundary(end) {
+            end -= 1;
+        }
+        summary.truncate(end);
+        summary.push('…');
+    }
+    json!({
+        "name": name(s),
+        "status": "completed",
+        "conclusion": conclusion(s, fail_on),
+        "details_url": s.reader_urls().run,
+        "external_id": s.run_id,
+        "output": {"title": title, "summary": summary},
+    })
+}
+
+#[derive(Deserialize)]
+struct Listed {
+    check_runs: Vec<Found>,
+}
+
+#[derive(Deserialize)]
+struct Found {
+    id: u64,
+}
+
+/// Create the check run, or update the one a previous attempt made.
+/// Returns its id and whether it was updated.
+pub async fn publish(
+    gh: &GitHub,
+    repo: &str,
+    head_sha: &str,
+    s: &PublishSummary,
+    fail_on: FailOn,
+) -> Result<(u64, bool)> {
+    let mut body = body(s, fail_on);
+    let name = name(s);
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("check_name", &name)
+        .append_pair("filter", "latest")
+        .finish();
+    let found: Listed = gh
+        .get(&format!(
+            "/repos/{repo}/commits/{head_sha}/check-runs?{query}"
+        ))
+        .await
+        .context("cannot list the commit's check runs")?;
+    if let Some(old) = found.check_runs.first() {
+        let _: Value = gh
+            .patch(&format!("/repos/{repo}/check-runs/{}", old.id), &body)
+            .await
+            .context("cannot update the check run")?;
+        return Ok((old.id, true));
+    }
+    body["head_sha"] = json!(head_sha);
+    let made: Found = gh
+        .post(&format!("/repos/{repo}/check-runs"), &body)
+        .await
+        .context("cannot create the check run")?;
+    Ok((made.id, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::github::step_summary::tests::sample;
+
+    #[test]
+    fn named_by_project_job_and_leg_and_concluded_by_fail_on() {
+        let mut s = sample();
+        assert_eq!(name(&s), "Allure: payments (test, py=3.12)");
+        assert_eq!(conclusion(&s, FailOn::Failed), "failure");
+        assert_eq!(conclusion(&s, FailOn::None), "success");
+        let b = body(&s, FailOn::NewFailures);
+        assert_eq!(b["conclusion"], "failure");
+        assert_eq!(b["status"], "completed");
+        assert_eq!(
+            b["output"]["title"],
+            "5 passed, 1 failed, 1 broken, 2 skipped of 9 · 2 new failures, 1 fixed since main"
+        );
+        assert!(b.get("head_sha").is_none());
+        s.stats = Default::default();
+        assert_eq!(conclusion(&s, FailOn::Failed), "neutral");
+        s.job = None;
+        s.variant = None;
+        assert_eq!(name(&s), "Allure: payments");
+    }
+}
