@@ -35,9 +35,7 @@ fn list(heading: &str, l: &List) -> Option<Value> {
 }
 
 pub fn payload(m: &Message) -> Value {
-    let mut facts = vec![
-        json!({"decoratedText": {"topLabel": "Tests", "text": escape(&m.counts), "wrapText": true}}),
-    ];
+    let mut facts = Vec::new();
     if let Some(rate) = m.pass_rate {
         facts.push(
             json!({"decoratedText": {"topLabel": "Pass rate", "text": format!("{rate:.0}%")}}),
@@ -53,10 +51,13 @@ pub fn payload(m: &Message) -> Value {
             json!({"decoratedText": {"topLabel": "Quality gate", "text": text, "wrapText": true}}),
         );
     }
-    if let Some(flaky) = m.flaky {
+    if let Some(flaky) = m.flaky.filter(|n| *n > 0) {
         facts.push(json!({"decoratedText": {"topLabel": "Flaky", "text": format!("{flaky} in the branch's history")}}));
     }
-    let mut sections = vec![json!({"widgets": facts})];
+    let mut sections = Vec::new();
+    if !facts.is_empty() {
+        sections.push(json!({"widgets": facts}));
+    }
     let base = m.base.as_deref().unwrap_or("");
     if let Some(s) = m
         .new_failures
@@ -87,7 +88,7 @@ pub fn payload(m: &Message) -> Value {
         "cardsV2": [{
             "cardId": "allure-host",
             "card": {
-                "header": {"title": m.title(), "subtitle": m.heading},
+                "header": {"title": m.title(), "subtitle": m.counts},
                 "sections": sections,
             }
         }]

@@ -89,7 +89,8 @@ pub async fn send_all(n: &Notify, summary: &PublishSummary, out: &Output) {
     };
     for hook in &n.webhooks {
         match deliver(&client, hook, &body(hook.kind, summary, reason)).await {
-            Ok(tries) => out.line(format_args!("Notified the {hook} ({tries} tries)")),
+            Ok(1) => out.line(format_args!("Notified the {hook}")),
+            Ok(tries) => out.line(format_args!("Notified the {hook} after {tries} tries")),
             Err(why) => out.warning_titled(
                 "allure-host: notification",
                 &format!("the {hook} was not notified: {}", hide(&why, hook)),

@@ -65,7 +65,7 @@ pub fn card(m: &Message) -> Value {
         }
         facts.push(json!({"title": "Quality gate", "value": value}));
     }
-    if let Some(flaky) = m.flaky {
+    if let Some(flaky) = m.flaky.filter(|n| *n > 0) {
         facts.push(json!({"title": "Flaky", "value": format!("{flaky} in the branch's history")}));
     }
     let mut body = vec![title, json!({"type": "FactSet", "facts": facts})];
