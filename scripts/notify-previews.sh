@@ -4,7 +4,7 @@
 # passed (or were flaky) on main, published with notifications to the local
 # stand-in receiver. The bodies it received are kept in docs/notifications/,
 # checked against each service's definitions, and rendered to
-# docs/screenshots/notify-*.png (tests/support/chat_payloads.mjs).
+# docs/screenshots/notify-*.png (tests/support/payloads.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
@@ -58,6 +58,6 @@ for name, path in [("slack", "/ok/slack/"), ("teams", "/ok/teams/"), ("google-ch
         json.dump(body, f, indent=2, ensure_ascii=False)
         f.write("\n")
 EOF
-node tests/support/chat_payloads.mjs check docs/notifications
-node tests/support/chat_payloads.mjs preview docs/notifications docs/screenshots
+node tests/support/payloads.mjs chat docs/notifications
+node tests/support/payloads.mjs preview docs/notifications docs/screenshots
 ls -l docs/notifications docs/screenshots/notify-*.png

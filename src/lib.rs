@@ -4,11 +4,14 @@
 pub mod cli;
 pub mod commands;
 pub mod github;
+pub mod gitlab;
+pub mod http;
 pub mod output;
 pub mod pages;
 pub mod report;
 pub mod settings;
 pub mod state;
+pub mod sticky;
 pub mod stop;
 pub mod transfer;
 
@@ -60,6 +63,10 @@ async fn publish(args: &PublishArgs, out: &Output) -> Result<bool> {
     }
     if let (Some(path), false) = (&settings.summary_json, args.dry_run) {
         output::write_summary(path, &summary)?;
+    }
+    if !args.dry_run {
+        // In a GitLab merge request pipeline; a warning at worst.
+        commands::mr_note::run(&settings, &summary, out).await;
     }
     Ok(true)
 }

@@ -870,3 +870,99 @@ fn chrono_like_now() -> i64 {
         .unwrap()
         .as_secs() as i64
 }
+
+#[tokio::test]
+async fn a_check_run_is_made_once_and_a_rerun_updates_it() {
+    let client = s3().await;
+    let bucket = bucket(&client).await;
+    let mock = MockGitHub::start(0.0);
+    let hooks = support::mock::Mock::start("mock_webhooks.py", &[]);
+    let secret = "T0SECRET/B0SECRET";
+    let step = |attempt: &str| {
+        Step::new(&mock)
+            .with_example_results()
+            .pull_request(7, "feat/cart")
+            .env("GITHUB_RUN_ATTEMPT", attempt)
+            .input("bucket", &bucket)
+            .input("project", "shop")
+            .input("check-run", "true")
+            .input("fail-on", "failed")
+            .input("notify", &format!("slack:{}/fail/{secret}", hooks.url))
+    };
+    // The first attempt fails its tests; the re-run passes them.
+    let first = step("1").run();
+    assert!(!first.output.status.success(), "fail-on: failed trips");
+    let rerun = step("2")
+        .with_statuses(&[("09", "passed"), ("10", "passed")])
+        .run();
+    assert_ok(&rerun);
+    for r in [&first, &rerun] {
+        let shown: Vec<&str> = r
+            .log
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect();
+        assert!(!shown.join("\n").contains("SECRET"), "{}", r.log);
+        assert!(r.log.contains("::add-mask::"), "the webhook URL is masked");
+        assert!(
+            r.log
+                .contains("::warning title=allure-host%3A notification::"),
+            "{}",
+            r.log
+        );
+    }
+
+    let runs = mock.check_runs();
+    assert_eq!(runs.len(), 1, "a re-run updates, never adds: {runs:#?}");
+    let run = &runs[0];
+    assert_eq!(run["name"], "Allure: shop (report)");
+    assert_eq!(
+        run["head_sha"],
+        support::action::PR_HEAD_SHA,
+        "on the pull request's head"
+    );
+    let bodies = run["bodies"].as_array().unwrap();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0]["conclusion"], "failure");
+    assert_eq!(bodies[1]["conclusion"], "success");
+    assert!(bodies[1].get("head_sha").is_none());
+    assert!(
+        bodies[1]["details_url"]
+            .as_str()
+            .unwrap()
+            .contains("/reports/shop/feat~2Fcart/"),
+        "{}",
+        bodies[1]["details_url"]
+    );
+    assert!(
+        bodies[0]["output"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Checkout charges the card")
+    );
+    assert!(rerun.log.contains("updated on c0ffee"), "{}", rerun.log);
+
+    // Both bodies as GitHub's OpenAPI description types them.
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<_> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let path = dir.path().join(format!("{i}.json"));
+            std::fs::write(&path, b.to_string()).unwrap();
+            path
+        })
+        .collect();
+    let checked = std::process::Command::new("node")
+        .arg(support::repo().join("tests/support/payloads.mjs"))
+        .arg("check-run")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}

@@ -196,15 +196,15 @@ fn every_service_hears_of_a_publish_and_a_failing_receiver_is_a_warning() {
         String::from_utf8_lossy(&check.stdout)
     );
 
-    // The bodies, for the services' own validators (tests/support/chat_payloads.mjs).
+    // The bodies, for the services' own validators (tests/support/payloads.mjs).
     let dir = tmp.path().join("payloads");
     std::fs::create_dir_all(&dir).unwrap();
     for (name, body) in [("slack", slack), ("teams", teams), ("google-chat", chat)] {
         std::fs::write(dir.join(format!("{name}.json")), body.to_string()).unwrap();
     }
     let validated = std::process::Command::new("node")
-        .arg(repo().join("tests/support/chat_payloads.mjs"))
-        .arg("check")
+        .arg(repo().join("tests/support/payloads.mjs"))
+        .arg("chat")
         .arg(&dir)
         .output()
         .expect("run node");

@@ -341,6 +341,7 @@ fn settings() -> Settings {
             kind: Ci::Local,
             build_url: None,
             compare_to: None,
+            mr_note: false,
         },
         concurrency: 4,
         summary_json: None,

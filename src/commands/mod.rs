@@ -4,6 +4,7 @@ pub mod action;
 pub mod check;
 pub mod conditions;
 pub mod infra;
+pub mod mr_note;
 pub mod prune;
 pub mod publish;
 pub mod serve;

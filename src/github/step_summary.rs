@@ -53,8 +53,17 @@ pub const MAX_BYTES: usize = 1024 * 1024;
 const MAX_NAME: usize = 200;
 const MAX_MESSAGE: usize = 300;
 
+/// Turns test and user text into Markdown that shows it as text: `md`, or
+/// a forge's stricter variant (`sticky::gitlab_md`).
+pub type Escape = fn(&str, usize) -> String;
+
 /// Allure 3's quality gate: the verdict, and each rule with its message.
 pub fn quality_gate(gate: &QualityGate) -> String {
+    quality_gate_with(gate, md)
+}
+
+/// `quality_gate`, with text escaped by `md`.
+pub fn quality_gate_with(gate: &QualityGate, md: Escape) -> String {
     let mut out = format!(
         "**Quality gate: {} {}**\n\n| | Rule | Result |\n|---|---|---|\n",
         icon(gate.verdict()),
@@ -113,6 +122,11 @@ pub fn md(text: &str, max: usize) -> String {
 /// settings), but a URL may hold `)` or a space.
 /// "Since the base branch": counts, then the tests of each list that has any.
 pub fn changes(c: &Changes) -> String {
+    changes_with(c, md)
+}
+
+/// `changes`, with text escaped by `md`.
+pub fn changes_with(c: &Changes, md: Escape) -> String {
     let mut out = format!(
         "\n#### Since {} (run {})\n\n| New failures | Fixed | Still failing | Flaky |\n|---:|---:|---:|---:|\n| {} | {} | {} | {} |\n",
         md(&c.base_branch, MAX_NAME),
@@ -127,7 +141,7 @@ pub fn changes(c: &Changes) -> String {
             continue;
         }
         if heading == "New failures" && !c.new_failures_on_base.is_empty() {
-            out.push_str(&new_failures(c));
+            out.push_str(&new_failures(c, md));
             continue;
         }
         let names: Vec<String> = list.tests.iter().map(|t| md(t, MAX_NAME)).collect();
@@ -143,7 +157,7 @@ pub fn changes(c: &Changes) -> String {
 }
 
 /// Each listed new failure with what the base branch's history says of it.
-fn new_failures(c: &Changes) -> String {
+fn new_failures(c: &Changes, md: Escape) -> String {
     let mut out = String::from("\n**New failures:**\n\n");
     for k in &c.new_failures_on_base {
         let mark = if k.flaky { " ⚠️" } else { "" };

@@ -186,6 +186,10 @@ layer! {
     /// and attachment, which a reader downloads whole (docs/allure3.md).
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     single_file: bool => env "ALLURE_SINGLE_FILE", file "single_file", input Some("single-file");
+    /// In a GitLab merge request pipeline, keep one note on the merge
+    /// request with a row per job and leg (needs GITLAB_TOKEN) [default: true].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    mr_note: bool => env "ALLURE_MR_NOTE", file "mr_note", input None;
 }
 
 /// The settings that say where the reports are: the flags prune and usage
@@ -320,7 +324,9 @@ mod tests {
                 "ttl_days" | "max_keep_runs" | "concurrency" | "link_days" | "test_history" => "7",
                 "flaky_threshold" | "slower_threshold" => "0.5",
                 "allure_version" => "3",
-                "keep_analytics" | "unsafe_no_conditional_writes" | "single_file" => "true",
+                "keep_analytics" | "unsafe_no_conditional_writes" | "single_file" | "mr_note" => {
+                    "true"
+                }
                 "meta" => "a=b",
                 _ => "x",
             };

@@ -200,6 +200,8 @@ pub struct CiSettings {
     pub build_url: Option<WebLink>,
     /// The branch whose latest run this one is compared with.
     pub compare_to: Option<String>,
+    /// Keep the merge request's note in a GitLab merge request pipeline.
+    pub mr_note: bool,
 }
 
 /// Merge the layers and validate. Pure: the caller gathers the layers and
@@ -327,6 +329,7 @@ pub fn resolve(
             kind: ci.kind,
             build_url: ci.build_url.as_deref().and_then(|u| WebLink::parse(u).ok()),
             compare_to: m.compare_to.filter(|b| !b.trim().is_empty()),
+            mr_note: m.mr_note.unwrap_or(true),
         },
         concurrency,
         summary_json: m.summary_json,

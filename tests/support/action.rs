@@ -81,6 +81,9 @@ pub fn render_env(inputs: &BTreeMap<String, String>, matrix: &str) -> Vec<(Strin
         .collect()
 }
 
+/// The head commit of the pull request events `Step::pull_request` makes.
+pub const PR_HEAD_SHA: &str = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
+
 pub struct MockGitHub {
     pub url: String,
     pub artifacts: tempfile::TempDir,
@@ -161,6 +164,10 @@ impl MockGitHub {
 
     pub fn comments(&self) -> Vec<serde_json::Value> {
         self.get("/_mock/comments").as_array().unwrap().clone()
+    }
+
+    pub fn check_runs(&self) -> Vec<serde_json::Value> {
+        self.get("/_mock/check-runs").as_array().unwrap().clone()
     }
 }
 
@@ -254,7 +261,10 @@ impl Step {
         self.env
             .insert("GITHUB_REF_NAME".into(), format!("{n}/merge"));
         self.env.insert("GITHUB_HEAD_REF".into(), head.into());
-        self.event = serde_json::json!({ "pull_request": { "number": n } });
+        self.event = serde_json::json!({ "pull_request": {
+            "number": n,
+            "head": { "ref": head, "sha": PR_HEAD_SHA },
+        } });
         self
     }
 

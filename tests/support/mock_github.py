@@ -8,8 +8,11 @@ Serves, on 127.0.0.1:<port>:
   GET  /blob/{id}                                    the zip; 400 if Authorization is sent
   GET/POST /repos/{o}/{r}/issues/{n}/comments        paged list / create
   PATCH/DELETE /repos/{o}/{r}/issues/comments/{id}
+  GET  /repos/{o}/{r}/commits/{sha}/check-runs        ?check_name= (filter=latest)
+  POST /repos/{o}/{r}/check-runs, PATCH .../check-runs/{id}
   GET  /oidc/token?audience=...                      {"value": <token>}
-  GET  /_mock/requests, /_mock/comments              what happened, for assertions
+  GET  /_mock/requests, /_mock/comments, /_mock/check-runs
+                                                     what happened, for assertions
 API routes need `Authorization: Bearer <--token>`; the OIDC route needs the
 request token. Prints the port on stdout once listening.
 """
@@ -21,13 +24,14 @@ import re
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+
+from serve_mock import JsonHandler, serve
 
 ARGS = None
 LOCK = threading.Lock()
 REQUESTS = []
 COMMENTS = {}  # id -> {"id", "body", "issue"}
+CHECK_RUNS = {}  # id -> the body as created, then patched, and "bodies": every body sent
 NEXT_ID = [1000]
 
 
@@ -58,35 +62,19 @@ def fake_jwt(audience):
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.sig"
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def reply(self, status, body=None, headers=()):
-        data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        if body is not None and not isinstance(body, bytes):
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(JsonHandler):
     def handle_any(self, method):
-        url = urlparse(self.path)
-        query = parse_qs(url.query)
+        url, query, body = self.read_request()
         path = url.path
         auth = self.headers.get("Authorization")
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
         with LOCK:
             REQUESTS.append({"method": method, "path": path, "query": url.query, "authorization": auth})
         if path == "/_mock/requests":
             with LOCK:
                 return self.reply(200, REQUESTS)
+        if path == "/_mock/check-runs":
+            with LOCK:
+                return self.reply(200, sorted(CHECK_RUNS.values(), key=lambda c: c["id"]))
         if path == "/_mock/comments":
             with LOCK:
                 return self.reply(200, sorted(COMMENTS.values(), key=lambda c: c["id"]))
@@ -132,6 +120,31 @@ class Handler(BaseHTTPRequestHandler):
                     c = {"id": NEXT_ID[0], "issue": issue, "body": json.loads(body)["body"]}
                     COMMENTS[c["id"]] = c
                 return self.reply(201, c)
+        m = re.fullmatch(r"/repos/[^/]+/[^/]+/commits/([0-9a-f]+)/check-runs", path)
+        if m and method == "GET":
+            name = query.get("check_name", [None])[0]
+            with LOCK:
+                runs = [c for c in CHECK_RUNS.values() if c["head_sha"] == m.group(1) and name in (None, c["name"])]
+            return self.reply(200, {"total_count": len(runs), "check_runs": paged(runs)})
+        if re.fullmatch(r"/repos/[^/]+/[^/]+/check-runs", path) and method == "POST":
+            sent = json.loads(body)
+            if not sent.get("name") or not sent.get("head_sha"):
+                return self.reply(422, {"message": "name and head_sha are required"})
+            with LOCK:
+                NEXT_ID[0] += 1
+                c = dict(sent, id=NEXT_ID[0], bodies=[sent])
+                CHECK_RUNS[c["id"]] = c
+            return self.reply(201, c)
+        m = re.fullmatch(r"/repos/[^/]+/[^/]+/check-runs/(\d+)", path)
+        if m and method == "PATCH":
+            sent = json.loads(body)
+            with LOCK:
+                c = CHECK_RUNS.get(int(m.group(1)))
+                if c is None:
+                    return self.reply(404, {"message": "Not Found"})
+                c.update(sent)
+                c["bodies"].append(sent)
+            return self.reply(200, c)
         m = re.fullmatch(r"/repos/[^/]+/[^/]+/issues/comments/(\d+)", path)
         if m:
             cid = int(m.group(1))
@@ -147,18 +160,6 @@ class Handler(BaseHTTPRequestHandler):
                     return self.reply(204)
         return self.reply(404, {"message": f"mock: no route {method} {path}"})
 
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_PATCH(self):
-        self.handle_any("PATCH")
-
-    def do_DELETE(self):
-        self.handle_any("DELETE")
-
 
 def main():
     global ARGS
@@ -169,18 +170,7 @@ def main():
     p.add_argument("--oidc-request-token", default="oidc-request-token")
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to comment writes")
     ARGS = p.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    print(server.server_address[1], flush=True)
-    # Exit with the parent (the test process) so no server outlives it.
-    parent = os.getppid()
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
-    server.serve_forever()
+    serve(Handler, ARGS.port)
 
 
 if __name__ == "__main__":

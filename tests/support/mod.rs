@@ -447,6 +447,8 @@ pub fn generated_report() -> &'static Path {
     })
 }
 pub mod action;
+pub mod gitlab;
+pub mod mock;
 
 /// Run a browser script of tests/support with `args`; what it saw, as JSON.
 pub fn browse(script: &str, args: &[&str]) -> serde_json::Value {

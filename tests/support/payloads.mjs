@@ -1,13 +1,16 @@
-// Chat messages as the services define them. `check` holds slack.json,
+// Messages as the services define them. `chat` holds slack.json,
 // teams.json and google-chat.json of DIR against each service's published
 // definitions: Slack's Block Kit types (@slack/types) and Google Chat's API
 // types (@googleapis/chat) through the TypeScript compiler, the Adaptive
 // Card through Microsoft's own renderer (adaptivecards) in Chromium, and
 // each service's documented size limits. `preview` renders them to PNGs for
 // a person to look at: the card by that renderer, Slack and Google Chat as
-// an HTML rendering of the same blocks and widgets.
-// Usage: node chat_payloads.mjs check DIR
-//        node chat_payloads.mjs preview DIR OUT_DIR
+// an HTML rendering of the same blocks and widgets. `check-run` holds the
+// bodies of a GitHub check run's create and update against GitHub's
+// OpenAPI description (@octokit/openapi-types).
+// Usage: node payloads.mjs chat DIR
+//        node payloads.mjs preview DIR OUT_DIR
+//        node payloads.mjs check-run CREATE.json UPDATE.json
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -20,22 +23,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const require = createRequire(import.meta.url);
 const [mode, dir, outDir] = process.argv.slice(2);
-const read = (name) => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
-const slack = read('slack');
-const teams = read('teams');
-const chat = read('google-chat');
 const problems = [];
 
 // Each body as an object literal typed by the service's declarations:
 // a field it does not define, or a value of the wrong kind, fails.
-function typecheck() {
-  const file = join(mkdtempSync(join(tmpdir(), 'chat-types-')), 'payloads.ts');
-  writeFileSync(file, [
-    "import type { KnownBlock } from '@slack/types';",
-    "import type { chat_v1 } from '@googleapis/chat';",
-    `export const slack: { text: string; blocks: KnownBlock[] } = ${JSON.stringify(slack)};`,
-    `export const chat: chat_v1.Schema$Message = ${JSON.stringify(chat)};`,
-  ].join('\n'));
+// `lines`: the imports, then `export const name: Type = <json>;` lines.
+function typecheck(lines) {
+  const file = join(mkdtempSync(join(tmpdir(), 'payload-types-')), 'payloads.ts');
+  writeFileSync(file, lines.join('\n'));
   const program = ts.createProgram([file], {
     noEmit: true, strict: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.ES2022, moduleResolution: ts.ModuleResolutionKind.Node10,
@@ -129,7 +124,30 @@ async function adaptiveCard(page, shot) {
   if (shot) await page.locator('#card').screenshot({ path: shot });
 }
 
-typecheck();
+if (mode === 'check-run') {
+  const [create, update] = [dir, outDir].map((f) => JSON.stringify(JSON.parse(readFileSync(f, 'utf8'))));
+  typecheck([
+    "import type { operations } from '@octokit/openapi-types';",
+    "type Body<K extends keyof operations> = operations[K] extends { requestBody: { content: { 'application/json': infer B } } } ? B : never;",
+    `export const create: Body<'checks/create'> = ${create};`,
+    `export const update: Body<'checks/update'> = ${update};`,
+  ]);
+  for (const [name, body] of [['create', create], ['update', update]]) {
+    const summary = JSON.parse(body).output?.summary ?? '';
+    if (summary.length > 65535) problems.push(`check run ${name}: summary ${summary.length} > 65535`);
+  }
+  finish('check run bodies match GitHub\'s API');
+}
+const read = (name) => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
+const slack = read('slack');
+const teams = read('teams');
+const chat = read('google-chat');
+typecheck([
+  "import type { KnownBlock } from '@slack/types';",
+  "import type { chat_v1 } from '@googleapis/chat';",
+  `export const slack: { text: string; blocks: KnownBlock[] } = ${JSON.stringify(slack)};`,
+  `export const chat: chat_v1.Schema$Message = ${JSON.stringify(chat)};`,
+]);
 limits();
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
 const page = await browser.newPage({ viewport: { width: 700, height: 900 }, deviceScaleFactor: 1 });
@@ -142,8 +160,13 @@ if (mode === 'preview') {
   }
 }
 await browser.close();
-if (problems.length) {
-  console.error(problems.join('\n'));
-  process.exit(1);
+finish(`slack ${slack.blocks.length} blocks, teams card ${Buffer.byteLength(JSON.stringify(teams))} bytes, google chat ${chat.cardsV2[0].card.sections.length} sections`);
+
+function finish(what) {
+  if (problems.length) {
+    console.error(problems.join('\n'));
+    process.exit(1);
+  }
+  console.log(`ok: ${what}`);
+  process.exit(0);
 }
-console.log(`ok: slack ${slack.blocks.length} blocks, teams card ${Buffer.byteLength(JSON.stringify(teams))} bytes, google chat ${chat.cardsV2[0].card.sections.length} sections`);
