@@ -6,6 +6,7 @@ pub mod commands;
 pub mod github;
 pub mod gitlab;
 pub mod http;
+pub mod notify;
 pub mod output;
 pub mod pages;
 pub mod report;
@@ -67,6 +68,7 @@ async fn publish(args: &PublishArgs, out: &Output) -> Result<bool> {
     if !args.dry_run {
         // In a GitLab merge request pipeline; a warning at worst.
         commands::mr_note::run(&settings, &summary, out).await;
+        notify::send_all(&settings.notify, &summary, out).await;
     }
     Ok(true)
 }

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod artifacts;
+pub mod check_run;
 pub mod context;
 pub mod extract;
 pub mod oidc;

@@ -158,6 +158,17 @@ layer! {
     /// action compares with its base branch.
     #[arg(long, value_name = "BRANCH")]
     compare_to: String => env "ALLURE_COMPARE_TO", file "compare_to", input Some("compare-to");
+    /// Webhooks told of each publish: Slack, Teams, Google Chat (kind
+    /// inferred from the host) or any receiver of the summary JSON; several
+    /// separated by commas or new lines, `KIND:URL` to name the kind. A
+    /// secret: set it from the environment, never allure-host.yml.
+    #[arg(long, value_name = "URLS", hide = true)]
+    notify: String => env "ALLURE_NOTIFY", file "notify", input Some("notify");
+    /// When to notify: always, failure (failed or broken tests, or a failed
+    /// quality gate) or change (went red or green, or new failures)
+    /// [default: always].
+    #[arg(long, value_name = "WHEN")]
+    notify_on: String => env "ALLURE_NOTIFY_ON", file "notify_on", input Some("notify-on");
     /// Runs of each trend line the branch's test history keeps (0: keep
     /// none, and write no tests page) [default: 50].
     #[arg(long, value_name = "N")]

@@ -14,6 +14,7 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use crate::model::manifest::RESERVED_KEYS;
+use crate::model::notify::{self, NotifyError, NotifyOn, Webhook};
 use crate::model::test_history::DEFAULT_WINDOW;
 use crate::model::test_scores::Thresholds;
 use crate::model::variant;
@@ -74,6 +75,14 @@ pub enum SettingsError {
         "access_key is a secret and allure-host.yml is usually committed; remove it from the file and set ALLURE_ACCESS_KEY (the action's access-key input) instead"
     )]
     AccessKeyInFile,
+    #[error("--notify: {0}")]
+    Notify(#[from] NotifyError),
+    #[error("--notify-on {0:?} is not a choice; use always, failure or change")]
+    NotifyOn(String),
+    #[error(
+        "notify holds webhook URLs, which are secrets, and allure-host.yml is usually committed; remove it from the file and set ALLURE_NOTIFY (the action's notify input, from a secret) instead"
+    )]
+    NotifyInFile,
     #[error("--link-days must be between 1 and {MAX_LINK_DAYS}")]
     LinkDays,
     #[error(
@@ -125,6 +134,7 @@ pub struct Settings {
     pub tests: TestHistorySettings,
     pub access: Access,
     pub ci: CiSettings,
+    pub notify: Notify,
     /// Uploads in flight at once.
     pub concurrency: usize,
     pub summary_json: Option<PathBuf>,
@@ -204,6 +214,14 @@ pub struct CiSettings {
     pub mr_note: bool,
 }
 
+/// Who hears of a publish, and when.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Notify {
+    /// Their Debug and Display hide the URLs.
+    pub webhooks: Vec<Webhook>,
+    pub on: NotifyOn,
+}
+
 /// Merge the layers and validate. Pure: the caller gathers the layers and
 /// gives the working directory (its name is the default project).
 pub fn resolve(
@@ -218,6 +236,9 @@ pub fn resolve(
     let run_id_given = flags.run_id.is_some() || env.run_id.is_some() || file.run_id.is_some();
     if file.access_key.is_some() {
         return Err(SettingsError::AccessKeyInFile);
+    }
+    if file.notify.is_some() {
+        return Err(SettingsError::NotifyInFile);
     }
     let m = flags.over(env).over(file).over(ci.layer);
     let variant = m.variant.as_deref().and_then(variant::label);
@@ -330,6 +351,14 @@ pub fn resolve(
             build_url: ci.build_url.as_deref().and_then(|u| WebLink::parse(u).ok()),
             compare_to: m.compare_to.filter(|b| !b.trim().is_empty()),
             mr_note: m.mr_note.unwrap_or(true),
+        },
+        notify: Notify {
+            webhooks: notify::parse_webhooks(m.notify.as_deref().unwrap_or(""))?,
+            on: match m.notify_on.as_deref() {
+                None => NotifyOn::default(),
+                Some(text) => NotifyOn::parse(text)
+                    .ok_or_else(|| SettingsError::NotifyOn(text.to_string()))?,
+            },
         },
         concurrency,
         summary_json: m.summary_json,
