@@ -13,6 +13,12 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Plain text (the notification's text, the card's header): `<users/all>`
+/// would mention the whole space, so no `<` reaches it.
+fn plain(text: &str) -> String {
+    text.replace('<', "‹")
+}
+
 fn list(heading: &str, l: &List) -> Option<Value> {
     if l.total == 0 {
         return None;
@@ -84,11 +90,11 @@ pub fn payload(m: &Message) -> Value {
     };
     sections.push(json!({"widgets": [last, {"textParagraph": {"text": format!("<font color=\"#80868b\">allure-host · sent on {}</font>", m.reason)}}]}));
     json!({
-        "text": m.title(),
+        "text": plain(&m.title()),
         "cardsV2": [{
             "cardId": "allure-host",
             "card": {
-                "header": {"title": m.title(), "subtitle": m.counts},
+                "header": {"title": plain(&m.title()), "subtitle": m.counts},
                 "sections": sections,
             }
         }]
@@ -106,8 +112,10 @@ mod tests {
         let card = &p["cardsV2"][0]["card"];
         assert_eq!(
             card["header"]["title"],
-            "❌ Failed: payments · feat/<b>|x (py=3.12)"
+            "❌ Failed: payments · feat/‹b>|x (py=3.12)",
+            "no `<users/all>` can mention anyone"
         );
+        assert_eq!(p["text"], card["header"]["title"]);
         let text = serde_json::to_string(&p).unwrap();
         assert!(text.contains("• <b>Login &lt;admin&gt;</b>"), "{text}");
         assert!(text.contains("\"text\":\"Report #7\""), "{text}");
