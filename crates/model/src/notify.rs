@@ -287,7 +287,7 @@ mod tests {
             parse_webhooks("irc:https://x.example"),
             Err(NotifyError::Kind(1, _))
         ));
-        let many = vec!["https://a.example/x"; MAX_WEBHOOKS + 1].join(",");
+        let many = ["https://a.example/x"; MAX_WEBHOOKS + 1].join(",");
         assert_eq!(parse_webhooks(&many), Err(NotifyError::TooMany));
         assert_eq!(parse_webhooks(" \n ").unwrap(), vec![]);
         assert_eq!(
