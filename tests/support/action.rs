@@ -5,13 +5,14 @@
 //! (`buildah run`, workspace at /github/workspace); otherwise the binary.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use serde_norway::Value as Yaml;
 
+use super::mock::Mock;
 use super::{allure_bin, allure3_home, moto, repo};
 
 pub const TOKEN: &str = "gh-token";
@@ -87,30 +88,26 @@ pub const PR_HEAD_SHA: &str = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
 pub struct MockGitHub {
     pub url: String,
     pub artifacts: tempfile::TempDir,
-    child: Child,
+    mock: Mock,
 }
 
 impl MockGitHub {
     /// `latency`: seconds added to every comment write, to widen races.
     pub fn start(latency: f64) -> Self {
         let artifacts = tempfile::tempdir().unwrap();
-        let mut child = Command::new("python3")
-            .arg(repo().join("tests/support/mock_github.py"))
-            .args(["--artifacts", artifacts.path().to_str().unwrap()])
-            .args(["--latency", &latency.to_string()])
-            .stdout(Stdio::piped())
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start the mock GitHub API (python3)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port: u16 = line.trim().parse().expect("mock port");
+        let mock = Mock::start(
+            "mock_github.py",
+            &[
+                "--artifacts",
+                artifacts.path().to_str().unwrap(),
+                "--latency",
+                &latency.to_string(),
+            ],
+        );
         Self {
-            url: format!("http://127.0.0.1:{port}"),
+            url: mock.url.clone(),
             artifacts,
-            child,
+            mock,
         }
     }
 
@@ -145,17 +142,7 @@ impl MockGitHub {
     }
 
     fn get(&self, path: &str) -> serde_json::Value {
-        let addr = self.url.trim_start_matches("http://");
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        let body = text.split_once("\r\n\r\n").unwrap().1;
-        serde_json::from_str(body).unwrap()
+        self.mock.call("GET", path, "")
     }
 
     pub fn requests(&self) -> Vec<serde_json::Value> {
@@ -168,13 +155,6 @@ impl MockGitHub {
 
     pub fn check_runs(&self) -> Vec<serde_json::Value> {
         self.get("/_mock/check-runs").as_array().unwrap().clone()
-    }
-}
-
-impl Drop for MockGitHub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -3,7 +3,7 @@
 receiver, for tests: the services cannot be reached from CI here.
 
 Serves, on 127.0.0.1:<port>:
-  POST /ok/<anything>          200 (Slack answers "ok", the others JSON)
+  POST /ok/<anything>          200
   POST /fail/<anything>        500 every time
   POST /flaky/<anything>       503 with Retry-After: 1 the first time, then 200
   POST /echo/<anything>        400 quoting the request's own path back
@@ -11,42 +11,24 @@ Serves, on 127.0.0.1:<port>:
 Prints the port on stdout once listening, and exits with its parent.
 """
 import json
-import os
 import sys
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from serve_mock import JsonHandler, serve
 
 LOCK = threading.Lock()
 REQUESTS = []
 SEEN = set()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def reply(self, status, data, headers=()):
-        body = data if isinstance(data, bytes) else json.dumps(data).encode()
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self):
-        if self.path == "/_mock/requests":
+class Handler(JsonHandler):
+    def handle_any(self, method):
+        url, _, raw = self.read_request()
+        if method == "GET" and url.path == "/_mock/requests":
             with LOCK:
                 return self.reply(200, REQUESTS)
-        return self.reply(404, {"error": "no route"})
-
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        if method != "POST":
+            return self.reply(405, {"error": "POST only"})
         try:
             body = json.loads(raw)
         except ValueError:
@@ -78,19 +60,5 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(404, {"error": "no route"})
 
 
-def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    print(server.server_address[1], flush=True)
-    parent = os.getppid()
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
-    server.serve_forever()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve(Handler))
