@@ -111,8 +111,7 @@ mod tests {
         let p = payload(&Message::of(&sample(), "every publish"));
         let card = &p["cardsV2"][0]["card"];
         assert_eq!(
-            card["header"]["title"],
-            "❌ Failed: payments · feat/‹b>|x (py=3.12)",
+            card["header"]["title"], "❌ Failed: payments · feat/‹b>|x (py=3.12)",
             "no `<users/all>` can mention anyone"
         );
         assert_eq!(p["text"], card["header"]["title"]);
