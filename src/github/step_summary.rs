@@ -291,7 +291,7 @@ pub fn cleanup(lines: &[String]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::stats::Stats;
     use crate::model::summary::{FailedTest, Timings};
@@ -380,6 +380,7 @@ mod tests {
             requests: Default::default(),
             allure: Default::default(),
             quality_gate: None,
+            previous: None,
             timings: Timings::default(),
         }
     }
