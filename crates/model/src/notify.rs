@@ -142,8 +142,7 @@ fn webhook(n: usize, entry: &str) -> Result<Webhook, NotifyError> {
             // Another scheme (ftp://...), not a kind.
             return Err(NotifyError::NotUrl(n));
         }
-        let kind = Kind::parse(kind)
-            .ok_or_else(|| NotifyError::Kind(n, kind.chars().take(20).collect()))?;
+        let kind = Kind::parse(kind).ok_or_else(|| NotifyError::Kind(n, shown_kind(kind)))?;
         (Some(kind), rest)
     };
     let url = Url::parse(url_text).map_err(|_| NotifyError::NotUrl(n))?;
@@ -161,6 +160,17 @@ fn webhook(n: usize, entry: &str) -> Result<Webhook, NotifyError> {
         kind: kind.unwrap_or_else(|| Kind::of_host(&host)),
         url,
     })
+}
+
+/// An unknown kind, as an error may show it: only a short word, since
+/// what precedes a `:` may be part of a URL written without its scheme.
+fn shown_kind(kind: &str) -> String {
+    let word = kind.len() <= 20 && kind.chars().all(|c| c.is_ascii_alphabetic() || c == '-');
+    if word {
+        kind.to_string()
+    } else {
+        "(not a kind)".into()
+    }
 }
 
 fn loopback(url: &Url) -> bool {
@@ -232,6 +242,43 @@ pub fn reason(on: NotifyOn, o: Outcome) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever is written around a secret (kinds, schemes, hosts,
+        /// separators, junk), parsing never panics and nothing it shows
+        /// (the webhook's Display and Debug, or the error) holds the secret.
+        #[test]
+        fn nothing_shown_holds_the_secret(
+            kind in prop::sample::select(vec!["", "slack:", "teams:", "Google-Chat:", "irc:", "https:", ":"]),
+            scheme in prop::sample::select(vec!["https://", "http://", "HTTPS://", "ftp://", "", "//"]),
+            host in "[a-z0-9.-]{0,20}(:[0-9]{1,5})?",
+            user in prop::option::of("[a-z]{1,5}(:[a-z]{1,5})?@"),
+            secret in "[A-Za-z]{12}",
+            bare in any::<bool>(),
+            tail in "[/?#=&%a-z0-9]{0,10}",
+            sep in prop::sample::select(vec![",", "\n", " ", ",,", "\t"]),
+        ) {
+            let secret = format!("Zq{secret}");
+            // A URL without its scheme whose secret holds a ':'.
+            let entry = if bare { format!("{host}/{secret}:x") } else { format!(
+                "{kind}{scheme}{}{host}/services/{secret}{tail}",
+                user.unwrap_or_default()
+            ) };
+            let text = format!("https://ok.example/a{sep}{entry}");
+            match parse_webhooks(&text) {
+                Ok(hooks) => {
+                    for h in &hooks {
+                        prop_assert!(!h.to_string().contains(&secret));
+                        let debug = format!("{:?}", h);
+                        prop_assert!(!debug.contains(&secret));
+                        prop_assert!(matches!(h.url.scheme(), "https" | "http"));
+                    }
+                }
+                Err(e) => prop_assert!(!e.to_string().contains(&secret), "{e}"),
+            }
+        }
+    }
 
     #[test]
     fn kinds_are_inferred_from_the_host_or_given() {
