@@ -360,6 +360,11 @@ pub enum AccessCommand {
         /// An address range ip mode lets in (repeat for several; replaces the list).
         #[arg(long, value_name = "CIDR")]
         allow_ip: Vec<String>,
+        /// Let anyone read the status badges (each branch's and leg's
+        /// badge.svg, nothing else) whatever the modes; =false makes them
+        /// private again [default: as they are].
+        #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+        public_badges: Option<bool>,
     },
     /// Add a user for basic mode (or give one a new password); the
     /// generated password is printed once.

@@ -775,6 +775,54 @@ fn printed_key(out: &str) -> String {
     out[i..].lines().nth(1).unwrap().trim().to_string()
 }
 
+/// `--public-badges` is written into the live function and the bucket's
+/// record, kept by a later `set` without it, and taken back with `=false`.
+#[tokio::test]
+async fn public_badges_are_opened_kept_and_closed_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = unique("badges");
+    let s3 = support::s3().await;
+    let cf = cloudfront().await;
+    setup(dir.path(), &bucket, &[]);
+    let (code, _) = function_code(&cf, &bucket).await;
+    assert!(config_of(&code).get("badges").is_none(), "{code}");
+    assert!(record(&s3, &bucket).await.get("public_badges").is_none());
+
+    let out = ok(&infra(
+        dir.path(),
+        &["access", "set", "link", "--public-badges"],
+    ));
+    assert!(out.contains("link (keys k1; badges public)"), "{out}");
+    let (code, _) = function_code(&cf, &bucket).await;
+    assert_eq!(config_of(&code)["badges"], true);
+    assert!(code.contains(r#","badges":true};"#), "{code}");
+    assert_eq!(record(&s3, &bucket).await["public_badges"], true);
+
+    // Another change of modes keeps them open.
+    ok(&infra(
+        dir.path(),
+        &["access", "set", "ip,link", "--allow-ip", "203.0.113.0/24"],
+    ));
+    let (code, _) = function_code(&cf, &bucket).await;
+    assert_eq!(config_of(&code)["badges"], true);
+    let shown = ok(&infra(dir.path(), &["access", "show"]));
+    assert!(shown.contains("badges public"), "{shown}");
+
+    ok(&infra(
+        dir.path(),
+        &["access", "set", "link", "--public-badges=false"],
+    ));
+    let (code, _) = function_code(&cf, &bucket).await;
+    assert!(config_of(&code).get("badges").is_none(), "{code}");
+    assert!(!code.contains(r#""badges""#));
+    assert!(record(&s3, &bucket).await.get("public_badges").is_none());
+    let err = failed(&infra(
+        dir.path(),
+        &["access", "set", "link", "--public-badges=yes"],
+    ));
+    assert!(err.contains("--public-badges"), "{err}");
+}
+
 #[tokio::test]
 async fn access_modes_are_created_switched_in_place_and_removed() {
     let dir = tempfile::tempdir().unwrap();

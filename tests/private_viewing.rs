@@ -63,6 +63,7 @@ fn a_signed_link_opens_the_report_and_nothing_else_does() {
         keys,
         users: BTreeMap::new(),
         ips: vec![],
+        public_badges: false,
     };
     let function = dir.path().join("function.js");
     std::fs::write(&function, config.render().unwrap()).unwrap();

@@ -140,6 +140,8 @@ fn keys(l: &Layout, run: &RunId, leg: &str, rel: &str) -> Vec<String> {
         l.leg_root(leg),
         l.leg_pointer(leg).into(),
         l.leg_latest_page(leg).into(),
+        l.badge().into(),
+        l.leg_badge(leg).into(),
         l.assets_prefix(),
         l.pull_request_state(7).into(),
     ]
@@ -156,6 +158,8 @@ fn branch_documents(l: &Layout, run: &RunId, leg: &str) -> Vec<String> {
         l.claim(run).into(),
         l.leg_pointer(leg).into(),
         l.leg_latest_page(leg).into(),
+        l.badge().into(),
+        l.leg_badge(leg).into(),
     ]
 }
 

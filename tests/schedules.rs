@@ -1,6 +1,7 @@
 //! Model-based schedules: several publishers and a pruner work on one branch
 //! at once, through the real state functions (claim, build counter, run
-//! files, manifest, latest pointers, project index) and the real prune plan
+//! files, manifest, latest pointers and their badges, project index) and
+//! the real prune plan
 //! and apply, against the in-memory store, which injects 412s, 409s, 500s
 //! and timeouts and interleaves the tasks, all drawn from one seed. After
 //! each schedule the invariants are checked against what the publishers
@@ -18,6 +19,7 @@ use std::time::Instant;
 
 use allure_host::commands::prune::{apply, plan};
 use allure_host::commands::site::Site;
+use allure_host::model::badge::{self, Badge};
 use allure_host::model::changes::{TestEntry, TestIndex};
 use allure_host::model::engine::Engine;
 use allure_host::model::layout::Layout;
@@ -252,13 +254,25 @@ async fn commit(
     held.published().await.map_err(e)?;
     if let Some(leg) = leg {
         let p = pointer(run, Some(leg), order);
-        state::latest::advance(store, &layout.leg_pointer(leg), &p)
+        let moved = state::latest::advance(store, &layout.leg_pointer(leg), &p)
+            .await
+            .map_err(e)?;
+        if moved {
+            let b = Badge::of_run(&stats(), None, Some(leg));
+            state::badge::write(store, &layout.leg_badge(leg), &b, order)
+                .await
+                .map_err(e)?;
+        }
+    }
+    let moved = state::latest::advance(store, &layout.latest_pointer(), &pointer(run, None, order))
+        .await
+        .map_err(e)?;
+    if moved {
+        let b = Badge::of_run(&stats(), None, None);
+        state::badge::write(store, &layout.badge(), &b, order)
             .await
             .map_err(e)?;
     }
-    state::latest::advance(store, &layout.latest_pointer(), &pointer(run, None, order))
-        .await
-        .map_err(e)?;
     let row = BranchEntry {
         branch: BRANCH.into(),
         segment: layout.branch_segment().into(),
@@ -520,6 +534,7 @@ fn replay(applied: &[Applied], layout: &Layout, keep: u32, out: &mut Vec<String>
     let mut ever_listed = BTreeSet::new();
     let mut versions = Vec::new();
     let mut pointers: BTreeMap<String, u64> = BTreeMap::new();
+    let mut badges: BTreeMap<String, u64> = BTreeMap::new();
     let manifest_key = layout.manifest();
     let project_key = layout.project_index();
     let mut project_row = 0;
@@ -600,6 +615,33 @@ fn replay(applied: &[Applied], layout: &Layout, keep: u32, out: &mut Vec<String>
                     }
                 }
                 Err(e) => out.push(format!("change {step}: {} does not parse: {e}", change.key)),
+            }
+        }
+        // A badge never moves back, nor ahead of the pointer beside it.
+        if let Some(b) = change
+            .body
+            .as_ref()
+            .filter(|_| change.key.ends_with("/badge.svg"))
+        {
+            let pointer = change.key.replace("/badge.svg", "/latest.json");
+            match badge::build_order_of(b) {
+                Some(n) => {
+                    let before = badges.insert(change.key.clone(), n);
+                    if before.is_some_and(|b| b > n) {
+                        out.push(format!(
+                            "change {step}: {} moved back from build {} to {n}",
+                            change.key,
+                            before.unwrap_or(0)
+                        ));
+                    }
+                    if pointers.get(&pointer).is_none_or(|&p| p < n) {
+                        out.push(format!(
+                            "change {step}: {} shows build {n}, ahead of {pointer}",
+                            change.key
+                        ));
+                    }
+                }
+                None => out.push(format!("change {step}: {} has no build", change.key)),
             }
         }
         if let Some(b) = change.body.as_ref().filter(|_| change.key == project_key) {

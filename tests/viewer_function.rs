@@ -145,6 +145,7 @@ fn config(modes: &[Mode]) -> AccessConfig {
         keys,
         users,
         ips: vec!["203.0.113.0/24".into(), "2001:db8:aa::/48".into()],
+        public_badges: false,
     }
 }
 
@@ -905,5 +906,132 @@ fn only_the_pages_assets_where_the_layout_writes_them_are_public() {
     let asks: Vec<Ask> = private.iter().map(|p| ask(p)).collect();
     for (p, out) in private.iter().zip(run_all(&code, &asks)) {
         refused(&out, 401, p);
+    }
+}
+
+// ---- Status badges: private unless the site opens them. ----
+
+/// Every badge the layout writes, for a few prefixes, projects, branches
+/// and legs.
+fn badge_paths() -> Vec<String> {
+    let mut paths = Vec::new();
+    for prefix in ["reports", "", "a/b.c/d-e_f"] {
+        for project in ["shop", "web app é", "~"] {
+            for branch in ["main", "feat/x", "variants", "runs"] {
+                let l = Layout::new(prefix, project, branch).unwrap();
+                paths.push(format!("/{}", l.badge()));
+                for leg in ["python-version=3.12", "..", "{\"os\": \"linux\"}"] {
+                    paths.push(format!("/{}", l.leg_badge(leg)));
+                }
+            }
+        }
+    }
+    paths
+}
+
+fn with_badges(modes: &[Mode]) -> String {
+    AccessConfig {
+        public_badges: true,
+        ..config(modes)
+    }
+    .render()
+    .unwrap()
+}
+
+#[test]
+fn a_private_site_keeps_its_badges_private_unless_it_opens_them() {
+    let paths = badge_paths();
+    let asks: Vec<Ask> = paths.iter().map(|p| ask(p)).collect();
+    for (modes, status) in [
+        (&[Mode::Link][..], 401),
+        (&[Mode::Basic][..], 401),
+        (&[Mode::Ip][..], 403),
+        (&[Mode::Link, Mode::Basic, Mode::Ip][..], 401),
+    ] {
+        for (p, out) in paths.iter().zip(run_all(&site(modes), &asks)) {
+            refused(&out, status, &format!("{modes:?} {p}"));
+        }
+        for (p, out) in paths.iter().zip(run_all(&with_badges(modes), &asks)) {
+            assert_eq!(&out["uri"], p, "{modes:?}: {out}");
+            assert!(out.get("statusCode").is_none(), "{modes:?} {p}: {out}");
+        }
+    }
+}
+
+/// With badges open, only the badges are: not a near miss of their name or
+/// place, not a folder named like them, not the reports beside them.
+#[test]
+fn a_site_that_opens_its_badges_opens_nothing_else() {
+    let code = with_badges(&[Mode::Link]);
+    let long = format!("/{}/shop/main/badge.svg", "a".repeat(1010));
+    let private = [
+        "/reports/shop/main/badge.svg/",
+        "/reports/shop/main/badge.svg/index.html",
+        "/reports/shop/main/badge.svg/x",
+        "/reports/shop/main/badge.svgx",
+        "/reports/shop/main/badge.svg.map",
+        "/reports/shop/main/xbadge.svg",
+        "/reports/shop/main/badge-svg",
+        "/reports/shop/main/Badge.svg",
+        "/reports/shop/main/badge.SVG",
+        "/reports/shop/main/badge.svg;.html",
+        "/reports/shop/main/badge",
+        "/shop/badge.svg",
+        "/badge.svg",
+        "/reports/shop/ma~zz/badge.svg",
+        "/reports/shop/main/variants/py~/badge.svg",
+        "/re~7Eports/shop/main/badge.svg",
+        "/reports/shop/main/index.html",
+        "/reports/shop/main/latest/",
+        "/reports/shop/main/latest.json",
+        "/reports/shop/main/runs/index.json",
+        "/reports/shop/main/variants/py-3.12/latest.json",
+        "/reports/shop/main/9001-1-e2e/index.html",
+        "/reports/shop/main/9001-1-e2e/widgets/summary.json",
+        "/reports/shop/index.html",
+        &long,
+    ];
+    let asks: Vec<Ask> = private.iter().map(|p| ask(p)).collect();
+    for (p, out) in private.iter().zip(run_all(&code, &asks)) {
+        refused(&out, 401, p);
+    }
+    for bad in [
+        "/reports/shop/main/badge%2Esvg",
+        "/reports/shop/ma%2Fin/badge.svg",
+        "/reports/shop/main/../main/badge.svg",
+        "/reports/shop/main//badge.svg",
+        "/reports/shop/main/badge.svg%00",
+    ] {
+        refused(&run_on(&code, &ask(bad)), 400, bad);
+    }
+    // The badge, asked for with an escape its key does not have, is still
+    // the badge (the bucket decodes it too).
+    let out = run_on(&code, &ask("/reports/shop/main/badg%65.svg"));
+    assert_eq!(out["uri"], "/reports/shop/main/badg%65.svg", "{out}");
+}
+
+/// Only a literal `true` opens the badges: a CONFIG without the setting,
+/// or with anything else in it, opens nothing new.
+#[test]
+fn badges_open_only_for_a_literal_true() {
+    let code = with_badges(&[Mode::Link]);
+    let on = r#","badges":true}"#;
+    assert!(code.contains(on), "{code}");
+    let paths = badge_paths();
+    let asks: Vec<Ask> = paths.iter().map(|p| ask(p)).collect();
+    for value in [
+        r#"}"#,
+        r#","badges":false}"#,
+        r#","badges":"true"}"#,
+        r#","badges":1}"#,
+        r#","badges":[true]}"#,
+        r#","badges":{}}"#,
+        r#","badges":null}"#,
+        r#","badges":"yes"}"#,
+    ] {
+        let tampered = code.replace(on, value);
+        for (p, out) in paths.iter().zip(run_all(&tampered, &asks)) {
+            refused(&out, 401, &format!("{value} {p}"));
+        }
     }
 }

@@ -2,8 +2,9 @@
 //! each batch run under node and njs (which must agree), checked against
 //! rules written here in Rust, apart from the JavaScript:
 //! - it never lets a request through, and never redirects, without valid
-//!   credentials; every redirect stays on the site; the work per request
-//!   stays bounded;
+//!   credentials (or, on a site that opens them, to a status badge where
+//!   the layout writes one); every redirect stays on the site; the work per
+//!   request stays bounded;
 //! - its routing agrees with `route()`, which `allure-host serve` uses;
 //! - its token check agrees with the Rust signer (`token`, `signed_url`,
 //!   `scope_path`).
@@ -114,6 +115,7 @@ fn site(modes: Vec<Mode>, ranges: Vec<String>) -> AccessConfig {
         keys,
         users,
         ips: ranges,
+        public_badges: false,
     }
 }
 
@@ -156,6 +158,8 @@ enum Auth {
 struct Recipe {
     modes: Vec<Mode>,
     ranges: Vec<String>,
+    /// The site opens its badges.
+    badges: bool,
     uri: String,
     param: Vec<Tok>,
     extra: Vec<(String, Vec<String>)>,
@@ -180,6 +184,8 @@ const PLAIN: &[&str] = &[
     "404.html",
     "%C3%A9",
     "~7E",
+    "badge.svg",
+    "variants",
 ];
 
 /// Segments no report address has.
@@ -233,6 +239,11 @@ fn uri() -> impl Strategy<Value = String> {
         "/index.html",
         ".json",
         "/~assets/pages-0123456789.css",
+        "/badge.svg",
+        "/badge.svg",
+        "/variants/py-3.12/badge.svg",
+        "/badge.svg/",
+        "/badge.svgx",
     ]);
     (lead, prop::collection::vec(segment, 0..7), tail)
         .prop_map(|(lead, segs, tail)| format!("{lead}{}{tail}", segs.join("/")))
@@ -322,7 +333,7 @@ fn recipe() -> impl Strategy<Value = Recipe> {
         "1.2.3",
     ]);
     (
-        modes,
+        (modes, prop::bool::ANY),
         prop::collection::vec(range, 0..3),
         uri(),
         param,
@@ -332,9 +343,10 @@ fn recipe() -> impl Strategy<Value = Recipe> {
         ip,
     )
         .prop_map(
-            |(modes, ranges, uri, param, extra, cookies, auth, ip)| Recipe {
+            |((modes, badges), ranges, uri, param, extra, cookies, auth, ip)| Recipe {
                 modes,
                 ranges,
+                badges,
                 uri,
                 param,
                 extra,
@@ -424,7 +436,10 @@ impl Recipe {
             None => json!({"host": {"value": "d.example"}}),
         };
         Case {
-            config: Some(site(self.modes.clone(), self.ranges.clone())),
+            config: Some(AccessConfig {
+                public_badges: self.badges,
+                ..site(self.modes.clone(), self.ranges.clone())
+            }),
             now: NOW,
             event: event(&self.uri, self.query(), headers, self.cookies(), self.ip),
         }
@@ -491,6 +506,31 @@ fn public(path: &str) -> bool {
                 .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
     };
     name_ok && encoded(parts[n - 3]) && parts[1..n - 3].iter().all(|p| plain(p))
+}
+
+/// A status badge where the layout writes one:
+/// `<prefix parts>/<project>/<branch>/badge.svg` or
+/// `<prefix parts>/<project>/<branch>/variants/<leg>/badge.svg`, at most
+/// 1,025 characters.
+fn badge(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    let n = parts.len();
+    let plain = |s: &&str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    };
+    let branch = n >= 4
+        && encoded(parts[n - 2])
+        && encoded(parts[n - 3])
+        && parts[1..n - 3].iter().all(plain);
+    let leg = n >= 6
+        && parts[n - 3] == "variants"
+        && encoded(parts[n - 2])
+        && encoded(parts[n - 4])
+        && encoded(parts[n - 5])
+        && parts[1..n - 5].iter().all(plain);
+    path.encode_utf16().count() <= 1025 && parts[n - 1] == "badge.svg" && (branch || leg)
 }
 
 /// Whether segment encoding can make `seg`: plain characters and `~XX`
@@ -630,6 +670,7 @@ fn valid(r: &Recipe, case: &Case) -> Valid {
         && r.header() == Some(format!("Basic {}", base64(&format!("alice:{PASSWORD}"))));
     let any = has(Mode::Open)
         || public(&path)
+        || (r.badges && badge(&path))
         || (has(Mode::Ip) && ip_allowed(r.ip, &r.ranges))
         || param
         || cookie

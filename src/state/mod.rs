@@ -5,6 +5,7 @@
 //! one run, which retention removes.
 
 pub mod assets;
+pub mod badge;
 pub mod build_counter;
 pub mod claim;
 pub mod history;

@@ -57,6 +57,11 @@ pub struct AccessConfig {
     pub users: BTreeMap<String, User>,
     #[serde(default)]
     pub ips: Vec<String>,
+    /// The status badges open to anyone, whatever the modes. Written only
+    /// when on, so the code of a site without it stays as it was; the
+    /// function admits them only for a literal `true`.
+    #[serde(default, rename = "badges", skip_serializing_if = "std::ops::Not::not")]
+    pub public_badges: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -130,6 +135,9 @@ pub fn describe(c: &AccessConfig) -> String {
     if c.modes.contains(&Mode::Ip) {
         parts.push(format!("ranges {}", c.ips.join(", ")));
     }
+    if c.public_badges && c.modes != [Mode::Open] {
+        parts.push("badges public".to_string());
+    }
     let modes = crate::model::access::modes_text(&c.modes);
     if parts.is_empty() {
         modes
@@ -146,6 +154,7 @@ impl AccessConfig {
             keys: BTreeMap::new(),
             users: BTreeMap::new(),
             ips: Vec::new(),
+            public_badges: false,
         }
     }
 
@@ -264,6 +273,7 @@ impl AccessConfig {
                     until: k.until,
                 })
                 .collect(),
+            public_badges: self.public_badges,
         }
     }
 
@@ -456,7 +466,45 @@ mod tests {
             AccessConfig::from_code(b"function handler(e) { return e.request; }"),
             Ok(None)
         );
-        assert!(code.len() < 8_500, "{} bytes", code.len());
+        assert!(code.len() < 9_000, "{} bytes", code.len());
+    }
+
+    /// Public badges are written into CONFIG only when on, so a site
+    /// without them keeps the code it had; a value that is not a boolean
+    /// is unreadable, never taken as on or off.
+    #[test]
+    fn public_badges_render_only_when_on_and_read_back() {
+        let mut c = AccessConfig::open();
+        c.set_modes(vec![Mode::Link], &[]).unwrap();
+        let private = c.render().unwrap();
+        assert!(!private.contains(r#""badges""#), "{private}");
+        c.public_badges = true;
+        let code = c.render().unwrap();
+        assert!(code.contains(r#","badges":true};"#), "{code}");
+        assert_eq!(
+            AccessConfig::from_code(code.as_bytes()),
+            Ok(Some(c.clone()))
+        );
+        assert!(AccessConfig::is_current(code.as_bytes()));
+        assert!(c.record().public_badges);
+        assert!(
+            describe(&c).ends_with("; badges public)"),
+            "{}",
+            describe(&c)
+        );
+        assert!(code.len() < 9_000, "{} bytes", code.len());
+        for bad in [r#""badges":"true""#, r#""badges":1"#, r#""badges":null"#] {
+            let tampered = code.replace(r#""badges":true"#, bad);
+            assert!(
+                AccessConfig::from_code(tampered.as_bytes()).is_err(),
+                "{bad}"
+            );
+        }
+        // Written off by hand: read as off, but not this version's code.
+        let off = code.replace(r#""badges":true"#, r#""badges":false"#);
+        let read = AccessConfig::from_code(off.as_bytes()).unwrap().unwrap();
+        assert!(!read.public_badges);
+        assert!(!AccessConfig::is_current(off.as_bytes()));
     }
 
     /// Settings that are there but not as this version writes them are

@@ -18,6 +18,9 @@ pub const WARN_OVER: u32 = 50;
 /// The folder the fixed requests ask for: no report lives there.
 pub const CHECK_PATH: &str = "/~allure-host/check/";
 const COOKIE: &str = "allure_host_access";
+/// A badge where none is: a site that opens its badges lets it through
+/// without credentials.
+pub const BADGE_CHECK_PATH: &str = "/allure-host-check/project/branch/badge.svg";
 /// How long the check's own link opens its (empty) folder.
 const LINK_SECS: i64 = 600;
 
@@ -107,6 +110,17 @@ pub fn cases(config: &AccessConfig, now: i64) -> Vec<Case> {
             &ip,
             json!({}),
             cookies,
+            expect,
+        ));
+    }
+    if config.public_badges && !open {
+        let expect = Expect::Request(BADGE_CHECK_PATH.to_string());
+        cases.push(case(
+            "function: public badge",
+            BADGE_CHECK_PATH,
+            "192.0.2.1",
+            json!({}),
+            json!({}),
             expect,
         ));
     }
@@ -416,6 +430,39 @@ mod tests {
             "5",
         );
         assert_eq!(judge(&open[0], &ok).status, Status::Ok);
+    }
+
+    #[test]
+    fn public_badges_add_a_case_that_passes_without_credentials() {
+        let mut c = AccessConfig::open();
+        c.set_modes(vec![Mode::Basic], &[]).unwrap();
+        c.public_badges = true;
+        let cases = cases(&c, 0);
+        let names: Vec<&str> = cases.iter().map(|k| k.name).collect();
+        assert_eq!(
+            names,
+            [
+                "function: no credentials",
+                "function: public badge",
+                "function: bad path"
+            ]
+        );
+        let badge = by_name(&cases, "function: public badge");
+        let event: Value = serde_json::from_slice(&badge.event).unwrap();
+        assert_eq!(event["request"]["cookies"], json!({}));
+        let passed = outcome(json!({"request": {"uri": BADGE_CHECK_PATH}}), "4");
+        assert_eq!(judge(badge, &passed).status, Status::Ok);
+        assert_eq!(
+            judge(badge, &outcome(response(401, None), "4")).status,
+            Status::Fail
+        );
+        // Open: everything passes anyway, no case of its own.
+        c.set_modes(vec![Mode::Open], &[]).unwrap();
+        assert!(
+            super::cases(&c, 0)
+                .iter()
+                .all(|k| k.name != "function: public badge")
+        );
     }
 
     #[test]

@@ -55,7 +55,7 @@ function handler(event) {
 // {} lets the request through, {link} trades a token for a cookie,
 // {deny: reason} answers with the private page.
 function admit(request, path, ip, now) {
-  if (has('open') || path === PUBLIC || asset(path)) {
+  if (has('open') || path === PUBLIC || asset(path) || badge(path)) {
     return {};
   }
   if (has('ip') && allowed(ip)) {
@@ -96,8 +96,28 @@ function admit(request, path, ip, now) {
 // prefix may hold: letters, digits, '.', '_', '-'. No S3 key is longer
 // than 1,024 bytes, which also bounds the patterns' work.
 function asset(path) {
-  var m = path.length <= 1025 && /^(.*)\/([^/]+)\/~assets\/pages-[0-9a-f]{10}\.(?:css|js)$/.exec(path);
-  return !!m && /^(?:\/[A-Za-z0-9._-]+)*$/.test(m[1]) && SEGMENT.test(m[2]);
+  return placed(path, /^(.*)\/([^/]+)\/~assets\/pages-[0-9a-f]{10}\.(?:css|js)$/);
+}
+
+// The status badges, when the site opens them (CONFIG.badges, exactly true;
+// anything else opens nothing), exactly where the layout writes them:
+// <prefix>/<project>/<branch>/badge.svg and
+// <prefix>/<project>/<branch>/variants/<leg>/badge.svg. No run id is
+// badge.svg, and a publish leaves out a report file of that name, so no
+// report opens this way.
+function badge(path) {
+  return CONFIG.badges === true && (placed(path, /^(.*)\/([^/]+)\/([^/]+)\/badge\.svg$/) ||
+    placed(path, /^(.*)\/([^/]+)\/([^/]+)\/variants\/([^/]+)\/badge\.svg$/));
+}
+
+// Whether path matches pattern with its first group a prefix and the others
+// key segments.
+function placed(path, pattern) {
+  var m = path.length <= 1025 && pattern.exec(path);
+  for (var i = 2; m && i < m.length; i++) {
+    m = SEGMENT.test(m[i]) && m;
+  }
+  return !!m && /^(?:\/[A-Za-z0-9._-]+)*$/.test(m[1]);
 }
 
 function has(mode) {

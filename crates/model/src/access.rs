@@ -113,6 +113,11 @@ pub struct SiteAccess {
     pub modes: Vec<Mode>,
     #[serde(default)]
     pub keys: Vec<KeyId>,
+    /// The status badges (`<branch>/badge.svg`, `<leg folder>/badge.svg`)
+    /// open to anyone, whatever the modes (`infra access set ...
+    /// --public-badges`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public_badges: bool,
 }
 
 impl SiteAccess {
@@ -130,6 +135,11 @@ impl SiteAccess {
     /// publisher can hand out.
     pub fn needs_links(&self) -> bool {
         self.modes == [Mode::Link]
+    }
+
+    /// Anyone may read the badges: the site is open, or opens them.
+    pub fn badges_public(&self) -> bool {
+        self.public_badges || self.modes == [Mode::Open]
     }
 
     /// Whether links signed with key `id` open at `now`.
@@ -400,10 +410,20 @@ mod tests {
                     until: Some(100),
                 },
             ],
+            public_badges: false,
         };
         assert!(r.needs_links());
+        assert!(!r.badges_public());
+        // Records written before badges read as private badges.
+        assert!(!String::from_utf8(r.to_json()).unwrap().contains("badges"));
         assert!(r.accepts("k2", 500) && r.accepts("k1", 99));
         assert!(!r.accepts("k1", 100) && !r.accepts("k3", 0));
-        assert_eq!(SiteAccess::parse(&r.to_json()), Some(r));
+        assert_eq!(SiteAccess::parse(&r.to_json()), Some(r.clone()));
+        let public = SiteAccess {
+            public_badges: true,
+            ..r
+        };
+        assert!(public.badges_public());
+        assert_eq!(SiteAccess::parse(&public.to_json()), Some(public));
     }
 }

@@ -88,6 +88,17 @@ mod tests {
         assert_eq!(cache_control("r/p/b/runs/index.json", false), NO_CACHE);
     }
 
+    /// A badge changes with every run, so it is never cached for good
+    /// (nor is anything else outside a run's folder).
+    #[test]
+    fn a_badge_is_an_svg_that_is_always_revalidated() {
+        let l = crate::layout::Layout::new("r", "p", "main").unwrap();
+        for key in [l.badge(), l.leg_badge("py=3.12")] {
+            assert_eq!(content_type(&key), "image/svg+xml; charset=utf-8");
+            assert_eq!(cache_control(&key, l.is_in_run(&key)), NO_CACHE);
+        }
+    }
+
     #[test]
     fn allure_3_caches_only_content_hashed_files_for_good() {
         let policy = |k| run_file_cache_control(Engine::Allure3, k);

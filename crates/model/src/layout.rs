@@ -7,17 +7,24 @@
 //! <prefix>/<project>/<branch>/<run>/...         one report per run, written once
 //! <prefix>/<project>/<branch>/latest/index.html page that sends readers to the newest run
 //! <prefix>/<project>/<branch>/latest.json       pointer to the newest run
+//! <prefix>/<project>/<branch>/badge.svg         the newest run's status, as a badge
 //! <prefix>/<project>/<branch>/runs/index.json   manifest of runs
 //! <prefix>/<project>/<branch>/runs/index.html   table of runs
 //! <prefix>/<project>/<branch>/runs/build-order.json  last build number handed out
 //! <prefix>/<project>/<branch>/runs/claims/<run>.json  who writes (wrote) a run folder
 //! <prefix>/<project>/<branch>/variants/<leg>/latest.json        a matrix leg's newest run
 //! <prefix>/<project>/<branch>/variants/<leg>/latest/index.html  page that sends readers to it
+//! <prefix>/<project>/<branch>/variants/<leg>/badge.svg          its status, as a badge
 //! ```
+//!
+//! `badge.svg` is the badges' name alone: no run id takes it, and no report
+//! file is published under it (a private site may show badges to anyone,
+//! and the viewer function tells them apart by their name).
 //!
 //! pytest-allure-host's project files, read when a bucket is taken over:
 //! `<prefix>/<project>/branches/index.json` and `<prefix>/<project>/runs/all/`.
 
+use super::badge;
 use super::key::ObjectKey;
 use super::run_id::RunId;
 use super::segment::{self, SegmentError};
@@ -27,7 +34,14 @@ use super::variant;
 pub const TEST_INDEX: &str = "allure-host-tests.json";
 
 /// Run ids that would land on the branch's own files.
-pub const RESERVED_RUN_SEGMENTS: &[&str] = &["latest", "latest.json", "runs", "tests", "variants"];
+pub const RESERVED_RUN_SEGMENTS: &[&str] = &[
+    "latest",
+    "latest.json",
+    "runs",
+    "tests",
+    "variants",
+    badge::FILE,
+];
 /// Branch names that would land on the project's own files.
 const RESERVED_BRANCH_SEGMENTS: &[&str] = &["index.html", "index.json"];
 
@@ -179,6 +193,11 @@ impl Layout {
     pub fn latest_pointer(&self) -> ObjectKey {
         ObjectKey::laid_out(format!("{}latest.json", self.branch_root()))
     }
+    /// `<branch>/badge.svg`: the status of the run the branch's latest
+    /// shows, beside its pointer.
+    pub fn badge(&self) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}{}", self.branch_root(), badge::FILE))
+    }
     pub fn manifest(&self) -> ObjectKey {
         ObjectKey::laid_out(format!("{}runs/index.json", self.branch_root()))
     }
@@ -225,6 +244,10 @@ impl Layout {
     }
     pub fn leg_pointer(&self, leg: &str) -> ObjectKey {
         ObjectKey::laid_out(format!("{}latest.json", self.leg_root(leg)))
+    }
+    /// `<branch>/variants/<leg>/badge.svg`: the status of the leg's newest run.
+    pub fn leg_badge(&self, leg: &str) -> ObjectKey {
+        ObjectKey::laid_out(format!("{}{}", self.leg_root(leg), badge::FILE))
     }
     pub fn leg_latest_prefix(&self, leg: &str) -> String {
         format!("{}latest/", self.leg_root(leg))
@@ -293,12 +316,17 @@ mod tests {
         assert_eq!(l.latest_prefix(), "reports/shop/main/latest/");
         assert_eq!(l.latest_page(), "reports/shop/main/latest/index.html");
         assert_eq!(l.latest_pointer(), "reports/shop/main/latest.json");
+        assert_eq!(l.badge(), "reports/shop/main/badge.svg");
         assert_eq!(l.manifest(), "reports/shop/main/runs/index.json");
         assert_eq!(l.runs_page(), "reports/shop/main/runs/index.html");
         assert_eq!(l.claim(&run), "reports/shop/main/runs/claims/42-1.json");
         assert_eq!(
             l.leg_latest_page("python-version=3.12"),
             "reports/shop/main/variants/python-version-3.12/latest/index.html"
+        );
+        assert_eq!(
+            l.leg_badge("python-version=3.12"),
+            "reports/shop/main/variants/python-version-3.12/badge.svg"
         );
         assert_eq!(
             l.leg_pointer(".."),
@@ -339,7 +367,7 @@ mod tests {
 
     #[test]
     fn reserved_names_are_refused() {
-        for id in ["latest", "runs", "latest.json", "variants"] {
+        for id in ["latest", "runs", "latest.json", "variants", "badge.svg"] {
             assert!(matches!(
                 Layout::run_segment(id),
                 Err(LayoutError::Reserved { .. })
@@ -361,6 +389,8 @@ mod tests {
         assert!(!l.is_in_run("r/p/main/latest/index.html"));
         assert!(!l.is_in_run("r/p/main/runs/index.json"));
         assert!(!l.is_in_run("r/p/main/latest.json"));
+        assert!(!l.is_in_run("r/p/main/badge.svg"));
+        assert!(!l.is_in_run("r/p/main/variants/py-3.12/badge.svg"));
         assert!(!l.is_in_run("r/p/index.html"));
     }
 }

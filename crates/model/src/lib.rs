@@ -2,6 +2,7 @@
 //! in isolation. Nothing here imports another module of the crate.
 
 pub mod access;
+pub mod badge;
 pub mod changes;
 pub mod checks;
 pub mod claim;

@@ -4,7 +4,8 @@
 //!
 //! The order is the promise: the run is claimed, then wholly uploaded, then
 //! listed (the manifest and the pages made from it), then latest moves
-//! (never backwards), then the project page, then the test history (and the
+//! (never backwards), each pointer followed by its badge (written only when
+//! the pointer moved to this run), then the project page, then the test history (and the
 //! tests page made from it); only then goes what readers no longer need (another tool's copy under `latest/`, the runs retention
 //! dropped).
 
@@ -65,6 +66,10 @@ pub enum Step {
     /// A latest pointer moved to the run unless a newer one is there: the
     /// leg's, then the branch's.
     Latest { key: ObjectKey, leg: Option<String> },
+    /// The status badge beside a latest pointer (the leg's, or the
+    /// branch's), when that pointer moved to the run: a newer run's badge is
+    /// never replaced.
+    Badge { key: ObjectKey, leg: Option<String> },
     /// The branch's row on the project page.
     Project { keys: Vec<ObjectKey> },
     /// The run's tests added to its line's history (the dropped runs
@@ -104,9 +109,17 @@ pub fn steps(f: &Facts) -> Vec<Step> {
             key: l.leg_pointer(leg),
             leg: Some(leg.to_string()),
         });
+        steps.push(Step::Badge {
+            key: l.leg_badge(leg),
+            leg: Some(leg.to_string()),
+        });
     }
     steps.push(Step::Latest {
         key: l.latest_pointer(),
+        leg: None,
+    });
+    steps.push(Step::Badge {
+        key: l.badge(),
         leg: None,
     });
     steps.push(Step::Project {
@@ -166,6 +179,8 @@ impl Step {
             Step::Manifest { .. } => ("write", "manifest"),
             Step::Latest { leg: Some(_), .. } => ("move", "leg latest"),
             Step::Latest { leg: None, .. } => ("move", "latest"),
+            Step::Badge { leg: Some(_), .. } => ("write", "leg badge"),
+            Step::Badge { leg: None, .. } => ("write", "badge"),
             Step::Project { .. } => ("write", "project page"),
             Step::History { .. } => ("write", "test history"),
             Step::ForeignLatest { .. } => ("delete", "old latest copy"),
@@ -191,6 +206,7 @@ impl Step {
                 format!("{} (unlisting {})", keys.join(", "), dropped.join(", "))
             }
             Step::Latest { key, .. } => format!("{key} (if this run is the newest)"),
+            Step::Badge { key, .. } => format!("{key} (if latest moved to this run)"),
             Step::Project { keys } | Step::History { keys } => keys.join(", "),
             Step::ForeignLatest { prefix } => {
                 format!("{prefix}* but our page (if latest moved to this run)")
@@ -243,9 +259,17 @@ mod tests {
                 "page assets",
                 "manifest",
                 "latest",
+                "badge",
                 "project page",
                 "test history"
             ]
+        );
+        assert_eq!(
+            steps[5],
+            Step::Badge {
+                key: layout.badge(),
+                leg: None
+            }
         );
         assert_eq!(
             steps[1],
@@ -274,12 +298,18 @@ mod tests {
                 "page assets",
                 "manifest",
                 "leg latest",
+                "leg badge",
                 "latest",
+                "badge",
                 "project page",
                 "test history",
                 "old latest copy",
                 "dropped runs"
             ]
+        );
+        assert_eq!(
+            steps[5].to_string(),
+            "write  leg badge       reports/shop/main/variants/py-3.12/badge.svg (if latest moved to this run)"
         );
         let Step::Manifest { keys, dropped } = &steps[3] else {
             panic!("{:?}", steps[3])
@@ -290,7 +320,7 @@ mod tests {
         );
         assert_eq!(dropped, &["r1", "r2"]);
         assert_eq!(
-            steps[9].to_string(),
+            steps[11].to_string(),
             "delete dropped runs    2 run(s): r1, r2"
         );
     }

@@ -86,11 +86,19 @@ pub async fn run(args: &AccessArgs, out: &Output) -> Result<bool> {
 fn change(command: &AccessCommand, config: &mut AccessConfig) -> Result<Option<Made>> {
     let made = match command {
         AccessCommand::Show => return Ok(None),
-        AccessCommand::Set { modes, allow_ip } => {
-            match config.set_modes(parse_modes(modes)?, allow_ip)? {
+        AccessCommand::Set {
+            modes,
+            allow_ip,
+            public_badges,
+        } => {
+            let made = match config.set_modes(parse_modes(modes)?, allow_ip)? {
                 Some(key) => Made::Key(key),
                 None => Made::Nothing,
+            };
+            if let Some(public) = public_badges {
+                config.public_badges = *public;
             }
+            made
         }
         AccessCommand::AddUser { name } => Made::Password {
             user: name.clone(),

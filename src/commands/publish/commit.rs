@@ -1,7 +1,8 @@
 //! The writes: the publish's plan (`model::publish_plan`), carried out step
 //! by step in the order that keeps readers safe. A signal is heeded between
 //! the steps (and between uploads): nothing is listed, and latest never
-//! moves, after one.
+//! moves, after one. A badge is written only beside a pointer that moved
+//! to this run.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -13,6 +14,7 @@ use super::halt::{Halt, Halted};
 use super::prepare::Prepared;
 use super::secs;
 use super::stage::Staged;
+use crate::model::badge::Badge;
 use crate::model::manifest::{Manifest, RunEntry};
 use crate::model::pointer::{BranchEntry, LatestPointer};
 use crate::model::publish_plan::{self, Step};
@@ -67,6 +69,8 @@ struct Found {
     manifest: Option<Manifest>,
     dropped: Vec<RunEntry>,
     latest_moved: bool,
+    /// The leg's pointer moved to this run.
+    leg_moved: bool,
     history: Option<TestHistory>,
     /// The uploads begun while the report was made; the upload step ends them.
     feed: Option<Feed>,
@@ -155,8 +159,31 @@ async fn carry_out(
             let pointer = pointer(settings, p, leg.as_ref());
             let advance = state::latest::advance(&p.store, key, &pointer);
             let moved = within_stop(stop, Halt::Moving, async { Ok(advance.await?) }).await?;
-            if leg.is_none() {
-                found.latest_moved = moved;
+            match leg {
+                None => found.latest_moved = moved,
+                Some(_) => found.leg_moved = moved,
+            }
+        }
+        Step::Badge { key, leg } => {
+            let moved = match leg {
+                None => found.latest_moved,
+                Some(_) => found.leg_moved,
+            };
+            if !moved {
+                return Ok(false);
+            }
+            let badge = Badge::of_run(&s.report.stats, s.quality_gate.as_ref(), leg.as_deref());
+            let write = state::badge::write(&p.store, key, &badge, p.build_order);
+            // Latest has moved: a badge that cannot be written is a
+            // warning, not a failed publish.
+            match within_stop(stop, Halt::Moving, async { Ok(write.await) }).await? {
+                Ok(written) => return Ok(written),
+                Err(e) => {
+                    out.warning(&format!(
+                        "the run is published, but its badge {key} was not updated: {e}"
+                    ));
+                    return Ok(false);
+                }
             }
         }
         Step::Project { .. } => {

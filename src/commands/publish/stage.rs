@@ -13,6 +13,7 @@ use tempfile::TempDir;
 use super::generate::{self, Generated};
 use super::prepare::Prepared;
 use super::stream::{During, Stamp, Streamed, Verdict};
+use crate::model::badge;
 use crate::model::changes::{Changes, TestIndex};
 use crate::model::engine::Engine;
 use crate::model::headers;
@@ -106,6 +107,7 @@ pub async fn stage(
     let mut files = scan(report_dir)?;
     // Ours is rewritten from the report itself.
     files.retain(|f| f.rel != TEST_INDEX);
+    leave_out_badge_names(&mut files, out);
     let made = Uploads::new(settings, p, read.engine);
     let mut uploads = files
         .iter()
@@ -132,6 +134,30 @@ pub async fn stage(
         entry,
         timings: generated.timings,
     })
+}
+
+/// A report file named like the badges (`badge.svg`, in any folder) is left
+/// out: a private site may let anyone read the badges, and the viewer
+/// function knows them by that name alone. Allure writes no such file.
+fn leave_out_badge_names(files: &mut Vec<ReportFile>, out: &Output) {
+    let named: Vec<String> = files
+        .iter()
+        .filter(|f| is_badge_name(&f.rel))
+        .map(|f| f.rel.clone())
+        .collect();
+    if named.is_empty() {
+        return;
+    }
+    files.retain(|f| !is_badge_name(&f.rel));
+    out.warning(&format!(
+        "left out of the report: {} (allure-host keeps the name {} for the status badges, which a private site may show to anyone)",
+        named.join(", "),
+        badge::FILE
+    ));
+}
+
+fn is_badge_name(rel: &str) -> bool {
+    rel.rsplit('/').next() == Some(badge::FILE)
 }
 
 /// The uploads of the finished report, against what went while it was made.
@@ -241,9 +267,10 @@ impl<'a> Uploads<'a> {
     }
 
     /// False for the files that wait for the end: the page rewritten
-    /// without analytics, and our test index (made from the whole report).
+    /// without analytics, and our test index (made from the whole report);
+    /// and for a file named like the badges, which never goes.
     fn streamable(&self, rel: &str) -> bool {
-        rel != TEST_INDEX && !(rel == "index.html" && self.strip_analytics)
+        rel != TEST_INDEX && !is_badge_name(rel) && !(rel == "index.html" && self.strip_analytics)
     }
 
     /// A file sent as it is on disk.
@@ -299,6 +326,7 @@ fn run_entry(settings: &Settings, p: &Prepared, uploads: &[Upload], read: &ReadR
             .ttl_days
             .map(|d| time + i64::from(d.get()) * DAY_SECS),
         allure: read.engine,
+        quality_gate_failed: read.quality_gate.as_ref().is_some_and(|g| !g.passed()),
         meta: settings
             .report
             .meta

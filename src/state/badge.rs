@@ -1,0 +1,32 @@
+//! The status badges (`badge.svg` of a branch and of each leg): each
+//! replaced only by a newer run's, by build order, as the latest pointer it
+//! sits beside; a badge that is not ours (no build number in it) is
+//! replaced.
+
+use super::{StateError, no_cache};
+use crate::model::badge::{self, Badge};
+use crate::storage::cas::{self, Step};
+use crate::storage::{ObjectKey, Store};
+
+/// Write `badge` of build `build_order` at `key` unless a badge of that
+/// build or a newer one is there. Returns true when it was written.
+pub async fn write(
+    store: &Store,
+    key: &ObjectKey,
+    badge: &Badge,
+    build_order: u64,
+) -> Result<bool, StateError> {
+    let svg = badge.svg(build_order);
+    let written = cas::update(store, key, &no_cache(key), |current| {
+        let newer_there = current
+            .and_then(badge::build_order_of)
+            .is_some_and(|shown| shown >= build_order);
+        Ok::<_, std::convert::Infallible>(if newer_there {
+            Step::Keep(false)
+        } else {
+            Step::Write(svg.clone().into_bytes(), true)
+        })
+    })
+    .await?;
+    Ok(written)
+}
