@@ -886,6 +886,7 @@ async fn a_check_run_is_made_once_and_a_rerun_updates_it() {
             .input("bucket", &bucket)
             .input("project", "shop")
             .input("check-run", "true")
+            .input("cloudfront", "https://reports.example.com")
             .input("fail-on", "failed")
             .input("notify", &format!("slack:{}/fail/{secret}", hooks.url))
     };

@@ -277,6 +277,7 @@ fn run_entry(id: String, order: Option<u64>, time: i64, job: usize, leg: usize) 
         job: JOBS[job].map(str::to_string),
         expires: None,
         allure: Engine::Allure2,
+        quality_gate_failed: false,
         meta: BTreeMap::new(),
     }
 }
@@ -515,6 +516,8 @@ fn full_entry() -> impl Strategy<Value = RunEntry> {
                     } else {
                         Engine::Allure2
                     },
+                    // Only Allure 3 runs a quality gate.
+                    quality_gate_failed: three && (time % 2 == 0),
                     meta,
                 }
             },

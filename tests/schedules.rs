@@ -357,6 +357,7 @@ fn settings() -> Settings {
             compare_to: None,
             mr_note: false,
         },
+        notify: Default::default(),
         concurrency: 4,
         summary_json: None,
         accept_unconditional_writes: false,
@@ -389,6 +390,7 @@ fn entry(run: &RunId, leg: Option<&str>, order: u64) -> RunEntry {
         job: Some(JOB.into()),
         expires: None,
         allure: Engine::Allure2,
+        quality_gate_failed: false,
         meta: BTreeMap::new(),
     }
 }

@@ -16,6 +16,10 @@ use crate::notify::message::one_line;
 /// GitHub's limit on a check run's output summary.
 const MAX_SUMMARY: usize = 65_535;
 
+/// Longer names are cut, and end with a hash of the whole so that legs
+/// whose names differ only at the end stay apart.
+const MAX_NAME: usize = 200;
+
 /// "Allure: payments (test, py=3.12)".
 pub fn name(s: &PublishSummary) -> String {
     let parts: Vec<&str> = [s.job.as_deref(), s.variant.as_deref()]
@@ -26,7 +30,33 @@ pub fn name(s: &PublishSummary) -> String {
         true => String::new(),
         false => format!(" ({})", parts.join(", ")),
     };
-    one_line(&format!("Allure: {}{tail}", s.project), 100)
+    let name = one_line(&format!("Allure: {}{tail}", s.project), usize::MAX);
+    if name.chars().count() <= MAX_NAME {
+        return name;
+    }
+    let head: String = name.chars().take(MAX_NAME - 12).collect();
+    format!("{head}… {}", &hash(&name)[..10])
+}
+
+/// Which check run is ours: the project, job and leg it reports, hashed
+/// (GitHub keeps it as the run's `external_id`).
+pub fn line_id(s: &PublishSummary) -> String {
+    let key = [
+        Some(s.project.as_str()),
+        s.job.as_deref(),
+        s.variant.as_deref(),
+    ]
+    .map(|p| p.unwrap_or(""))
+    .join("\n");
+    format!("allure-host:{}", &hash(&key)[..32])
+}
+
+fn hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// success, failure (as `fail-on` says), or neutral when no test ran.
@@ -67,14 +97,19 @@ pub fn body(s: &PublishSummary, fail_on: FailOn) -> Value {
         summary.truncate(end);
         summary.push('…');
     }
-    json!({
+    let mut body = json!({
         "name": name(s),
         "status": "completed",
         "conclusion": conclusion(s, fail_on),
-        "details_url": s.reader_urls().run,
-        "external_id": s.run_id,
+        "external_id": line_id(s),
         "output": {"title": title, "summary": summary},
-    })
+    });
+    // GitHub takes only a web address (not an s3:// location).
+    let run = s.reader_urls().run;
+    if run.starts_with("https://") || run.starts_with("http://") {
+        body["details_url"] = json!(run);
+    }
+    body
 }
 
 #[derive(Deserialize)]
@@ -85,6 +120,8 @@ struct Listed {
 #[derive(Deserialize)]
 struct Found {
     id: u64,
+    #[serde(default)]
+    external_id: Option<String>,
 }
 
 /// Create the check run, or update the one a previous attempt made.
@@ -108,7 +145,12 @@ pub async fn publish(
         ))
         .await
         .context("cannot list the commit's check runs")?;
-    if let Some(old) = found.check_runs.first() {
+    // Another app's check of the same name is not ours to change.
+    let ours = found
+        .check_runs
+        .iter()
+        .find(|c| c.external_id.as_deref() == body["external_id"].as_str());
+    if let Some(old) = ours {
         let _: Value = gh
             .patch(&format!("/repos/{repo}/check-runs/{}", old.id), &body)
             .await
@@ -147,5 +189,37 @@ mod tests {
         s.job = None;
         s.variant = None;
         assert_eq!(name(&s), "Allure: payments");
+    }
+
+    #[test]
+    fn legs_with_long_names_keep_their_own_check_run() {
+        let mut a = sample();
+        a.project = "payments-service-integration-suite".repeat(3);
+        a.variant = Some(format!(
+            "{}shard=1",
+            "browser=chromium, os=ubuntu-22.04, ".repeat(4)
+        ));
+        let mut b = a.clone();
+        b.variant = Some(a.variant.as_ref().unwrap().replace("shard=1", "shard=2"));
+        assert_ne!(name(&a), name(&b));
+        assert!(name(&a).chars().count() <= MAX_NAME);
+        assert_ne!(line_id(&a), line_id(&b));
+        assert_eq!(line_id(&a), line_id(&a.clone()), "a re-run finds its own");
+        let mut c = a.clone();
+        c.run_id = "another-attempt".into();
+        assert_eq!(line_id(&a), line_id(&c), "the run id is not part of it");
+    }
+
+    #[test]
+    fn no_details_link_without_a_web_address() {
+        let mut s = sample();
+        s.run_url = "s3://bucket/reports/p/main/1/index.html".into();
+        assert!(body(&s, FailOn::None).get("details_url").is_none());
+        assert!(
+            body(&sample(), FailOn::None)["details_url"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://")
+        );
     }
 }

@@ -263,14 +263,14 @@ impl Runner {
     }
 
     /// The commit a check run belongs to: a pull request's head (where
-    /// GitHub shows it), else `GITHUB_SHA`.
+    /// GitHub shows it), the head of the run a `workflow_run` event follows,
+    /// else `GITHUB_SHA`.
     pub fn head_sha(&self) -> Option<String> {
-        let head = self.pull_request().and_then(|_| {
-            self.payload()?
-                .pointer("/pull_request/head/sha")?
-                .as_str()
-                .map(str::to_string)
-        });
+        let pointer = match self.event_name.as_deref() {
+            Some("workflow_run") => Some("/workflow_run/head_sha"),
+            _ => self.pull_request().map(|_| "/pull_request/head/sha"),
+        };
+        let head = pointer.and_then(|p| self.payload()?.pointer(p)?.as_str().map(str::to_string));
         head.or_else(|| self.sha.clone())
             .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit()))
     }
@@ -414,6 +414,41 @@ mod tests {
         assert!(FailOn::NewFailures.trips(&st(2, 0), None, Some(&changes(1))));
         assert!(FailOn::NewFailures.trips(&st(1, 0), None, None));
         assert!(!FailOn::NewFailures.trips(&st(0, 0), None, None));
+    }
+
+    #[test]
+    fn a_check_run_goes_on_the_commit_the_event_is_about() {
+        let dir = tempfile::tempdir().unwrap();
+        let with = |event: &str, payload: &str| {
+            let path = dir.path().join(format!("{event}.json"));
+            std::fs::write(&path, payload).unwrap();
+            Runner::from_vars(&vars(&[
+                ("GITHUB_EVENT_NAME", event),
+                ("GITHUB_EVENT_PATH", path.to_str().unwrap()),
+                ("GITHUB_SHA", "0000000000000000000000000000000000000001"),
+            ]))
+            .head_sha()
+        };
+        let pr = r#"{"pull_request":{"number":3,"head":{"sha":"00000000000000000000000000000000000000aa"}}}"#;
+        assert_eq!(
+            with("pull_request", pr).unwrap(),
+            "00000000000000000000000000000000000000aa"
+        );
+        let wr = r#"{"workflow_run":{"head_sha":"00000000000000000000000000000000000000bb"}}"#;
+        assert_eq!(
+            with("workflow_run", wr).unwrap(),
+            "00000000000000000000000000000000000000bb"
+        );
+        assert_eq!(
+            with("push", "{}").unwrap(),
+            "0000000000000000000000000000000000000001"
+        );
+        let hostile = r#"{"workflow_run":{"head_sha":"../../x"}}"#;
+        assert_eq!(
+            with("workflow_run", hostile),
+            None,
+            "only a hex sha is used"
+        );
     }
 
     #[test]

@@ -84,11 +84,9 @@ pub fn payload(m: &Message) -> Value {
             {"text": format!("Report #{}", links.build), "onClick": {"openLink": {"url": links.run}}},
             {"text": "Latest", "onClick": {"openLink": {"url": links.latest}}},
         ]}}),
-        None => {
-            json!({"textParagraph": {"text": "The site is private and this publish had no access key, so no link is shown."}})
-        }
+        None => json!({"textParagraph": {"text": m.no_links}}),
     };
-    sections.push(json!({"widgets": [last, {"textParagraph": {"text": format!("<font color=\"#80868b\">allure-host · sent on {}</font>", m.reason)}}]}));
+    sections.push(json!({"widgets": [last, {"textParagraph": {"text": format!("<font color=\"#80868b\">allure-host · {}</font>", m.reason)}}]}));
     json!({
         "text": plain(&m.title()),
         "cardsV2": [{

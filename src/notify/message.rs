@@ -48,6 +48,8 @@ pub struct Message {
     pub links: Option<Links>,
     /// Why it was sent (`notify-on`).
     pub reason: &'static str,
+    /// Why there are no links, when there are none.
+    pub no_links: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,12 +137,20 @@ impl Message {
                     .collect();
                 (g.verdict(), failed)
             }),
-            links: (!s.private_without_links()).then(|| Links {
-                run: urls.run.to_string(),
-                latest: urls.latest.to_string(),
-                build: s.build_order,
+            links: (!s.private_without_links() && web(urls.run) && web(urls.latest)).then(|| {
+                Links {
+                    run: urls.run.to_string(),
+                    latest: urls.latest.to_string(),
+                    build: s.build_order,
+                }
             }),
             reason,
+            no_links: match s.private_without_links() {
+                true => {
+                    "The site is private and this publish had no access key, so no link is shown."
+                }
+                false => "No link: the reports have no web address here (set cloudfront).",
+            },
         }
     }
 
@@ -179,6 +189,11 @@ impl Message {
         };
         format!("{mark} {}: {}", self.status_word(), self.heading)
     }
+}
+
+/// A link a reader can open (an s3:// location is not one).
+fn web(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
 }
 
 fn counts(s: &PublishSummary) -> String {

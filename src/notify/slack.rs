@@ -32,8 +32,13 @@ fn fit(text: String, max: usize) -> String {
     cut
 }
 
+/// `verbatim`: Slack neither links bare URLs nor reads mentions in it.
+fn mrkdwn(text: String) -> Value {
+    json!({"type": "mrkdwn", "text": text, "verbatim": true})
+}
+
 fn section(text: String) -> Value {
-    json!({"type": "section", "text": {"type": "mrkdwn", "text": fit(text, SECTION_CHARS)}})
+    json!({"type": "section", "text": mrkdwn(fit(text, SECTION_CHARS))})
 }
 
 fn list(heading: &str, l: &List) -> Option<Value> {
@@ -91,13 +96,11 @@ pub fn payload(m: &Message) -> Value {
                 {"type": "button", "text": {"type": "plain_text", "text": "Latest"}, "url": links.latest},
             ]
         })),
-        None => blocks.push(section(
-            "The site is private and this publish had no access key, so no link is shown.".into(),
-        )),
+        None => blocks.push(section(m.no_links.into())),
     }
     blocks.push(json!({
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": format!("allure-host · sent on {}", m.reason)}]
+        "elements": [mrkdwn(format!("allure-host · {}", m.reason))]
     }));
     json!({ "text": escape(&m.title()), "blocks": blocks })
 }

@@ -82,14 +82,11 @@ pub fn card(m: &Message) -> Value {
             {"type": "Action.OpenUrl", "title": "Latest", "url": links.latest},
         ]),
         None => {
-            body.push(text(
-                "The site is private and this publish had no access key, so no link is shown."
-                    .into(),
-            ));
+            body.push(text(m.no_links.into()));
             json!([])
         }
     };
-    let mut footer = text(format!("allure-host · sent on {}", m.reason));
+    let mut footer = text(format!("allure-host · {}", escape(m.reason)));
     footer["isSubtle"] = json!(true);
     footer["size"] = json!("Small");
     body.push(footer);

@@ -303,6 +303,7 @@ mod page_tests {
             job: None,
             expires: None,
             allure: Default::default(),
+            quality_gate_failed: false,
             meta: [("team".to_string(), serde_json::Value::String(EVIL.into()))].into(),
         }
     }

@@ -162,7 +162,8 @@ layer! {
     /// inferred from the host) or any receiver of the summary JSON; several
     /// separated by commas or new lines, `KIND:URL` to name the kind. A
     /// secret: set it from the environment, never allure-host.yml.
-    #[arg(long, value_name = "URLS", hide = true)]
+    // No flag: a command line is seen by every process of the machine.
+    #[arg(skip)]
     notify: String => env "ALLURE_NOTIFY", file "notify", input Some("notify");
     /// When to notify: always, failure (failed or broken tests, or a failed
     /// quality gate) or change (went red or green, or new failures)
@@ -215,6 +216,9 @@ pub const SITE_FIELDS: &[&str] = &[
     "unsafe_no_conditional_writes",
 ];
 
+/// Settings refused in allure-host.yml, which is usually committed.
+pub const SECRETS: &[&str] = &["access_key", "notify"];
+
 /// The variables and keys `--help` lists after the flags.
 pub fn env_help() -> String {
     let mut out = help_for(KEYS.iter());
@@ -241,7 +245,10 @@ fn help_for<'a>(keys: impl Iterator<Item = &'a Key>) -> String {
             "meta" => " (lines of KEY=VALUE)",
             _ => "",
         };
-        out.push_str(&format!("  {}{extra} [{}]\n", k.env, k.file));
+        match SECRETS.contains(&k.field) {
+            true => out.push_str(&format!("  {} (a secret: environment only)\n", k.env)),
+            false => out.push_str(&format!("  {}{extra} [{}]\n", k.env, k.file)),
+        }
     }
     out.push_str("Precedence: flag > environment > allure-host.yml > CI context > default.");
     out

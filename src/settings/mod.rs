@@ -75,9 +75,10 @@ pub enum SettingsError {
         "access_key is a secret and allure-host.yml is usually committed; remove it from the file and set ALLURE_ACCESS_KEY (the action's access-key input) instead"
     )]
     AccessKeyInFile,
-    #[error("--notify: {0}")]
-    Notify(#[from] NotifyError),
-    #[error("--notify-on {0:?} is not a choice; use always, failure or change")]
+    // Not a `source`: the message would be printed twice in a chain.
+    #[error("ALLURE_NOTIFY: {0}")]
+    Notify(NotifyError),
+    #[error("--notify-on {0} is not a choice; use always, failure or change")]
     NotifyOn(String),
     #[error(
         "notify holds webhook URLs, which are secrets, and allure-host.yml is usually committed; remove it from the file and set ALLURE_NOTIFY (the action's notify input, from a secret) instead"
@@ -353,12 +354,9 @@ pub fn resolve(
             mr_note: m.mr_note.unwrap_or(true),
         },
         notify: Notify {
-            webhooks: notify::parse_webhooks(m.notify.as_deref().unwrap_or(""))?,
-            on: match m.notify_on.as_deref() {
-                None => NotifyOn::default(),
-                Some(text) => NotifyOn::parse(text)
-                    .ok_or_else(|| SettingsError::NotifyOn(text.to_string()))?,
-            },
+            webhooks: notify::parse_webhooks(m.notify.as_deref().unwrap_or(""))
+                .map_err(SettingsError::Notify)?,
+            on: notify_on(m.notify_on.as_deref())?,
         },
         concurrency,
         summary_json: m.summary_json,
@@ -387,6 +385,20 @@ fn test_history(
     Ok(TestHistorySettings {
         window: window as usize,
         thresholds: Thresholds { flaky, slower },
+    })
+}
+
+fn notify_on(text: Option<&str>) -> Result<NotifyOn, SettingsError> {
+    let Some(text) = text else {
+        return Ok(NotifyOn::default());
+    };
+    NotifyOn::parse(text).ok_or_else(|| {
+        // A webhook URL set here by mistake must not be printed.
+        let word = text.len() <= 20 && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        SettingsError::NotifyOn(match word {
+            true => format!("{text:?}"),
+            false => "(a value that is not a word)".into(),
+        })
     })
 }
 

@@ -13,6 +13,7 @@ pub mod layout;
 pub mod legs;
 pub mod lenient;
 pub mod manifest;
+pub mod notify;
 pub mod plan;
 pub mod pointer;
 pub mod publish_plan;

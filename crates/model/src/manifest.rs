@@ -39,6 +39,7 @@ pub const RESERVED_KEYS: &[&str] = &[
     "job",
     "expires",
     "allure",
+    "quality_gate_failed",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +109,9 @@ pub struct RunEntry {
     /// The Allure that generated the report; absent means 2.
     #[serde(default, skip_serializing_if = "Engine::is_allure2")]
     pub allure: Engine,
+    /// Allure 3's quality gate failed (absent: passed, or none ran).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quality_gate_failed: bool,
     /// `--meta` keys, and any key another writer added.
     #[serde(flatten)]
     pub meta: BTreeMap<String, Value>,
@@ -157,8 +161,14 @@ impl RunEntry {
             job: None,
             expires: None,
             allure: Engine::Allure2,
+            quality_gate_failed: false,
             meta: BTreeMap::new(),
         }
+    }
+
+    /// Failed or broken tests, or a failed quality gate.
+    pub fn red(&self) -> bool {
+        self.stats.failing() > 0 || self.quality_gate_failed
     }
 }
 

@@ -23,6 +23,16 @@ pub enum Kind {
 impl Kind {
     pub const ALL: [Kind; 4] = [Kind::Slack, Kind::Teams, Kind::GoogleChat, Kind::Webhook];
 
+    /// How a person calls it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::Slack => "Slack",
+            Kind::Teams => "Teams",
+            Kind::GoogleChat => "Google Chat",
+            Kind::Webhook => "generic",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::Slack => "slack",
@@ -40,7 +50,9 @@ impl Kind {
             .or_else(|| (text == "gchat").then_some(Kind::GoogleChat))
     }
 
-    /// The service a URL's host belongs to; anything else is a generic receiver.
+    /// The service a URL's host belongs to; anything else is a generic
+    /// receiver. Only these hosts are ever shown: another host (a tunnel,
+    /// a function URL) can itself be the secret.
     fn of_host(host: &str) -> Kind {
         let host = host.to_ascii_lowercase();
         let under = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
@@ -64,6 +76,8 @@ impl Kind {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Webhook {
     pub kind: Kind,
+    /// Its place in `notify`, from 1.
+    pub number: usize,
     url: Url,
 }
 
@@ -73,15 +87,39 @@ impl Webhook {
         self.url.as_str()
     }
 
-    /// What may be printed: kind and host.
-    pub fn host(&self) -> &str {
-        self.url.host_str().unwrap_or("")
+    /// The host, when it is one of the services' own (safe to show).
+    pub fn known_host(&self) -> Option<&str> {
+        let host = self.url.host_str()?;
+        (Kind::of_host(host) != Kind::Webhook).then_some(host)
+    }
+
+    /// Texts that would give the secret away, to cut from anything shown:
+    /// the URL, its path, its query and each path segment, and a host that
+    /// is not a service's. Longest first.
+    pub fn secret_parts(&self) -> Vec<String> {
+        let u = &self.url;
+        let mut parts: Vec<String> = [Some(u.as_str()), Some(u.path()), u.query()]
+            .into_iter()
+            .flatten()
+            .chain(u.path_segments().into_iter().flatten())
+            .map(str::to_string)
+            .collect();
+        parts.extend(u.query_pairs().map(|(_, v)| v.into_owned()));
+        if self.known_host().is_none() {
+            parts.extend(u.host_str().map(str::to_string));
+        }
+        parts.retain(|p| p.len() >= 4);
+        parts.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        parts
     }
 }
 
 impl fmt::Display for Webhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} webhook at {}", self.kind.name(), self.host())
+        match self.known_host() {
+            Some(host) => write!(f, "{} webhook at {host}", self.kind.title()),
+            None => write!(f, "{} webhook #{}", self.kind.title(), self.number),
+        }
     }
 }
 
@@ -98,8 +136,8 @@ pub enum NotifyError {
         "entry {0} is not a URL; write https://... or KIND:https://... (KIND: slack, teams, google-chat, webhook)"
     )]
     NotUrl(usize),
-    #[error("entry {0} names the kind {1:?}; use slack, teams, google-chat or webhook")]
-    Kind(usize, String),
+    #[error("entry {0} names an unknown kind; use slack, teams, google-chat or webhook")]
+    Kind(usize),
     #[error(
         "entry {0} (host {1}) is not https; a webhook URL carries its secret, so only https is sent to (http only to this machine)"
     )]
@@ -142,7 +180,7 @@ fn webhook(n: usize, entry: &str) -> Result<Webhook, NotifyError> {
             // Another scheme (ftp://...), not a kind.
             return Err(NotifyError::NotUrl(n));
         }
-        let kind = Kind::parse(kind).ok_or_else(|| NotifyError::Kind(n, shown_kind(kind)))?;
+        let kind = Kind::parse(kind).ok_or(NotifyError::Kind(n))?;
         (Some(kind), rest)
     };
     let url = Url::parse(url_text).map_err(|_| NotifyError::NotUrl(n))?;
@@ -158,19 +196,9 @@ fn webhook(n: usize, entry: &str) -> Result<Webhook, NotifyError> {
     }
     Ok(Webhook {
         kind: kind.unwrap_or_else(|| Kind::of_host(&host)),
+        number: n,
         url,
     })
-}
-
-/// An unknown kind, as an error may show it: only a short word, since
-/// what precedes a `:` may be part of a URL written without its scheme.
-fn shown_kind(kind: &str) -> String {
-    let word = kind.len() <= 20 && kind.chars().all(|c| c.is_ascii_alphabetic() || c == '-');
-    if word {
-        kind.to_string()
-    } else {
-        "(not a kind)".into()
-    }
 }
 
 fn loopback(url: &Url) -> bool {
@@ -221,19 +249,22 @@ pub struct Outcome {
     /// The previous run of the same job and leg on this branch: red or not;
     /// None when this is the line's first run.
     pub was_red: Option<bool>,
-    /// Tests failing now that did not fail on the base branch.
-    pub new_failures: usize,
+    /// Tests failing now that did not fail in that previous run.
+    pub newly_failing: usize,
 }
 
 /// Why a message goes, or None when `on` says to stay quiet.
 pub fn reason(on: NotifyOn, o: Outcome) -> Option<&'static str> {
     match on {
-        NotifyOn::Always => Some("every publish"),
-        NotifyOn::Failure => o.red.then_some("the run failed"),
+        NotifyOn::Always => Some("notify-on: always"),
+        NotifyOn::Failure => o.red.then_some("the run failed (notify-on: failure)"),
         NotifyOn::Change => match (o.was_red, o.red) {
-            (Some(false), true) | (None, true) => Some("the branch went red"),
-            (Some(true), false) => Some("the branch went green"),
-            _ if o.new_failures > 0 => Some("new failures appeared"),
+            (None, true) => Some("a first run, and red (notify-on: change)"),
+            (Some(false), true) => Some("red since the previous run (notify-on: change)"),
+            (Some(true), false) => Some("green since the previous run (notify-on: change)"),
+            (Some(true), true) if o.newly_failing > 0 => {
+                Some("tests fail that passed the previous run (notify-on: change)")
+            }
             _ => None,
         },
     }
@@ -310,6 +341,10 @@ mod tests {
             assert!(!shown.contains("SECRET"), "{shown}");
             assert!(shown.contains("hooks.slack.com"));
         }
+        // A host that is not a service's may be the secret itself.
+        let h = &parse_webhooks("https://SECRET.m.pipedream.net/").unwrap()[0];
+        assert_eq!(h.to_string(), "generic webhook #1");
+        assert!(h.secret_parts().iter().any(|p| p.contains("secret")));
         let err = parse_webhooks("http://hooks.slack.com/services/SECRET").unwrap_err();
         assert!(!err.to_string().contains("SECRET"), "{err}");
         let err = parse_webhooks("slak:https://hooks.slack.com/SECRET").unwrap_err();
@@ -330,10 +365,10 @@ mod tests {
             parse_webhooks("https://u:p@hooks.example.com/x"),
             Err(NotifyError::Credentials(1, _))
         ));
-        assert!(matches!(
+        assert_eq!(
             parse_webhooks("irc:https://x.example"),
-            Err(NotifyError::Kind(1, _))
-        ));
+            Err(NotifyError::Kind(1))
+        );
         let many = ["https://a.example/x"; MAX_WEBHOOKS + 1].join(",");
         assert_eq!(parse_webhooks(&many), Err(NotifyError::TooMany));
         assert_eq!(parse_webhooks(" \n ").unwrap(), vec![]);
@@ -345,21 +380,36 @@ mod tests {
 
     #[test]
     fn rules_say_when_a_message_goes() {
-        let o = |was_red, red, new_failures| Outcome {
+        let o = |was_red, red, newly_failing| Outcome {
             red,
             was_red,
-            new_failures,
+            newly_failing,
         };
         assert!(reason(NotifyOn::Always, o(Some(false), false, 0)).is_some());
         assert!(reason(NotifyOn::Failure, o(Some(true), false, 0)).is_none());
         assert!(reason(NotifyOn::Failure, o(Some(true), true, 0)).is_some());
         let change = |was, red, new| reason(NotifyOn::Change, o(was, red, new));
-        assert_eq!(change(Some(false), true, 1), Some("the branch went red"));
-        assert_eq!(change(None, true, 0), Some("the branch went red"));
-        assert_eq!(change(Some(true), false, 0), Some("the branch went green"));
-        assert_eq!(change(Some(true), true, 2), Some("new failures appeared"));
-        assert_eq!(change(Some(true), true, 0), None);
-        assert_eq!(change(None, false, 0), None);
+        let said = |was, red, new| change(was, red, new).map(|r| r.split(" (").next().unwrap());
+        assert_eq!(
+            said(Some(false), true, 1),
+            Some("red since the previous run")
+        );
+        assert_eq!(said(None, true, 0), Some("a first run, and red"));
+        assert_eq!(
+            said(Some(true), false, 0),
+            Some("green since the previous run")
+        );
+        assert_eq!(
+            said(Some(true), true, 2),
+            Some("tests fail that passed the previous run")
+        );
+        assert_eq!(
+            said(Some(true), true, 0),
+            None,
+            "still red, nothing newly failing"
+        );
+        assert_eq!(said(None, false, 0), None);
+        assert_eq!(said(Some(false), false, 0), None);
         assert_eq!(NotifyOn::parse("Failure"), Some(NotifyOn::Failure));
         assert_eq!(NotifyOn::parse("sometimes"), None);
     }

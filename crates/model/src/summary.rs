@@ -62,10 +62,13 @@ pub struct ReaderUrls<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PreviousRun {
     pub run_id: String,
-    /// Its tests' status (`Stats::status`).
+    /// Its status, as `PublishSummary::status` says it.
     pub status: &'static str,
-    /// Failed or broken tests.
+    /// Failed or broken tests, or a failed quality gate.
     pub red: bool,
+    /// Tests failing now that did not fail in that run, from the branch's
+    /// test history; None when it keeps none.
+    pub newly_failing: Option<usize>,
 }
 
 /// What `--summary-json` writes.

@@ -126,6 +126,26 @@ pub fn board(h: &TestHistory, th: &Thresholds, rows: usize) -> Board {
     }
 }
 
+/// Tests of one trend line (job and leg) failing in its newest run that
+/// did not fail in the run before it.
+pub fn new_on_line(
+    h: &TestHistory,
+    job: Option<&str>,
+    variant: Option<&str>,
+    th: &Thresholds,
+) -> usize {
+    h.lines
+        .iter()
+        .filter(|l| l.job.as_deref() == job && l.variant.as_deref() == variant)
+        .flat_map(|line| {
+            line.tests
+                .iter()
+                .map(move |t| test_scores::score(line, t, th))
+        })
+        .filter(|s| s.new_failure)
+        .count()
+}
+
 fn row(s: &ScoredTest) -> Row {
     let (line, t) = (s.line, s.test);
     let start = line.runs.len().saturating_sub(STRIP);

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::model::summary::{PreviousRun, PublishSummary, Timings};
+use crate::model::summary::{PreviousRun, PublishSummary, QUALITY_GATE_FAILED, Timings};
 use crate::model::test_board::{self, SUMMARY_ROWS, TestsSummary};
 use crate::output::Output;
 use crate::settings::{Settings, Target};
@@ -143,14 +143,23 @@ fn secs(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
 }
 
-/// The run this one continues, as the manifest listed it.
-fn previous_run(p: &Prepared) -> Option<PreviousRun> {
+/// The run this one continues, as the manifest listed it, and what failed
+/// since, as the test history says.
+fn previous_run(settings: &Settings, p: &Prepared, c: &Committed) -> Option<PreviousRun> {
     let id = p.history_from.as_ref()?;
     let entry = p.manifest.runs.iter().find(|e| e.run_id == id.as_str())?;
+    let place = &settings.place;
     Some(PreviousRun {
         run_id: entry.run_id.clone(),
-        status: entry.stats.status(),
-        red: entry.stats.failing() > 0,
+        status: match entry.quality_gate_failed {
+            true => QUALITY_GATE_FAILED,
+            false => entry.stats.status(),
+        },
+        red: entry.red(),
+        newly_failing: c.history.as_ref().map(|h| {
+            let th = &settings.tests.thresholds;
+            test_board::new_on_line(h, place.job.as_deref(), place.variant.as_deref(), th)
+        }),
     })
 }
 
@@ -161,6 +170,7 @@ fn summarize(
     c: Committed,
     started: Instant,
 ) -> PublishSummary {
+    let previous = previous_run(settings, p, &c);
     PublishSummary {
         run_id: p.run.to_string(),
         project: settings.place.project.clone(),
@@ -204,7 +214,7 @@ fn summarize(
         links: p.links.clone(),
         allure: s.entry.allure,
         quality_gate: s.quality_gate,
-        previous: previous_run(p),
+        previous,
         timings: Timings {
             history: s.timings.history,
             generate: s.timings.generate,
