@@ -788,6 +788,33 @@ async fn public_badges_are_opened_kept_and_closed_in_place() {
     assert!(config_of(&code).get("badges").is_none(), "{code}");
     assert!(record(&s3, &bucket).await.get("public_badges").is_none());
 
+    // A badge.svg that no publish wrote (an old run's report file) would
+    // open with them: refused until it is gone.
+    let stray = "reports/shop/main/41-1/badge.svg";
+    s3.put_object()
+        .bucket(&bucket)
+        .key(stray)
+        .body(b"<svg/>".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let err = failed(&infra(
+        dir.path(),
+        &["access", "set", "link", "--public-badges"],
+    ));
+    assert!(err.contains(&format!("s3://{bucket}/{stray}")), "{err}");
+    let (code, _) = function_code(&cf, &bucket).await;
+    assert!(
+        config_of(&code).get("badges").is_none(),
+        "nothing changed: {code}"
+    );
+    s3.delete_object()
+        .bucket(&bucket)
+        .key(stray)
+        .send()
+        .await
+        .unwrap();
+
     let out = ok(&infra(
         dir.path(),
         &["access", "set", "link", "--public-badges"],

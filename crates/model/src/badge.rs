@@ -248,6 +248,26 @@ fn char_width(c: char) -> u32 {
     }
 }
 
+/// Keys named like a badge that no publish of ours wrote: a badge lies
+/// beside its branch's or leg's `latest.json`. Public badges would open
+/// these too (an older version's report file, another tool's copy), so
+/// they are refused until removed.
+pub fn strays<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let keys: std::collections::HashSet<&str> = keys.into_iter().collect();
+    let mut strays: Vec<String> = keys
+        .iter()
+        .filter_map(|k| {
+            k.strip_suffix(FILE)
+                .filter(|f| f.is_empty() || f.ends_with('/'))
+                .map(|f| (k, f))
+        })
+        .filter(|(_, folder)| !keys.contains(format!("{folder}latest.json").as_str()))
+        .map(|(k, _)| k.to_string())
+        .collect();
+    strays.sort();
+    strays
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,5 +456,27 @@ mod tests {
                 prop_assert!(clean(&label).chars().count() <= MAX_CHARS + 1);
             }
         }
+    }
+
+    #[test]
+    fn badges_beside_a_pointer_are_ours_and_the_rest_are_strays() {
+        let keys = [
+            "reports/shop/main/latest.json",
+            "reports/shop/main/badge.svg",
+            "reports/shop/main/variants/py/latest.json",
+            "reports/shop/main/variants/py/badge.svg",
+            "reports/shop/main/42-1/badge.svg",
+            "reports/shop/main/latest/badge.svg",
+            "reports/shop/main/42-1/data/xbadge.svg",
+            "badge.svg",
+        ];
+        assert_eq!(
+            strays(keys),
+            [
+                "badge.svg",
+                "reports/shop/main/42-1/badge.svg",
+                "reports/shop/main/latest/badge.svg"
+            ]
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! `infra access`: who may read the reports. Reads the settings from the
 //! LIVE function, changes them, writes the function and the bucket's record.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use chrono::Utc;
 
 use super::{connect, read_env_file};
@@ -9,6 +9,7 @@ use crate::cli::{AccessArgs, AccessCommand};
 use crate::infra::access::{Access, AccessConfig};
 use crate::infra::plan::{self, Desired};
 use crate::model::access::{AccessKey, Mode, parse_modes};
+use crate::model::badge;
 use crate::model::time::DAY_SECS;
 use crate::output::Output;
 
@@ -43,6 +44,9 @@ pub async fn run(args: &AccessArgs, out: &Output) -> Result<bool> {
         }
         Some(made) => made,
     };
+    if config.public_badges {
+        refuse_stray_badges(&aws.s3, &names.bucket).await?;
+    }
     for id in config.drop_retired(Utc::now().timestamp()) {
         out.line(format_args!(
             "Key {id} is past its grace period and is dropped."
@@ -80,6 +84,38 @@ pub async fn run(args: &AccessArgs, out: &Output) -> Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// Public badges open every key named `badge.svg`: refuse while the bucket
+/// holds one that is not a publish's badge (`badge::strays`).
+async fn refuse_stray_badges(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
+    let mut keys = Vec::new();
+    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .with_context(|| format!("cannot list s3://{bucket} to check its badge.svg files"))?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .map(str::to_string),
+        );
+    }
+    let strays = badge::strays(keys.iter().map(String::as_str));
+    if strays.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = strays
+        .iter()
+        .take(10)
+        .map(|k| format!("s3://{bucket}/{k}"))
+        .collect();
+    bail!(
+        "public badges would open every object named badge.svg, and {} of them are not a branch's or leg's badge: {}{}; delete them (aws s3 rm URL) and run this again",
+        strays.len(),
+        shown.join(", "),
+        if strays.len() > 10 { ", ..." } else { "" }
+    )
 }
 
 /// Apply the subcommand to the settings; None for `show`.
