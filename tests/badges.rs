@@ -49,17 +49,6 @@ async fn text(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> String {
     String::from_utf8(get(client, bucket, key).await).unwrap()
 }
 
-async fn put(client: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {
-    client
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(body.into())
-        .send()
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn each_publish_writes_the_badges_of_the_latest_it_moved() {
     let client = s3().await;

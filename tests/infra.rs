@@ -791,13 +791,7 @@ async fn public_badges_are_opened_kept_and_closed_in_place() {
     // A badge.svg that no publish wrote (an old run's report file) would
     // open with them: refused until it is gone.
     let stray = "reports/shop/main/41-1/badge.svg";
-    s3.put_object()
-        .bucket(&bucket)
-        .key(stray)
-        .body(b"<svg/>".to_vec().into())
-        .send()
-        .await
-        .unwrap();
+    support::put(&s3, &bucket, stray, b"<svg/>".to_vec()).await;
     let err = failed(&infra(
         dir.path(),
         &["access", "set", "link", "--public-badges"],

@@ -18,21 +18,8 @@ const SECRET: &str = "T0SECRET/B0SECRET/XYZSECRET";
 fn results(dir: &Path, statuses: &[(&str, &str)]) -> String {
     let out = dir.join("allure-results");
     let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).unwrap();
-    for e in std::fs::read_dir(examples()).unwrap() {
-        let path = e.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let mut bytes = std::fs::read(&path).unwrap();
-        if let Some((_, status)) = statuses
-            .iter()
-            .find(|(n, _)| name.ends_with(&format!("{n}-result.json")))
-        {
-            let mut r: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            r["status"] = (*status).into();
-            bytes = serde_json::to_vec(&r).unwrap();
-        }
-        std::fs::write(out.join(name), bytes).unwrap();
-    }
+    example_results(&out);
+    set_statuses(&out, statuses);
     out.to_string_lossy().into_owned()
 }
 

@@ -12,6 +12,7 @@ use crate::github::extract::Budget;
 use crate::github::step_summary;
 use crate::github::{append_file, artifacts, check_run, oidc, outputs, pr_comment};
 use crate::model::changes::Changes;
+use crate::model::notify as webhooks;
 use crate::model::summary::{PublishSummary, SignedLinks};
 use crate::notify;
 use crate::output::{self, Mode, Output, Reported};
@@ -43,7 +44,7 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
     }
     // Each webhook URL too, whole and entry by entry.
     if let Some(urls) = settings::layer::lookup(vars, "ALLURE_NOTIFY") {
-        for secret in notify_secrets(&urls) {
+        for secret in webhooks::secret_texts(&urls) {
             out.mask(secret);
         }
     }
@@ -148,23 +149,6 @@ async fn run_with(vars: &[(String, String)], out: &Output) -> Result<bool> {
         return Ok(false);
     }
     Ok(true)
-}
-
-/// What to mask of a `notify` value: the whole, each entry, and each
-/// entry's URL without its `KIND:`.
-fn notify_secrets(value: &str) -> Vec<&str> {
-    let entries = value
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|e| !e.is_empty());
-    let urls = entries.clone().filter_map(|e| {
-        e.find("://")
-            .and_then(|i| e[..i].rfind(':').map(|k| &e[k + 1..]))
-    });
-    std::iter::once(value.trim())
-        .chain(entries)
-        .chain(urls)
-        .filter(|s| !s.is_empty())
-        .collect()
 }
 
 /// Which new failures failed the step, and what the base branch says.

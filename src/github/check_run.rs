@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::api::GitHub;
 use super::context::FailOn;
 use super::step_summary;
+use crate::model::access::hex;
 use crate::model::summary::PublishSummary;
 use crate::notify::message::one_line;
 
@@ -53,10 +54,7 @@ pub fn line_id(s: &PublishSummary) -> String {
 
 fn hash(text: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// success, failure (as `fail-on` says), or neutral when no test ran.

@@ -3,9 +3,9 @@
 //! sits beside; a badge that is not ours (no build number in it) is
 //! replaced.
 
-use super::{StateError, no_cache};
+use super::StateError;
+use super::page::write_unless_newer;
 use crate::model::badge::{self, Badge};
-use crate::storage::cas::{self, Step};
 use crate::storage::{ObjectKey, Store};
 
 /// Write `badge` of build `build_order` at `key` unless a badge of that
@@ -16,17 +16,6 @@ pub async fn write(
     badge: &Badge,
     build_order: u64,
 ) -> Result<bool, StateError> {
-    let svg = badge.svg(build_order);
-    let written = cas::update(store, key, &no_cache(key), |current| {
-        let newer_there = current
-            .and_then(badge::build_order_of)
-            .is_some_and(|shown| shown >= build_order);
-        Ok::<_, std::convert::Infallible>(if newer_there {
-            Step::Keep(false)
-        } else {
-            Step::Write(svg.clone().into_bytes(), true)
-        })
-    })
-    .await?;
-    Ok(written)
+    let svg = badge.svg(build_order).into_bytes();
+    write_unless_newer(store, key, svg, build_order, badge::build_order_of).await
 }

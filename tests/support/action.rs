@@ -257,30 +257,14 @@ impl Step {
 
     /// Copy the example results into the workspace's allure-results.
     pub fn with_example_results(self) -> Self {
-        let dest = self.workspace.path().join("allure-results");
-        std::fs::create_dir_all(&dest).unwrap();
-        for e in std::fs::read_dir(super::examples()).unwrap() {
-            let p = e.unwrap().path();
-            std::fs::copy(&p, dest.join(p.file_name().unwrap())).unwrap();
-        }
+        super::example_results(&self.workspace.path().join("allure-results"));
         self
     }
 
     /// Set the status of example results by their file number
     /// (`("04", "failed")` changes `...000000000004-result.json`).
     pub fn with_statuses(self, statuses: &[(&str, &str)]) -> Self {
-        let dir = self.workspace.path().join("allure-results");
-        for (n, status) in statuses {
-            let path = std::fs::read_dir(&dir)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .find(|p| p.to_string_lossy().ends_with(&format!("{n}-result.json")))
-                .unwrap_or_else(|| panic!("no example result {n}"));
-            let mut r: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            r["status"] = (*status).into();
-            std::fs::write(&path, serde_json::to_vec(&r).unwrap()).unwrap();
-        }
+        super::set_statuses(&self.workspace.path().join("allure-results"), statuses);
         self
     }
 

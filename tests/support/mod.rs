@@ -354,6 +354,42 @@ pub async fn get(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8
     out.body.collect().await.unwrap().into_bytes().to_vec()
 }
 
+pub async fn put(client: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put {key}: {e:?}"));
+}
+
+/// The bundled example results, copied into `dest`.
+pub fn example_results(dest: &Path) {
+    std::fs::create_dir_all(dest).unwrap();
+    for e in std::fs::read_dir(examples()).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dest.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+/// Set the status of example results in `dir` by their file number
+/// (`("04", "failed")` changes `...000000000004-result.json`).
+pub fn set_statuses(dir: &Path, statuses: &[(&str, &str)]) {
+    for (n, status) in statuses {
+        let path = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with(&format!("{n}-result.json")))
+            .unwrap_or_else(|| panic!("no example result {n}"));
+        let mut r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        r["status"] = (*status).into();
+        std::fs::write(&path, serde_json::to_vec(&r).unwrap()).unwrap();
+    }
+}
+
 pub async fn get_json(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> serde_json::Value {
     serde_json::from_slice(&get(client, bucket, key).await).unwrap()
 }

@@ -156,10 +156,7 @@ pub const MAX_WEBHOOKS: usize = 8;
 /// Parse `notify`: URLs separated by commas, spaces or new lines, each
 /// optionally `KIND:` first. Entries are numbered from 1 in errors.
 pub fn parse_webhooks(text: &str) -> Result<Vec<Webhook>, NotifyError> {
-    let entries: Vec<&str> = text
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|e| !e.is_empty())
-        .collect();
+    let entries: Vec<&str> = entries(text).collect();
     if entries.len() > MAX_WEBHOOKS {
         return Err(NotifyError::TooMany);
     }
@@ -167,6 +164,27 @@ pub fn parse_webhooks(text: &str) -> Result<Vec<Webhook>, NotifyError> {
         .into_iter()
         .enumerate()
         .map(|(i, e)| webhook(i + 1, e))
+        .collect()
+}
+
+/// The entries of a `notify` value: separated by commas, spaces or new lines.
+fn entries(text: &str) -> impl Iterator<Item = &str> + Clone {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|e| !e.is_empty())
+}
+
+/// What to mask of a `notify` value before anything could print it, even
+/// one that does not parse: the whole, each entry, and each entry's URL
+/// without its `KIND:`.
+pub fn secret_texts(text: &str) -> Vec<&str> {
+    let urls = entries(text).filter_map(|e| {
+        e.find("://")
+            .and_then(|i| e[..i].rfind(':').map(|k| &e[k + 1..]))
+    });
+    std::iter::once(text.trim())
+        .chain(entries(text))
+        .chain(urls)
+        .filter(|s| !s.is_empty())
         .collect()
 }
 
@@ -349,6 +367,19 @@ mod tests {
         assert!(!err.to_string().contains("SECRET"), "{err}");
         let err = parse_webhooks("slak:https://hooks.slack.com/SECRET").unwrap_err();
         assert!(!err.to_string().contains("SECRET"), "{err}");
+    }
+
+    #[test]
+    fn every_form_of_each_url_is_masked() {
+        assert_eq!(
+            secret_texts(" slack:https://h.example/a,\nhttps://h.example/b "),
+            [
+                "slack:https://h.example/a,\nhttps://h.example/b",
+                "slack:https://h.example/a",
+                "https://h.example/b",
+                "https://h.example/a",
+            ]
+        );
     }
 
     #[test]
